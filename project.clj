@@ -1,0 +1,22 @@
+(defproject slab "0.1.0-SNAPSHOT"
+  :description "Persistent Clojure collections whose nodes live off-heap in a shared memory segment."
+  :license {:name "EPL-2.0" :url "https://www.eclipse.org/legal/epl-2.0/"}
+  ;; Only Maven Central is reachable where we build. Debian's leiningen package
+  ;; ships nREPL (which Leiningen's :base profile adds) in /usr/share/maven-repo,
+  ;; so `lein repl` keeps working without Clojars.
+  :repositories ^:replace [["central" {:url "https://repo1.maven.org/maven2/" :snapshots false}]
+                           ["debian" {:url "file:///usr/share/maven-repo" :snapshots false :checksum :ignore}]]
+  :dependencies [[org.clojure/clojure "1.12.3"]]
+  :source-paths ["src/clojure"]
+  :java-source-paths ["src/java"]
+  :javac-options ["--release" "22" "-Xlint:all,-serial,-processing,-path" "-Werror"]
+  :jvm-opts ["-XX:+UseG1GC" "-Xss4m"]
+  :main ^:skip-aot slab.demo
+  :test-paths ["test"]
+  :profiles {:dev {:source-paths ["dev"]
+                   :dependencies [[org.clojure/test.check "1.1.1"]
+                                  [org.clojure/core.async "1.8.741"]
+                                  [org.clojure/data.fressian "1.1.0"]]}
+             ;; Without nREPL: `lein with-profile -base,+dev test` still works
+             ;; on machines whose Leiningen did not come from Debian.
+             })

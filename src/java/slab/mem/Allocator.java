@@ -1,0 +1,263 @@
+package slab.mem;
+
+import static slab.mem.AllocatorDescriptor.*;
+import static slab.mem.HeaderDescriptor.*;
+
+import java.io.IOException;
+
+import slab.Errors;
+
+/**
+ * A lock-free size-class allocator whose every word lives in the segment, so
+ * every process that maps the segment allocates from the same heap.
+ *
+ * <p>Each size class has a Treiber stack of free blocks; its head word carries
+ * a version tag beside the block offset, so a pop that raced with a pop and a
+ * push of the same block fails its compare-and-set instead of corrupting the
+ * list (ABA). New blocks come from a frontier that only grows: small blocks
+ * from per-thread chunks carved off the frontier (threads rarely touch a shared
+ * word), large ones directly. When a class's list is empty and the frontier is
+ * exhausted, a larger free block is split. Freed memory never returns to the
+ * frontier and blocks are never merged: a segment that once held many small
+ * blocks keeps them for small allocations.
+ *
+ * <p>Every block starts with the header word described in
+ * {@link AllocatorDescriptor}; its reference count is changed only through
+ * {@link #retain} and {@link #release}, which check that the block is live.
+ */
+public final class Allocator {
+    private final Segment s;
+    private final long capacity;
+    /** Per thread: {next free byte, end} of its current chunk. */
+    private final ThreadLocal<long[]> chunks = ThreadLocal.withInitial(() -> new long[2]);
+    private volatile Runnable pressureHook = System::gc;
+
+    Allocator(Segment s) {
+        this.s = s;
+        this.capacity = s.capacity();
+    }
+
+    /**
+     * What to run when the segment is full: by default {@code System.gc()}; the
+     * codec installs one that also waits for released handles to be cleaned.
+     */
+    public void onPressure(Runnable hook) { this.pressureHook = hook; }
+
+    // --- allocation -----------------------------------------------------------
+
+    /**
+     * Returns the offset of a new block with room for {@code payload} bytes
+     * after its header, reference count 1. Under pressure it asks the JVM to
+     * collect, waits for cleaned handles, retries, and only then throws
+     * {@code :slab/error :segment-full}. A failed call changes nothing.
+     */
+    public long allocate(long payload, int type) {
+        if (payload < 0 || payload > capacity) throw full(payload);
+        int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
+        long off = tryAllocate(cls);
+        for (int attempt = 0; off == 0; attempt++) {
+            if (attempt >= 10) throw full(payload);
+            if (attempt == 0 || attempt == 5) {
+                try { pressureHook.run(); } catch (RuntimeException ignored) { }
+            } else {
+                try { Thread.sleep(1L << (attempt - 1)); }
+                catch (InterruptedException e) { Thread.currentThread().interrupt(); throw full(payload); }
+            }
+            off = tryAllocate(cls);
+        }
+        s.putLong(off, header(cls, STATE_LIVE, type, 1));
+        s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, 1);
+        return off;
+    }
+
+    private long tryAllocate(int cls) {
+        long off = pop(cls);
+        if (off != 0) return off;
+        long size = SizeClasses.sizeOf(cls);
+        off = size <= CHUNKED_MAX ? bumpChunk(size) : bumpFrontier(size);
+        if (off != 0) return off;
+        return splitLarger(cls);
+    }
+
+    private long bumpChunk(long size) {
+        long[] c = chunks.get();
+        if (c[0] + size > c[1]) {
+            long fresh = bumpFrontier(CHUNK_LENGTH);
+            if (fresh == 0) return 0;
+            if (c[1] > c[0]) carve(c[0], c[1] - c[0]);
+            c[0] = fresh;
+            c[1] = fresh + CHUNK_LENGTH;
+        }
+        long off = c[0];
+        c[0] += size;
+        return off;
+    }
+
+    /** Claims size bytes at the frontier, committing backing store first; 0 if there is no room. */
+    private long bumpFrontier(long size) {
+        while (true) {
+            long f = s.getLongVolatile(FRONTIER_OFFSET);
+            long end = f + size;
+            if (end > capacity || end < f) return 0;
+            if (end > s.getLongVolatile(COMMITTED_OFFSET) && !ensureCommitted(end)) return 0;
+            if (s.casLong(FRONTIER_OFFSET, f, end)) return f;
+        }
+    }
+
+    /**
+     * Makes [.., end) committed. One process at a time claims the next step by
+     * moving the claim word, zero-fills it through the file channel (nothing
+     * lives there yet), then publishes it. Returns false if the disk or tmpfs
+     * is full.
+     */
+    private boolean ensureCommitted(long end) {
+        long waitedSince = 0;
+        while (true) {
+            long committed = s.getLongVolatile(COMMITTED_OFFSET);
+            if (end <= committed) return true;
+            long claim = s.getLongVolatile(COMMIT_CLAIM_OFFSET);
+            if (claim != committed) {            // another thread or process is committing
+                if (waitedSince == 0) waitedSince = System.nanoTime();
+                else if (System.nanoTime() - waitedSince > 30_000_000_000L)
+                    throw Errors.info("commit-stalled", "Another process claimed segment space and never finished "
+                        + "committing it (did it die?). Run slab/recover! on " + s.describe() + ".");
+                Thread.onSpinWait();
+                Thread.yield();
+                continue;
+            }
+            long target = Math.min(capacity, Math.max(end, committed + COMMIT_STEP));
+            target = Math.min(capacity, (target + COMMIT_STEP - 1) / COMMIT_STEP * COMMIT_STEP);
+            if (!s.casLong(COMMIT_CLAIM_OFFSET, committed, target)) continue;
+            try {
+                s.commit(committed, target);
+            } catch (IOException e) {
+                s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
+                return false;
+            } catch (RuntimeException | Error e) {
+                s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
+                throw e;
+            }
+            s.putLongRelease(COMMITTED_OFFSET, target);
+            return true;
+        }
+    }
+
+    /** Takes a free block of a larger class, keeps the front, frees the rest in class-sized pieces. */
+    private long splitLarger(int cls) {
+        long want = SizeClasses.sizeOf(cls);
+        for (int c = cls + 1; c < SizeClasses.COUNT; c++) {
+            long off = pop(c);
+            if (off == 0) continue;
+            carve(off + want, SizeClasses.sizeOf(c) - want);   // free blocks are not counted in use
+            return off;
+        }
+        return 0;
+    }
+
+    /** Pushes [off, off+len) onto the free lists as the largest blocks that fit. */
+    private void carve(long off, long len) {
+        while (len >= SizeClasses.SMALL_STEP) {
+            int c = SizeClasses.classFor(len);
+            if (SizeClasses.sizeOf(c) > len) c--;
+            long size = SizeClasses.sizeOf(c);
+            s.putLong(off, header(c, STATE_FREE, 0, 0));
+            push(c, off);
+            off += size;
+            len -= size;
+        }
+    }
+
+    // --- freeing and reference counts -----------------------------------------
+
+    /** Returns a block to its free list. Throws if the offset is not a live block. */
+    public void free(long off) {
+        checkOffset(off);
+        long h = s.getLongVolatile(off);
+        if (stateOf(h) != STATE_LIVE || !s.casLong(off, h, header(classOf(h), STATE_FREE, 0, 0)))
+            throw new IllegalStateException("slab: free of a block that is not live at offset " + off
+                + " (double free or stale reference)");
+        int cls = classOf(h);
+        push(cls, off);
+        s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, -1);
+    }
+
+    /** Adds one count to a live block. */
+    public void retain(long off) {
+        long old = s.getAndAddLong(off, 1);
+        if (stateOf(old) != STATE_LIVE || refcountOf(old) == REFCOUNT_MASK) {
+            s.getAndAddLong(off, -1);
+            throw new IllegalStateException("slab: retain of a block that is not live at offset " + off);
+        }
+    }
+
+    /** Removes one count; true when it reached zero and the caller must free the block. */
+    public boolean release(long off) {
+        long old = s.getAndAddLong(off, -1);
+        if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0) {
+            s.getAndAddLong(off, 1);
+            throw new IllegalStateException("slab: release of a block that is not live at offset " + off
+                + " (reference count would go below zero)");
+        }
+        return refcountOf(old) == 1;
+    }
+
+    public long refcount(long off) { return refcountOf(s.getLongVolatile(off)); }
+    public int typeOf(long off) { return AllocatorDescriptor.typeOf(s.getLong(off)); }
+    public boolean isLive(long off) { return stateOf(s.getLongVolatile(off)) == STATE_LIVE; }
+    /** Bytes a block occupies, header included. */
+    public long blockSize(long off) { return SizeClasses.sizeOf(classOf(s.getLong(off))); }
+
+    private void checkOffset(long off) {
+        if (off < HEADER_LENGTH || (off & (ALIGNMENT - 1)) != 0 || off >= s.getLongVolatile(FRONTIER_OFFSET))
+            throw new IllegalStateException("slab: " + off + " is not a block offset in " + s.describe());
+    }
+
+    // --- free lists ------------------------------------------------------------
+
+    private long pop(int cls) {
+        long line = classLine(cls) + HEAD_OFFSET;
+        while (true) {
+            long head = s.getLongVolatile(line);
+            long off = (head & POINTER_MASK) << ALIGNMENT_SHIFT;
+            if (off == 0) return 0;
+            long next = s.getLongVolatile(off + NEXT_FREE_OFFSET);   // may be stale; the CAS decides
+            long tag = (head >>> TAG_SHIFT) + 1;
+            if (s.casLong(line, head, (tag << TAG_SHIFT) | (next >>> ALIGNMENT_SHIFT))) return off;
+        }
+    }
+
+    private void push(int cls, long off) {
+        long line = classLine(cls) + HEAD_OFFSET;
+        while (true) {
+            long head = s.getLongVolatile(line);
+            s.putLongVolatile(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
+            long tag = (head >>> TAG_SHIFT) + 1;
+            if (s.casLong(line, head, (tag << TAG_SHIFT) | (off >>> ALIGNMENT_SHIFT))) return;
+        }
+    }
+
+    // --- statistics -------------------------------------------------------------
+
+    /** A snapshot of the allocator's counters; exact when no thread is allocating. */
+    public record Stats(long capacity, long headerBytes, long frontier, long committed,
+                        long bytesInUse, long bytesFree, long[] blocksInUse) { }
+
+    public Stats stats() {
+        long[] blocks = new long[SizeClasses.COUNT];
+        long inUse = 0;
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            blocks[c] = s.getLongVolatile(classLine(c) + IN_USE_OFFSET);
+            inUse += blocks[c] * SizeClasses.sizeOf(c);
+        }
+        return new Stats(capacity, HEADER_LENGTH, s.getLongVolatile(FRONTIER_OFFSET),
+            s.getLongVolatile(COMMITTED_OFFSET), inUse, capacity - HEADER_LENGTH - inUse, blocks);
+    }
+
+    private RuntimeException full(long payload) {
+        Stats st = stats();
+        return Errors.info("segment-full", "Segment " + s.describe() + " is full: could not allocate "
+            + payload + " bytes (capacity " + Errors.mib(st.capacity()) + ", in use " + Errors.mib(st.bytesInUse())
+            + "). Release values you no longer need, or open a segment with a larger :capacity.",
+            "capacity", st.capacity(), "bytes-in-use", st.bytesInUse(), "requested", payload);
+    }
+}

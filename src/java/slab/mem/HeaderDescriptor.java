@@ -1,0 +1,98 @@
+package slab.mem;
+
+/**
+ * Layout of the segment header: the first {@link #HEADER_LENGTH} bytes of
+ * every segment. All multi-byte fields are little-endian.
+ *
+ * <pre>
+ *   0                   8                  16                  24
+ *   +-------------------+---------+--------+-------------------+
+ *   | magic "SLABSEG1"  | version | hdrLen |     capacity      |
+ *   +---------+---------+---------+--------+-------------------+
+ *   | mapBits | vecBits | classes | pageSz |   createdMillis   |
+ *   +---------+---------+---------+--------+-------------------+
+ *   |  checksum of bytes 0..48  |   (reserved to 64)           |
+ *   +-----------------------------------------------------------+ 64
+ *   | allocator words, one per cache line (frontier, commit     |
+ *   | claim, committed, next edit id, intern table, root table)  |
+ *   +-----------------------------------------------------------+ CLASS_TABLE_OFFSET
+ *   | one 64-byte line per size class: free-list head, blocks in |
+ *   | use (see AllocatorDescriptor)                              |
+ *   +-----------------------------------------------------------+ HEADER_LENGTH
+ * </pre>
+ *
+ * The fixed part (bytes 0..48) never changes after creation and is covered
+ * by the checksum, so a damaged or foreign file is refused before any offset
+ * in it is trusted.
+ */
+public final class HeaderDescriptor {
+    private HeaderDescriptor() {}
+
+    /** "SLABSEG1" read as a little-endian long. */
+    public static final long MAGIC = 0x3147455342414C53L;
+    public static final int FORMAT_VERSION = 1;
+    public static final int CACHE_LINE = 64;
+
+    public static final int MAGIC_OFFSET;
+    public static final int VERSION_OFFSET;
+    public static final int HEADER_LENGTH_OFFSET;
+    public static final int CAPACITY_OFFSET;
+    public static final int MAP_BITS_OFFSET;
+    public static final int VEC_BITS_OFFSET;
+    public static final int CLASS_COUNT_OFFSET;
+    public static final int PAGE_SIZE_OFFSET;
+    public static final int CREATED_OFFSET;
+    public static final int CHECKSUM_OFFSET;
+    /** Bytes covered by the checksum: everything before it. */
+    public static final int FIXED_LENGTH;
+
+    public static final int FRONTIER_OFFSET;
+    public static final int COMMIT_CLAIM_OFFSET;
+    public static final int COMMITTED_OFFSET;
+    public static final int NEXT_EDIT_OFFSET;
+    public static final int INTERN_TABLE_OFFSET;
+    public static final int ROOT_TABLE_OFFSET;
+    public static final int CLASS_TABLE_OFFSET;
+
+    public static final int PAGE_SIZE = 4096;
+    /** Bytes reserved for the header; the first block starts here. */
+    public static final int HEADER_LENGTH;
+
+    static {
+        int offset = 0;
+        MAGIC_OFFSET = offset;         offset += 8;
+        VERSION_OFFSET = offset;       offset += 4;
+        HEADER_LENGTH_OFFSET = offset; offset += 4;
+        CAPACITY_OFFSET = offset;      offset += 8;
+        MAP_BITS_OFFSET = offset;      offset += 4;
+        VEC_BITS_OFFSET = offset;      offset += 4;
+        CLASS_COUNT_OFFSET = offset;   offset += 4;
+        PAGE_SIZE_OFFSET = offset;     offset += 4;
+        CREATED_OFFSET = offset;       offset += 8;
+        FIXED_LENGTH = offset;
+        CHECKSUM_OFFSET = offset;      offset += 8;
+
+        // Words that threads update each get a cache line, so CAS traffic
+        // on one does not slow readers of another.
+        offset = CACHE_LINE;
+        FRONTIER_OFFSET = offset;      offset += CACHE_LINE;
+        COMMIT_CLAIM_OFFSET = offset;  offset += 8;
+        COMMITTED_OFFSET = offset;     offset += CACHE_LINE - 8;
+        NEXT_EDIT_OFFSET = offset;     offset += CACHE_LINE;
+        INTERN_TABLE_OFFSET = offset;  offset += 8;
+        ROOT_TABLE_OFFSET = offset;    offset += CACHE_LINE - 8;
+        CLASS_TABLE_OFFSET = offset;
+        offset += SizeClasses.COUNT * AllocatorDescriptor.CLASS_LINE_LENGTH;
+        HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+    }
+
+    /** FNV-1a over the fixed fields, so any flipped byte there is detected. */
+    public static long checksum(Segment s) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < FIXED_LENGTH; i++) {
+            h ^= (s.getByte(i) & 0xFF);
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+}

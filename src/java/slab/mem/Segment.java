@@ -1,0 +1,333 @@
+package slab.mem;
+
+import static slab.mem.HeaderDescriptor.*;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import slab.Errors;
+
+/**
+ * A memory segment holding slab data: a file mapped once per process into a
+ * long-lived shared arena. Everything inside refers to everything else by
+ * offset from the segment base, so any process may map it anywhere.
+ *
+ * <p>An anonymous segment is backed by a sparse file that is unlinked right
+ * after mapping: its capacity reserves address space only. A named segment is
+ * a file that other processes map too. Either way backing store is committed
+ * (written through the file channel) ahead of the allocator's frontier, so a
+ * full disk or tmpfs surfaces as a "segment full" error, never as SIGBUS.
+ *
+ * <p>Accessors take absolute offsets. Plain reads and writes suit published
+ * (immutable) nodes; the atomic ones use VarHandles held in static finals.
+ */
+public final class Segment implements AutoCloseable {
+    private static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT;
+    private static final VarHandle LONG = LONG_LAYOUT.varHandle();
+    private static final VarHandle INT = INT_LAYOUT.varHandle();
+
+    public static final long DEFAULT_CAPACITY = parseSize(System.getProperty("slab.capacity"), 8L << 30);
+    public static final int DEFAULT_MAP_BITS = 5;
+    public static final int DEFAULT_VEC_BITS = 5;
+    public static final long MIN_CAPACITY = 1L << 20;
+
+    private static final Map<Path, Segment> OPEN = new HashMap<>();
+    private static final AtomicLong ANON_COUNTER = new AtomicLong();
+
+    private final MemorySegment ms;
+    private final Arena arena;
+    private final FileChannel channel;
+    private final Path path;            // null for an anonymous segment
+    private final long capacity;
+    private final int mapBits;
+    private final int vecBits;
+    private final Allocator allocator;
+    private volatile boolean closed;
+
+    private Segment(MemorySegment ms, Arena arena, FileChannel channel, Path path) {
+        this.ms = ms;
+        this.arena = arena;
+        this.channel = channel;
+        this.path = path;
+        this.capacity = ms.byteSize();
+        this.mapBits = ms.get(INT_LAYOUT, MAP_BITS_OFFSET);
+        this.vecBits = ms.get(INT_LAYOUT, VEC_BITS_OFFSET);
+        this.allocator = new Allocator(this);
+    }
+
+    // --- opening and closing -------------------------------------------------
+
+    /** A new anonymous segment; see {@link #anonymousDirectory()} for where its file lives. */
+    public static Segment anonymous(long capacity, int mapBits, int vecBits) {
+        checkParams(capacity, mapBits, vecBits);
+        Path dir = anonymousDirectory();
+        Path file = dir.resolve("slab-" + ProcessHandle.current().pid() + "-" + ANON_COUNTER.incrementAndGet() + ".anon");
+        try {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE);
+            try {
+                return initialize(ch, null, capacity, mapBits, vecBits);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw Errors.info("io", "Could not create an anonymous segment in " + dir + ": " + e.getMessage()
+                + ". Set -Dslab.dir to a writable directory.", e, "path", file.toString());
+        }
+    }
+
+    /** /dev/shm when it is a writable directory (memory-backed), else java.io.tmpdir; -Dslab.dir overrides. */
+    public static Path anonymousDirectory() {
+        String dir = System.getProperty("slab.dir");
+        if (dir != null) return Path.of(dir);
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) return shm;
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * Maps the segment file at {@code file}, creating it with the given
+     * capacity and branching if it does not exist or is empty. Opening a file
+     * that is already open in this process returns the same segment.
+     */
+    public static Segment open(Path file, long capacity, int mapBits, int vecBits) {
+        checkParams(capacity, mapBits, vecBits);
+        synchronized (OPEN) {
+            Path key = file.toAbsolutePath().normalize();
+            Segment s = OPEN.get(key);
+            if (s != null && !s.closed) return s;
+            FileChannel ch = null;
+            try {
+                ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                // The lock orders creation against every other process's open.
+                FileLock lock = ch.lock();
+                try {
+                    s = ch.size() == 0
+                        ? initialize(ch, key, capacity, mapBits, vecBits)
+                        : validateAndMap(ch, key);
+                } finally {
+                    lock.release();
+                }
+                OPEN.put(key, s);
+                return s;
+            } catch (IOException e) {
+                closeQuietly(ch);
+                throw Errors.info("io", "Could not open segment file " + key + ": " + e.getMessage(), e,
+                    "path", key.toString());
+            } catch (RuntimeException e) {
+                closeQuietly(ch);
+                throw e;
+            }
+        }
+    }
+
+    private static Segment initialize(FileChannel ch, Path path, long capacity, int mapBits, int vecBits)
+            throws IOException {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+            throw Errors.info("unsupported-platform", "slab segments are little-endian; this CPU is not.");
+        ch.write(ByteBuffer.allocate(1), capacity - 1);   // sparse: sets the size, commits one page
+        zeroFill(ch, 0, HEADER_LENGTH);                     // commit the header before touching it
+        Arena arena = Arena.ofShared();
+        MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
+        ms.set(INT_LAYOUT, VERSION_OFFSET, FORMAT_VERSION);
+        ms.set(INT_LAYOUT, HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        ms.set(LONG_LAYOUT, CAPACITY_OFFSET, capacity);
+        ms.set(INT_LAYOUT, MAP_BITS_OFFSET, mapBits);
+        ms.set(INT_LAYOUT, VEC_BITS_OFFSET, vecBits);
+        ms.set(INT_LAYOUT, CLASS_COUNT_OFFSET, SizeClasses.COUNT);
+        ms.set(INT_LAYOUT, PAGE_SIZE_OFFSET, PAGE_SIZE);
+        ms.set(LONG_LAYOUT, CREATED_OFFSET, System.currentTimeMillis());
+        ms.set(LONG_LAYOUT, FRONTIER_OFFSET, HEADER_LENGTH);
+        ms.set(LONG_LAYOUT, COMMIT_CLAIM_OFFSET, HEADER_LENGTH);
+        ms.set(LONG_LAYOUT, COMMITTED_OFFSET, HEADER_LENGTH);
+        ms.set(LONG_LAYOUT, NEXT_EDIT_OFFSET, 1L);
+        Segment s = new Segment(ms, arena, ch, path);
+        ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(s));
+        // The magic goes last: a file without it was never finished and is refused.
+        LONG.setRelease(ms, (long) MAGIC_OFFSET, MAGIC);
+        if (path != null) ms.force();
+        return s;
+    }
+
+    private static Segment validateAndMap(FileChannel ch, Path path) throws IOException {
+        long size = ch.size();
+        String where = path.toString();
+        if (size < FIXED_LENGTH + 8)
+            throw corrupt(where, "the file is " + size + " bytes, too small to be a slab segment");
+        ByteBuffer hdr = ByteBuffer.allocate(FIXED_LENGTH + 8).order(ByteOrder.LITTLE_ENDIAN);
+        while (hdr.hasRemaining() && ch.read(hdr, hdr.position()) >= 0) { }
+        if (hdr.getLong(MAGIC_OFFSET) != MAGIC)
+            throw corrupt(where, "it is not a slab segment (wrong magic number)");
+        int version = hdr.getInt(VERSION_OFFSET);
+        if (version != FORMAT_VERSION)
+            throw Errors.info("wrong-version", "Segment file " + where + " has format version " + version
+                + " but this slab reads version " + FORMAT_VERSION + ". Open it with a matching slab release.",
+                "path", where, "version", (long) version, "expected", (long) FORMAT_VERSION);
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < FIXED_LENGTH; i++) { h ^= (hdr.get(i) & 0xFF); h *= 0x100000001b3L; }
+        if (h != hdr.getLong(CHECKSUM_OFFSET))
+            throw corrupt(where, "its header checksum does not match (the header is damaged)");
+        long capacity = hdr.getLong(CAPACITY_OFFSET);
+        if (hdr.getInt(HEADER_LENGTH_OFFSET) != HEADER_LENGTH || hdr.getInt(PAGE_SIZE_OFFSET) != PAGE_SIZE
+                || hdr.getInt(CLASS_COUNT_OFFSET) != SizeClasses.COUNT)
+            throw corrupt(where, "its layout (header length, page size or size classes) differs from this slab's");
+        if (capacity != size)
+            throw corrupt(where, "the header says " + capacity + " bytes but the file has " + size
+                + " (truncated or extended)");
+        int mb = hdr.getInt(MAP_BITS_OFFSET), vb = hdr.getInt(VEC_BITS_OFFSET);
+        if (mb < 1 || mb > 5 || vb < 1 || vb > 5)
+            throw corrupt(where, "its branching settings are out of range");
+        Arena arena = Arena.ofShared();
+        MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
+        long frontier = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
+        long committed = ms.get(LONG_LAYOUT, COMMITTED_OFFSET);
+        if (frontier < HEADER_LENGTH || frontier > committed || committed > capacity) {
+            arena.close();
+            throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
+                + ", committed " + committed + ")");
+        }
+        return new Segment(ms, arena, ch, path);
+    }
+
+    private static RuntimeException corrupt(String where, String why) {
+        return Errors.info("bad-segment-file", "Refusing to open " + where + ": " + why
+            + ". Check the path, or delete the file to start a new segment.", "path", where);
+    }
+
+    private static void checkParams(long capacity, int mapBits, int vecBits) {
+        if (capacity < MIN_CAPACITY || capacity > SizeClasses.MAX_BLOCK || capacity % PAGE_SIZE != 0)
+            throw Errors.info("bad-argument", "Segment capacity must be a multiple of 4096 between 1 MiB and 1 TiB, got "
+                + capacity, "capacity", capacity);
+        if (mapBits < 1 || mapBits > 5 || vecBits < 1 || vecBits > 5)
+            throw Errors.info("bad-argument", "Branching bits must be between 1 and 5", "map-bits", (long) mapBits,
+                "vec-bits", (long) vecBits);
+    }
+
+    /** Unmaps the segment. Every later access, in any thread, throws instead of touching memory. */
+    @Override
+    public void close() {
+        synchronized (OPEN) {
+            if (closed) return;
+            closed = true;
+            if (path != null) OPEN.remove(path);
+        }
+        arena.close();
+        closeQuietly(channel);
+    }
+
+    public boolean isClosed() { return closed; }
+
+    /** Throws the clear closed-segment error if this segment has been closed. */
+    public void checkOpen() {
+        if (closed) throw closedError();
+    }
+
+    public RuntimeException closedError() {
+        return new IllegalStateException("The slab segment " + describe()
+            + " is closed; values that live in it can no longer be read. Reopen it with slab/open-segment.");
+    }
+
+    public String describe() { return path == null ? "(anonymous)" : path.toString(); }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) try { ch.close(); } catch (IOException ignored) { }
+    }
+
+    // --- backing store --------------------------------------------------------
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+    static void zeroFill(FileChannel ch, long from, long to) throws IOException {
+        long pos = from;
+        while (pos < to) {
+            ByteBuffer b = ZEROS.duplicate();
+            b.limit((int) Math.min(b.capacity(), to - pos));
+            pos += ch.write(b, pos);
+        }
+    }
+
+    /** Writes zeros over [from, to) of a range no block lives in yet. */
+    void commit(long from, long to) throws IOException { zeroFill(channel, from, to); }
+
+    /** Forces the mapped pages to the file (no-op meaning for an anonymous segment). */
+    public void force() {
+        checkOpen();
+        ms.force();
+    }
+
+    // --- accessors ------------------------------------------------------------
+
+    public long capacity() { return capacity; }
+    public int mapBits() { return mapBits; }
+    public int vecBits() { return vecBits; }
+    public Allocator allocator() { return allocator; }
+    public Path path() { return path; }
+    /** The raw segment, for bulk copies by the codec. */
+    public MemorySegment memory() { return ms; }
+
+    public byte getByte(long off) { return ms.get(ValueLayout.JAVA_BYTE, off); }
+    public void putByte(long off, byte v) { ms.set(ValueLayout.JAVA_BYTE, off, v); }
+    public int getInt(long off) { return ms.get(INT_LAYOUT, off); }
+    public void putInt(long off, int v) { ms.set(INT_LAYOUT, off, v); }
+    public long getLong(long off) { return ms.get(LONG_LAYOUT, off); }
+    public void putLong(long off, long v) { ms.set(LONG_LAYOUT, off, v); }
+
+    public long getLongVolatile(long off) { return (long) LONG.getVolatile(ms, off); }
+    public long getLongAcquire(long off) { return (long) LONG.getAcquire(ms, off); }
+    public void putLongVolatile(long off, long v) { LONG.setVolatile(ms, off, v); }
+    public void putLongRelease(long off, long v) { LONG.setRelease(ms, off, v); }
+    public boolean casLong(long off, long expect, long update) {
+        return LONG.compareAndSet(ms, off, expect, update);
+    }
+    public long getAndAddLong(long off, long delta) { return (long) LONG.getAndAdd(ms, off, delta); }
+    public int getIntVolatile(long off) { return (int) INT.getVolatile(ms, off); }
+    public boolean casInt(long off, int expect, int update) { return INT.compareAndSet(ms, off, expect, update); }
+
+    /** Copies len bytes within the segment; overlapping ranges are handled. */
+    public void copy(long from, long to, long len) { MemorySegment.copy(ms, from, ms, to, len); }
+    public void fill(long off, long len, byte v) { ms.asSlice(off, len).fill(v); }
+    public void readBytes(long off, byte[] dst, int dstOff, int len) {
+        MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, off, dst, dstOff, len);
+    }
+    public void writeBytes(long off, byte[] src, int srcOff, int len) {
+        MemorySegment.copy(src, srcOff, ms, ValueLayout.JAVA_BYTE, off, len);
+    }
+
+    // --- helpers --------------------------------------------------------------
+
+    /** Parses "8g", "512m", "65536" into bytes; null gives the default. */
+    public static long parseSize(String s, long dflt) {
+        if (s == null || s.isBlank()) return dflt;
+        String t = s.trim().toLowerCase();
+        long mult = 1;
+        char last = t.charAt(t.length() - 1);
+        switch (last) {
+            case 'k' -> mult = 1L << 10;
+            case 'm' -> mult = 1L << 20;
+            case 'g' -> mult = 1L << 30;
+            case 't' -> mult = 1L << 40;
+            default -> { }
+        }
+        if (mult != 1) t = t.substring(0, t.length() - 1);
+        return Long.parseLong(t) * mult;
+    }
+
+    @Override
+    public String toString() {
+        return "#slab/segment[" + describe() + " " + Errors.mib(capacity) + (closed ? " closed]" : "]");
+    }
+}
