@@ -57,6 +57,7 @@ public final class Segment implements AutoCloseable {
     private final int vecBits;
     private final Allocator allocator;
     private volatile boolean closed;
+    private volatile Object extension;
 
     private Segment(MemorySegment ms, Arena arena, FileChannel channel, Path path) {
         this.ms = ms;
@@ -230,6 +231,23 @@ public final class Segment implements AutoCloseable {
     }
 
     public boolean isClosed() { return closed; }
+
+    /**
+     * The one per-segment object a higher layer keeps here (the codec), made
+     * by {@code make} on first use; lets the layers above attach state
+     * without this layer knowing their types.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T extension(java.util.function.Function<Segment, T> make) {
+        Object e = extension;
+        if (e == null) {
+            synchronized (this) {
+                e = extension;
+                if (e == null) extension = e = make.apply(this);
+            }
+        }
+        return (T) e;
+    }
 
     /** Throws the clear closed-segment error if this segment has been closed. */
     public void checkOpen() {

@@ -1,0 +1,28 @@
+package slab.codec;
+
+/**
+ * The type byte in every block header (see AllocatorDescriptor): it tells the
+ * reclaimer, a verifier and readers in other languages what a block holds.
+ */
+public final class BlockTypes {
+    private BlockTypes() {}
+
+    public static final int RAW = 0;
+    /** A byte blob with no references (strings, big numbers, UUIDs, instants). */
+    public static final int BLOB = 1;
+    /** An interned keyword or symbol: never freed. */
+    public static final int INTERNED = 2;
+    /** The keyword/symbol intern table's bucket array: never freed. */
+    public static final int INTERN_TABLE = 3;
+    /** A collection block: kind, count, hash, root refs and metadata of a nested collection. */
+    public static final int COLL = 4;
+    public static final int MAP_NODE = 5;
+    public static final int MAP_COLLISION = 6;
+    public static final int SET_NODE = 7;
+    public static final int SET_COLLISION = 8;
+    public static final int VEC_BRANCH = 9;
+    public static final int VEC_LEAF = 10;
+    /** Named-root table and process table (cross-process sharing). */
+    public static final int ROOT_TABLE = 11;
+    public static final int PROCESS_TABLE = 12;
+}

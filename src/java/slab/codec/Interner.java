@@ -1,0 +1,171 @@
+package slab.codec;
+
+import static slab.codec.BlobDescriptor.*;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+import clojure.lang.Keyword;
+import clojure.lang.Symbol;
+import clojure.lang.Util;
+import slab.mem.HeaderDescriptor;
+import slab.mem.Segment;
+
+/**
+ * Keywords and symbols, interned once per segment and never freed, so a
+ * keyword slot is just the offset of its block and two keywords are equal
+ * exactly when their offsets are.
+ *
+ * <p>The table is a fixed array of bucket heads in the segment; each bucket
+ * is a chain of interned blocks, extended by compare-and-set on the head, so
+ * every process interns into the same table without locks. Each process
+ * keeps two caches in front of it (name to offset, offset to name), which is
+ * what makes encoding a keyword cost about what encoding a long does.
+ */
+final class Interner {
+    static final int BUCKETS = 1 << 14;
+
+    private final Segment s;
+    private final Codec codec;
+    private final ConcurrentHashMap<Object, Long> offsets = new ConcurrentHashMap<>();
+    /** Direct-mapped cache offset -> value; entries are immutable, so races are benign. */
+    private final Cached[] decoded = new Cached[1 << 12];
+    private volatile long table;
+
+    private record Cached(long offset, Object value) { }
+
+    Interner(Codec codec) {
+        this.codec = codec;
+        this.s = codec.segment();
+    }
+
+    /** The offset of the interned block for a keyword or symbol, interning it if needed. */
+    long intern(Object kwOrSym) {
+        Long cached = offsets.get(kwOrSym);
+        if (cached != null) return cached;
+        long off = internSlow(kwOrSym);
+        offsets.put(kwOrSym, off);
+        return off;
+    }
+
+    /** The interned block for a keyword or symbol, or 0 if this segment has never seen it. */
+    long find(Object kwOrSym) {
+        Long cached = offsets.get(kwOrSym);
+        if (cached != null) return cached;
+        long t = table();
+        Symbol sym = kwOrSym instanceof Keyword k ? k.sym : (Symbol) kwOrSym;
+        int kind = kwOrSym instanceof Keyword ? INTERN_KEYWORD : INTERN_SYMBOL;
+        int hash = Util.hasheq(kwOrSym);
+        long off = lookup(t, bucket(t, hash), kind, hash, sym.getNamespace(), sym.getName());
+        if (off != 0) offsets.put(kwOrSym, off);
+        return off;
+    }
+
+    Object decode(long off) {
+        int i = (int) (off >>> 4) & (decoded.length - 1);
+        Cached c = decoded[i];
+        if (c != null && c.offset == off) return c.value;
+        Object v = read(off);
+        decoded[i] = new Cached(off, v);
+        return v;
+    }
+
+    int hash(long off) { return s.getInt(off + INTERN_HASH_OFFSET); }
+
+    // --- the table ---------------------------------------------------------------
+
+    private long table() {
+        long t = table;
+        if (t != 0) return t;
+        t = s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
+        if (t == 0) {
+            long fresh = s.allocator().allocate(8L * BUCKETS, BlockTypes.INTERN_TABLE);
+            s.fill(fresh + 8, 8L * BUCKETS, (byte) 0);
+            if (s.casLong(HeaderDescriptor.INTERN_TABLE_OFFSET, 0, fresh)) t = fresh;
+            else {
+                s.allocator().free(fresh);
+                t = s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
+            }
+        }
+        table = t;
+        return t;
+    }
+
+    private static long bucket(long table, int hash) {
+        return table + 8 + 8L * (hash & (BUCKETS - 1));
+    }
+
+    private long internSlow(Object kwOrSym) {
+        Symbol sym = kwOrSym instanceof Keyword k ? k.sym : (Symbol) kwOrSym;
+        int kind = kwOrSym instanceof Keyword ? INTERN_KEYWORD : INTERN_SYMBOL;
+        String ns = sym.getNamespace(), name = sym.getName();
+        int hash = Util.hasheq(kwOrSym);
+        long t = table();
+        long head = bucket(t, hash);
+        long created = 0;
+        while (true) {
+            long first = s.getLongVolatile(head);
+            long found = lookup(t, head, kind, hash, ns, name);
+            if (found != 0) {
+                if (created != 0) s.allocator().free(created);
+                return found;
+            }
+            if (created == 0) created = write(kind, hash, ns, name);
+            s.putLong(created + INTERN_NEXT_OFFSET, first);
+            if (s.casLong(head, first, created)) return created;
+        }
+    }
+
+    private long lookup(long t, long head, int kind, int hash, String ns, String name) {
+        for (long b = s.getLongVolatile(head); b != 0; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
+            if (s.getInt(b + INTERN_HASH_OFFSET) == hash && s.getByte(b + INTERN_KIND_OFFSET) == kind
+                    && matches(b, ns, name)) return b;
+        }
+        return 0;
+    }
+
+    private boolean matches(long b, String ns, String name) {
+        int nsLen = s.getInt(b + INTERN_NS_LENGTH_OFFSET);
+        int nameLen = s.getInt(b + INTERN_NAME_LENGTH_OFFSET);
+        if (nsLen != (ns == null ? -1 : ns.length()) || nameLen != name.length()) return false;
+        boolean utf16 = s.getByte(b + INTERN_ENCODING_OFFSET) == 1;
+        long p = b + INTERN_DATA_OFFSET;
+        if (ns != null) {
+            if (!Strings.equalsAt(s, p, utf16, ns)) return false;
+            p += (long) nsLen << (utf16 ? 1 : 0);
+        }
+        return Strings.equalsAt(s, p, utf16, name);
+    }
+
+    private long write(int kind, int hash, String ns, String name) {
+        boolean utf16 = !Strings.isLatin1(name) || (ns != null && !Strings.isLatin1(ns));
+        int nsLen = ns == null ? -1 : ns.length();
+        long bytes = ((long) Math.max(nsLen, 0) + name.length()) << (utf16 ? 1 : 0);
+        long b = s.allocator().allocate(INTERN_DATA_OFFSET - HEADER + bytes, BlockTypes.INTERNED);
+        s.putLong(b + INTERN_NEXT_OFFSET, 0);
+        s.putInt(b + INTERN_HASH_OFFSET, hash);
+        s.putByte(b + INTERN_KIND_OFFSET, (byte) kind);
+        s.putByte(b + INTERN_ENCODING_OFFSET, (byte) (utf16 ? 1 : 0));
+        s.putInt(b + INTERN_NS_LENGTH_OFFSET, nsLen);
+        s.putInt(b + INTERN_NAME_LENGTH_OFFSET, name.length());
+        long p = b + INTERN_DATA_OFFSET;
+        if (ns != null) p = Strings.writeAt(s, p, utf16, ns);
+        Strings.writeAt(s, p, utf16, name);
+        return b;
+    }
+
+    private Object read(long b) {
+        if (codec.typeOf(b) != BlockTypes.INTERNED)
+            throw new IllegalStateException("slab: slot names offset " + b + " which is not an interned keyword or symbol");
+        int nsLen = s.getInt(b + INTERN_NS_LENGTH_OFFSET);
+        int nameLen = s.getInt(b + INTERN_NAME_LENGTH_OFFSET);
+        boolean utf16 = s.getByte(b + INTERN_ENCODING_OFFSET) == 1;
+        long p = b + INTERN_DATA_OFFSET;
+        String ns = null;
+        if (nsLen >= 0) {
+            ns = Strings.readAt(s, p, utf16, nsLen);
+            p += (long) nsLen << (utf16 ? 1 : 0);
+        }
+        String name = Strings.readAt(s, p, utf16, nameLen);
+        return s.getByte(b + INTERN_KIND_OFFSET) == INTERN_KEYWORD ? Keyword.intern(ns, name) : Symbol.intern(ns, name);
+    }
+}

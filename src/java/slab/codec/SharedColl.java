@@ -1,0 +1,13 @@
+package slab.codec;
+
+/**
+ * Implemented by the Clojure layer's collection types, so the codec can
+ * recognise a shared collection of the same segment and store it by
+ * reference (zero-copy) instead of converting it.
+ */
+public interface SharedColl {
+    /** The handle that owns this collection's counts. */
+    Root slabRoot();
+    /** One of Tags.MAP, SET, VECTOR, LIST. */
+    int slabKind();
+}
