@@ -219,6 +219,27 @@ public final class Codec {
         return b;
     }
 
+    /**
+     * A shared version of v in this segment: collections are converted deeply
+     * (a shared collection of this segment is returned as it is), scalars are
+     * checked and returned unchanged. Throws {@code :unsupported-value} and
+     * leaks nothing if anything inside cannot be stored.
+     */
+    public Object share(Object v) {
+        if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return v;
+        IPersistentMap meta = v instanceof clojure.lang.IMeta im ? im.meta() : null;
+        HandleFactory f = factory;
+        if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
+        if (v instanceof IPersistentMap m) return f.make(Tags.MAP, MapNodes.fromMap(this, m), meta);
+        if (v instanceof IPersistentSet set) return f.make(Tags.SET, MapNodes.fromSet(this, set), meta);
+        if (v instanceof IPersistentVector) return f.make(Tags.VECTOR, VecNodes.fromSeqable(this, v, Tags.VECTOR), meta);
+        if (v instanceof Sequential) return f.make(Tags.LIST, VecNodes.fromSeqable(this, v, Tags.LIST), meta);
+        Slot slot = new Slot();
+        encode(v, slot);
+        releaseSlot(slot.tag, slot.payload);
+        return v;
+    }
+
     /** A collection block describing r's version, holding its own counts on r's nodes. */
     public long collBlock(Root r, int kind, IPersistentMap meta) {
         Slot m = new Slot();

@@ -1,0 +1,128 @@
+(ns slab.core
+  "Persistent Clojure collections whose nodes live off-heap in a shared
+  memory segment.
+
+  A slab map, set or vector is a drop-in for its clojure.core twin: same
+  semantics, = and hash equal to the clojure.core collection with the same
+  contents, transients, metadata, printing. Its nodes live in a segment: by
+  default an anonymous one created on first use, or a named file that other
+  processes map too (see open-segment).
+
+  Memory is reclaimed by reference counts: every version holds counts on the
+  nodes it uses, and the JVM garbage collector gives a version's counts back
+  when the version is no longer reachable. release! gives them back at once.
+
+    (require '[slab.core :as slab])
+    (def m (slab/hash-map :a 1 :b \"two\"))
+    (assoc m :c [1 2 3])            ; a new version; m is unchanged
+    (= m {:a 1 :b \"two\"})          ; true
+    (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
+  (:refer-clojure :exclude [hash-map hash-set])
+  (:require [slab.impl.common :as common]
+            [slab.map :as smap]
+            [slab.set :as sset])
+  (:import (slab.codec Codec Root SharedColl)
+           (slab.mem Segment SizeClasses Allocator$Stats)))
+
+(set! *warn-on-reflection* true)
+
+(def ^:dynamic *segment*
+  "The segment new collections are built in; nil means the default
+  anonymous segment. Bind it with with-segment."
+  nil)
+
+(defmacro with-segment
+  "Evaluates body with new collections built in segment seg."
+  [seg & body]
+  `(binding [*segment* ~seg] ~@body))
+
+(defn- codec ^Codec [] (common/codec-of *segment*))
+
+;; --- constructors ---------------------------------------------------------------
+
+(defn hash-map
+  "A slab map with the given keys and values (as clojure.core/hash-map)."
+  [& kvs]
+  (smap/hash-map-in (codec) kvs))
+
+(defn hash-set
+  "A slab set of the given keys (as clojure.core/hash-set)."
+  [& ks]
+  (sset/hash-set-in (codec) ks))
+
+(defn share
+  "A shared version of x: maps, sets, vectors and lists are converted deeply
+  into the segment (a shared collection already there is returned as is);
+  scalars are checked and returned. Throws ex-info with
+  :slab/error :unsupported-value (naming the class and key path) for values
+  slab cannot store, and writes nothing.
+
+  Options: {:segment seg} to build in a segment other than *segment*."
+  ([x] (.share (codec) x))
+  ([x {:keys [segment]}] (.share (common/codec-of (or segment *segment*)) x)))
+
+(defn shared?
+  "True if x is a slab collection."
+  [x]
+  (instance? SharedColl x))
+
+(defn release!
+  "Gives back at once the counts that x's version holds, instead of waiting
+  for the garbage collector. x (and every value made from it by with-meta)
+  then throws IllegalStateException when used. Releasing twice is a no-op.
+  Do not release a version another thread is still reading through x."
+  [x]
+  (when (instance? SharedColl x)
+    (.release ^Root (.slabRoot ^SharedColl x)))
+  nil)
+
+;; --- segments ---------------------------------------------------------------------
+
+(defn default-segment
+  "The default anonymous segment (created on first use). Its capacity comes
+  from -Dslab.capacity (e.g. 16g), default 8 GiB of address space."
+  ^Segment []
+  (.segment (common/default-codec)))
+
+(defn open-segment
+  "Maps the segment file at path, creating it if it does not exist.
+  Options (used when creating): :capacity in bytes (default 1 GiB; address
+  space, committed as used), :map-bits and :vec-bits (branching, default 5).
+  A file that is not a valid segment is refused with ex-info
+  (:slab/error :bad-segment-file or :wrong-version). Opening a file already
+  open in this process returns the same segment."
+  (^Segment [path] (open-segment path {}))
+  (^Segment [path {:keys [capacity map-bits vec-bits]
+                   :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}]
+   (Segment/open (.toPath (java.io.File. (str path))) (long capacity) (int map-bits) (int vec-bits))))
+
+(defn close-segment!
+  "Unmaps seg. Every later use of a value in it throws a clear error instead
+  of touching memory."
+  [^Segment seg]
+  (.close seg))
+
+(defn segment-of
+  "The segment a slab collection lives in."
+  ^Segment [x]
+  (.segment (.codec ^Root (.slabRoot ^SharedColl x))))
+
+(defn stats
+  "A readable map of a segment's allocator statistics (default segment if
+  none given): capacity, bytes in use and free, the high-water mark, bytes
+  committed, and blocks in use by block size."
+  ([] (stats (default-segment)))
+  ([^Segment seg]
+   (let [^Allocator$Stats st (.stats (.allocator seg))
+         ^longs blocks (.blocksInUse st)]
+     {:segment (.describe seg)
+      :capacity (.capacity st)
+      :bytes-in-use (.bytesInUse st)
+      :bytes-free (.bytesFree st)
+      :high-water (.frontier st)
+      :committed (.committed st)
+      :blocks-in-use (into (sorted-map)
+                           (keep (fn [^long c]
+                                   (let [n (aget blocks c)]
+                                     (when (pos? n) [(SizeClasses/sizeOf c) n]))))
+                           (range (alength blocks)))})))
