@@ -88,6 +88,12 @@ public final class Codec {
      * without writing anything for a value slab cannot store.
      */
     public void encode(Object v, Slot out) {
+        if (v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential) validate(v);
+        encodeTrusted(v, out);
+    }
+
+    /** encode for values already validated: builders of nested collections call this. */
+    void encodeTrusted(Object v, Slot out) {
         if (v == null) { out.set(Tags.NIL, 0, 0); return; }
         if (v instanceof Long l) { long x = l; out.set(Tags.LONG, x, Murmur3.hashLong(x)); return; }
         if (v instanceof Keyword k) { out.set(Tags.KEYWORD, interner.intern(k), k.hasheq()); return; }
@@ -227,6 +233,7 @@ public final class Codec {
      */
     public Object share(Object v) {
         if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return v;
+        validate(v);
         IPersistentMap meta = v instanceof clojure.lang.IMeta im ? im.meta() : null;
         HandleFactory f = factory;
         if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
@@ -238,6 +245,53 @@ public final class Codec {
         encode(v, slot);
         releaseSlot(slot.tag, slot.payload);
         return v;
+    }
+
+    /**
+     * Walks v and throws {@code :unsupported-value} (with the key path) for
+     * anything slab cannot store, before anything is written: a refused
+     * value leaves the segment exactly as it was, interned keywords included.
+     */
+    public void validate(Object v) {
+        if (v == null || isScalar(v)) return;
+        if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return;
+        if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
+        if (!(v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential)) throw unsupported(v, null);
+        if (v instanceof clojure.lang.IMeta im && im.meta() != null) {
+            try {
+                validate(im.meta());
+            } catch (ExceptionInfo e) {
+                throw withPath(e, Keyword.intern("slab", "meta"));
+            }
+        }
+        if (v instanceof IPersistentMap m) {
+            for (Object o : m) {
+                java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) o;
+                try {
+                    validate(e.getKey());
+                    validate(e.getValue());
+                } catch (ExceptionInfo ex) {
+                    throw withPath(ex, e.getKey());
+                }
+            }
+            return;
+        }
+        long i = 0;
+        for (clojure.lang.ISeq q = clojure.lang.RT.seq(v); q != null; q = q.next(), i++) {
+            try {
+                validate(q.first());
+            } catch (ExceptionInfo ex) {
+                throw withPath(ex, v instanceof IPersistentSet ? q.first() : (Object) i);
+            }
+        }
+    }
+
+    private static boolean isScalar(Object v) {
+        return v instanceof Long || v instanceof Keyword || v instanceof String || v instanceof Integer
+            || v instanceof Double || v instanceof Boolean || v instanceof Symbol || v instanceof Character
+            || v instanceof Short || v instanceof Byte || v instanceof Float || v instanceof BigInt
+            || v instanceof BigInteger || v instanceof BigDecimal || v instanceof Ratio || v instanceof UUID
+            || v.getClass() == Date.class || v instanceof Instant;
     }
 
     /** A collection block describing r's version, holding its own counts on r's nodes. */

@@ -27,6 +27,8 @@ final class MapIterator implements Iterator<Object> {
     private final int[] pending = new int[34];
     private int depth = -1;
     private long next;
+    /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
+    private long nilEntry;
 
     MapIterator(Root root, int mode) {
         root.check();
@@ -36,7 +38,8 @@ final class MapIterator implements Iterator<Object> {
         this.es = root.kind == Tags.SET ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH;
         this.mode = root.kind == Tags.SET ? KEYS : mode;
         if (root.node != 0) push(root.node);
-        next = advance();
+        nilEntry = MapNodes.find(c, root.node, null, 0, es);
+        next = nilEntry != 0 ? nilEntry : advance();
         Reference.reachabilityFence(root);
     }
 
@@ -55,7 +58,11 @@ final class MapIterator implements Iterator<Object> {
         while (depth >= 0) {
             long n = nodes[depth];
             if (isCollision(s, n)) {
-                if (pending[depth] < collisionCount(s, n)) return entry(n, es, pending[depth]++);
+                if (pending[depth] < collisionCount(s, n)) {
+                    long e = entry(n, es, pending[depth]++);
+                    if (e != nilEntry) return e;
+                    continue;
+                }
                 depth--;
                 continue;
             }
@@ -67,7 +74,11 @@ final class MapIterator implements Iterator<Object> {
             int bit = rem & -rem;
             pending[depth] = rem & ~bit;
             int dm = datamap(s, n);
-            if ((dm & bit) != 0) return entry(n, es, index(dm, bit));
+            if ((dm & bit) != 0) {
+                long e = entry(n, es, index(dm, bit));
+                if (e != nilEntry) return e;
+                continue;
+            }
             push(s.getLong(childSlot(n, es, Integer.bitCount(dm), index(nodemap(s, n), bit))));
         }
         return 0;

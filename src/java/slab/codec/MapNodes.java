@@ -374,7 +374,7 @@ final class MapNodes {
     // --- building from on-heap collections ------------------------------------------------
 
     static Root fromMap(Codec c, clojure.lang.IPersistentMap m) {
-        TransientMap t = new TransientMap(c, Tags.MAP, null);
+        TransientMap t = new TransientMap(c, Tags.MAP, null, true);
         try {
             for (Object o : (Iterable<?>) m) {
                 java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) o;
@@ -391,7 +391,7 @@ final class MapNodes {
     }
 
     static Root fromSet(Codec c, clojure.lang.IPersistentSet set) {
-        TransientMap t = new TransientMap(c, Tags.SET, null);
+        TransientMap t = new TransientMap(c, Tags.SET, null, true);
         try {
             for (clojure.lang.ISeq q = set.seq(); q != null; q = q.next()) {
                 Object k = q.first();

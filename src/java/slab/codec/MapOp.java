@@ -16,6 +16,8 @@ final class MapOp {
     final int bits;
     /** 0 for persistent updates; the transient's id otherwise. */
     final long edit;
+    /** Values come from a builder that validated the whole value already. */
+    final boolean trusted;
 
     Object key;
     final Slot k = new Slot();
@@ -28,7 +30,10 @@ final class MapOp {
     int countDelta;
     int hashDelta;
 
-    MapOp(Codec c, boolean set, long edit) {
+    MapOp(Codec c, boolean set, long edit) { this(c, set, edit, false); }
+
+    MapOp(Codec c, boolean set, long edit, boolean trusted) {
+        this.trusted = trusted;
         this.c = c;
         this.s = c.segment();
         this.set = set;
@@ -44,10 +49,14 @@ final class MapOp {
         countDelta = hashDelta = 0;
         k.set(0, 0, 0);
         v.set(0, 0, 0);
-        c.encode(key, k);
+        if (!trusted) {
+            c.validate(key);
+            if (!set) c.validate(val);
+        }
+        c.encodeTrusted(key, k);
         if (!set) {
             try {
-                c.encode(val, v);
+                c.encodeTrusted(val, v);
             } catch (RuntimeException e) {
                 c.releaseSlot(k.tag, k.payload);
                 throw e;

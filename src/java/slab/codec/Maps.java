@@ -129,7 +129,7 @@ public final class Maps {
     public static Object kvreduce(Root r, IFn f, Object init) {
         r.check();
         try {
-            Object out = reduceNode(r.codec, r.node, es(r), r.kind == Tags.SET, f, init, true);
+            Object out = reduceAll(r, f, init, true);
             return out instanceof Reduced red ? red.deref() : out;
         } finally {
             Reference.reachabilityFence(r);
@@ -140,20 +140,34 @@ public final class Maps {
     public static Object reduce(Root r, IFn f, Object init) {
         r.check();
         try {
-            Object out = reduceNode(r.codec, r.node, es(r), r.kind == Tags.SET, f, init, false);
+            Object out = reduceAll(r, f, init, false);
             return out instanceof Reduced red ? red.deref() : out;
         } finally {
             Reference.reachabilityFence(r);
         }
     }
 
-    /** Visits slots in bitmap order, as MapIterator does. */
-    private static Object reduceNode(Codec c, long n, int es, boolean set, IFn f, Object acc, boolean kv) {
+    /** The nil key first, then the rest in bitmap order: the order MapIterator yields. */
+    private static Object reduceAll(Root r, IFn f, Object init, boolean kv) {
+        Codec c = r.codec;
+        boolean set = r.kind == Tags.SET;
+        long nilEntry = MapNodes.find(c, r.node, null, 0, es(r));
+        Object acc = init;
+        if (nilEntry != 0) {
+            acc = step(c, c.segment(), nilEntry, set, f, acc, kv);
+            if (acc instanceof Reduced) return acc;
+        }
+        return reduceNode(c, r.node, es(r), set, f, acc, kv, nilEntry);
+    }
+
+    private static Object reduceNode(Codec c, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip) {
         if (n == 0) return acc;
         Segment s = c.segment();
         if (isCollision(s, n)) {
             for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) {
-                acc = step(c, s, entry(n, es, i), set, f, acc, kv);
+                long e = entry(n, es, i);
+                if (e == skip) continue;
+                acc = step(c, s, e, set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
             }
             return acc;
@@ -162,8 +176,13 @@ public final class Maps {
         int entries = Integer.bitCount(dm);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;
-            if ((dm & bit) != 0) acc = step(c, s, entry(n, es, index(dm, bit)), set, f, acc, kv);
-            else acc = reduceNode(c, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv);
+            if ((dm & bit) != 0) {
+                long e = entry(n, es, index(dm, bit));
+                if (e == skip) continue;
+                acc = step(c, s, e, set, f, acc, kv);
+            } else {
+                acc = reduceNode(c, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv, skip);
+            }
             if (acc instanceof Reduced) return acc;
         }
         return acc;

@@ -40,11 +40,14 @@ public final class TransientMap {
     private final int[] pathBit = new int[MAX_DEPTH];
 
     /** A transient over from's contents (from may be null for an empty one). */
-    public TransientMap(Codec c, int kind, Root from) {
+    public TransientMap(Codec c, int kind, Root from) { this(c, kind, from, false); }
+
+    /** trusted: every key and value will have been validated by the caller (bulk conversion). */
+    TransientMap(Codec c, int kind, Root from, boolean trusted) {
         this.c = c;
         this.s = c.segment();
         this.kind = kind;
-        this.op = new MapOp(c, kind == Tags.SET, c.newEdit());
+        this.op = new MapOp(c, kind == Tags.SET, c.newEdit(), trusted);
         this.owned = new Owned(c);
         if (from != null && from.node != 0) {
             c.retain(from.node);
