@@ -143,17 +143,7 @@
 (defn hash-map-in
   "A slab map with the given keys and values, in the segment of codec."
   [^Codec codec kvs]
-  (let [t (TransientMap. codec Tags/MAP nil)]
-    (try
-      (loop [s (seq kvs)]
-        (when s
-          (when-not (next s)
-            (throw (IllegalArgumentException.
-                    (str "No value supplied for key: " (first s)))))
-          (.assoc t (first s) (second s))
-          (recur (nnext s))))
-      (SharedMap. (.persistent t) nil unknown-hash)
-      (finally (.abandon t)))))
+  (SharedMap. (Maps/build codec Tags/MAP (seq kvs)) nil unknown-hash))
 
 (alter-meta! #'->SharedMap assoc :private true)
 (alter-meta! #'->TransientSharedMap assoc :private true)

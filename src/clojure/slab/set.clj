@@ -98,11 +98,7 @@
 (defn hash-set-in
   "A slab set of the given keys, in the segment of codec."
   [^Codec codec ks]
-  (let [t (TransientMap. codec Tags/SET nil)]
-    (try
-      (doseq [k ks] (.conj t k))
-      (SharedSet. (.persistent t) nil unknown-hash)
-      (finally (.abandon t)))))
+  (SharedSet. (Maps/build codec Tags/SET (seq ks)) nil unknown-hash))
 
 (alter-meta! #'->SharedSet assoc :private true)
 (alter-meta! #'->TransientSharedSet assoc :private true)

@@ -33,6 +33,38 @@ public final class Maps {
         return r.kind == Tags.SET ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH;
     }
 
+    /**
+     * A new map (kvs alternate keys and values) or set (kvs are the keys),
+     * built by a transient after every key and value has been validated, so
+     * a refused argument writes nothing.
+     */
+    public static Root build(Codec c, int kind, ISeq kvs) {
+        boolean set = kind == Tags.SET;
+        for (ISeq q = kvs; q != null; q = q.next()) {
+            Object k = q.first();
+            c.validate(k);
+            if (!set) {
+                q = q.next();
+                if (q == null) throw new IllegalArgumentException("No value supplied for key: " + k);
+                c.validate(q.first());
+            }
+        }
+        TransientMap t = new TransientMap(c, kind, null, true);
+        try {
+            for (ISeq q = kvs; q != null; q = q.next()) {
+                if (set) t.conj(q.first());
+                else {
+                    Object k = q.first();
+                    q = q.next();
+                    t.assoc(k, q.first());
+                }
+            }
+            return t.persistent();
+        } finally {
+            t.abandon();
+        }
+    }
+
     // --- lookup -----------------------------------------------------------------------
 
     public static Object valAt(Root r, Object key, Object notFound) {
