@@ -44,6 +44,8 @@ public final class Root {
         this.hashKnown = hashKnown;
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
+        codec.own(node);
+        codec.own(tail);
     }
 
     /** Throws the clear error for a released handle or a closed segment. */
@@ -95,8 +97,8 @@ public final class Root {
 
         @Override
         public void run() {
-            codec.releaseRef(node);
-            codec.releaseRef(tail);
+            codec.releaseOwned(node);
+            codec.releaseOwned(tail);
         }
     }
 }

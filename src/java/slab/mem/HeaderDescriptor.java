@@ -14,7 +14,8 @@ package slab.mem;
  *   |  checksum of bytes 0..48  |   (reserved to 64)           |
  *   +-----------------------------------------------------------+ 64
  *   | allocator words, one per cache line (frontier, commit     |
- *   | claim, committed, next edit id, intern table, root table)  |
+ *   | claim, committed, next edit id), then the offsets of the   |
+ *   | intern table, root table and process table                 |
  *   +-----------------------------------------------------------+ CLASS_TABLE_OFFSET
  *   | one 64-byte line per size class: free-list head, blocks in |
  *   | use (see AllocatorDescriptor)                              |
@@ -52,6 +53,7 @@ public final class HeaderDescriptor {
     public static final int NEXT_EDIT_OFFSET;
     public static final int INTERN_TABLE_OFFSET;
     public static final int ROOT_TABLE_OFFSET;
+    public static final int PROCESS_TABLE_OFFSET;
     public static final int CLASS_TABLE_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
@@ -80,7 +82,8 @@ public final class HeaderDescriptor {
         COMMITTED_OFFSET = offset;     offset += CACHE_LINE - 8;
         NEXT_EDIT_OFFSET = offset;     offset += CACHE_LINE;
         INTERN_TABLE_OFFSET = offset;  offset += 8;
-        ROOT_TABLE_OFFSET = offset;    offset += CACHE_LINE - 8;
+        ROOT_TABLE_OFFSET = offset;    offset += 8;
+        PROCESS_TABLE_OFFSET = offset; offset += CACHE_LINE - 16;
         CLASS_TABLE_OFFSET = offset;
         offset += SizeClasses.COUNT * AllocatorDescriptor.CLASS_LINE_LENGTH;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
