@@ -514,7 +514,7 @@ public final class Codec {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            case Tags.KEYWORD: return v instanceof Keyword && interner.decode(p) == v;
+            case Tags.KEYWORD: return v instanceof Keyword k && interner.find(k) == p;   // no decoding, no allocation
             case Tags.SYMBOL: return v instanceof Symbol && interner.decode(p).equals(v);
             case Tags.DOUBLE:
                 return (v instanceof Double || v instanceof Float) && Double.longBitsToDouble(p) == ((Number) v).doubleValue();
