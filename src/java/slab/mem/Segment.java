@@ -164,7 +164,8 @@ public final class Segment implements AutoCloseable {
         ms.set(LONG_LAYOUT, COMMITTED_OFFSET, HEADER_LENGTH);
         ms.set(LONG_LAYOUT, NEXT_EDIT_OFFSET, 1L);
         Segment s = new Segment(ms, arena, raf, path);
-        ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(s));
+        ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(i ->
+            i >= MAGIC_OFFSET && i < MAGIC_OFFSET + 8 ? magicByte(i - MAGIC_OFFSET) : s.getByte(i)));
         // The magic goes last: a file without it was never finished and is refused.
         LONG.setRelease(ms, (long) MAGIC_OFFSET, MAGIC);
         if (path != null) ms.force();
@@ -186,9 +187,7 @@ public final class Segment implements AutoCloseable {
             throw Errors.info("wrong-version", "Segment file " + where + " has format version " + version
                 + " but this slab reads version " + FORMAT_VERSION + ". Open it with a matching slab release.",
                 "path", where, "version", (long) version, "expected", (long) FORMAT_VERSION);
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0; i < FIXED_LENGTH; i++) { h ^= (hdr.get(i) & 0xFF); h *= 0x100000001b3L; }
-        if (h != hdr.getLong(CHECKSUM_OFFSET))
+        if (checksum(hdr::get) != hdr.getLong(CHECKSUM_OFFSET))
             throw corrupt(where, "its header checksum does not match (the header is damaged)");
         long capacity = hdr.getLong(CAPACITY_OFFSET);
         if (capacity < MIN_CAPACITY || capacity > SizeClasses.MAX_BLOCK || capacity % PAGE_SIZE != 0)
