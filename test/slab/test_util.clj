@@ -79,14 +79,18 @@
 
 ;; --- /proc and mounts ---------------------------------------------------------
 
-(defn vm-rss-kib
-  "Resident set size of this JVM in KiB, from /proc/self/status."
-  ^long []
+(defn proc-status-kib
+  "A field of /proc/self/status in KiB, e.g. \"VmRSS\" (resident memory) or
+  \"RssShmem\" (resident pages of shared mappings such as segments)."
+  ^long [field]
   ;; slurp fails on procfs files under JDK 25 (FileInputStream.available),
   ;; Files/readAllLines does not.
-  (let [line (some #(when (str/starts-with? % "VmRSS:") %)
+  (let [prefix (str field ":")
+        line (some #(when (str/starts-with? % prefix) %)
                    (Files/readAllLines (path "/proc/self/status")))]
     (Long/parseLong (re-find #"\d+" line))))
+
+(defn vm-rss-kib ^long [] (proc-status-kib "VmRSS"))
 
 (defn- sh [& args]
   (let [p (.start (doto (ProcessBuilder. ^java.util.List (vec args)) (.redirectErrorStream true)))
