@@ -231,7 +231,9 @@ public final class Allocator {
         long line = classLine(cls) + HEAD_OFFSET;
         while (true) {
             long head = s.getLongVolatile(line);
-            s.putLongVolatile(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
+            // A release store is enough: the CAS below publishes it to any pop
+            // that reads the new head (a volatile store would add a full fence).
+            s.putLongRelease(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
             long tag = (head >>> TAG_SHIFT) + 1;
             if (s.casLong(line, head, (tag << TAG_SHIFT) | (off >>> ALIGNMENT_SHIFT))) return;
         }
