@@ -1,5 +1,7 @@
 package slab.mem;
 
+import java.util.function.IntFunction;
+
 /**
  * Layout of the segment header: the first {@link #HEADER_LENGTH} bytes of
  * every segment. All multi-byte fields are little-endian.
@@ -89,13 +91,23 @@ public final class HeaderDescriptor {
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
     }
 
-    /** FNV-1a over the fixed fields, so any flipped byte there is detected. */
-    public static long checksum(Segment s) {
+    /** FNV-1a over the fixed fields of a finished header, so any flipped byte there is detected. */
+    public static long checksum(Segment s) { return checksum(s::getByte); }
+
+    /**
+     * FNV-1a over bytes 0 .. FIXED_LENGTH, read through {@code byteAt}. The
+     * magic is part of it: a header being created must supply the magic's
+     * bytes here, because the magic itself is written last.
+     */
+    public static long checksum(IntFunction<Byte> byteAt) {
         long h = 0xcbf29ce484222325L;
         for (int i = 0; i < FIXED_LENGTH; i++) {
-            h ^= (s.getByte(i) & 0xFF);
+            h ^= (byteAt.apply(i) & 0xFF);
             h *= 0x100000001b3L;
         }
         return h;
     }
+
+    /** Byte i of the magic, as it lies in the file (little-endian). */
+    public static byte magicByte(int i) { return (byte) (MAGIC >>> (8 * i)); }
 }
