@@ -138,3 +138,4 @@
                       (into-array java.nio.file.OpenOption [java.nio.file.StandardOpenOption/WRITE]))]
         (.write ch (java.nio.ByteBuffer/wrap (byte-array [99 0 0 0])) (long slab.mem.HeaderDescriptor/VERSION_OFFSET)))
       (is (= :wrong-version (:error (tu/error-of #(slab/open-segment (str path ".ok"))))))))
+)

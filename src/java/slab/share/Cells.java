@@ -39,20 +39,28 @@ public final class Cells {
      * own counts, so they stay valid after the cell moves on.
      */
     public static Snapshot read(Sharing sh, long cell) {
-        Segment s = sh.s;
-        s.checkOpen();
         int h = sh.acquireHazard();
-        long hz = sh.hazard(h);
         try {
-            while (true) {
-                long box = s.getLongVolatile(cell);
-                if (box == 0) return new Snapshot(0, null);
-                s.putLongVolatile(hz, box);
-                if (s.getLongVolatile(cell) != box) continue;   // moved on before we announced: try again
-                return new Snapshot(box, sh.codec.decode(s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
-            }
+            return readAnnounced(sh, cell, sh.hazard(h));
         } finally {
             sh.releaseHazard(h);
+        }
+    }
+
+    /**
+     * Reads the cell with its box announced in hazard word hz. The box stays
+     * announced until the caller clears hz, so it cannot be given back and
+     * its offset reused meanwhile: a compare-and-set against it is free of ABA.
+     */
+    private static Snapshot readAnnounced(Sharing sh, long cell, long hz) {
+        Segment s = sh.s;
+        s.checkOpen();
+        while (true) {
+            long box = s.getLongVolatile(cell);
+            if (box == 0) return new Snapshot(0, null);
+            s.putLongVolatile(hz, box);
+            if (s.getLongVolatile(cell) != box) continue;   // moved on before we announced: try again
+            return new Snapshot(box, sh.codec.decode(s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
         }
     }
 
@@ -114,27 +122,38 @@ public final class Cells {
      * the value it was given (the same version), nothing is published.
      */
     public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
-        while (true) {
-            Snapshot cur = read(sh, cell);
-            Object nv = args == null ? f.invoke(cur.value) : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
-            if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
-            validate(validator, nv);
-            long nb = box(sh.codec, nv);
-            if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
-            sh.codec.releaseRef(nb);
+        int h = sh.acquireHazard();
+        try {
+            while (true) {
+                Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+                Object nv = args == null ? f.invoke(cur.value)
+                    : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
+                if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
+                validate(validator, nv);
+                long nb = box(sh.codec, nv);
+                if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
+                sh.codec.releaseRef(nb);
+            }
+        } finally {
+            sh.releaseHazard(h);
         }
     }
 
     /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
-        Snapshot cur = read(sh, cell);
-        if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
-        if (sameVersion(cur.value, newv)) return true;
-        validate(validator, newv);
-        long nb = box(sh.codec, newv);
-        if (publish(sh, cell, cur.box, nb)) return true;
-        sh.codec.releaseRef(nb);
-        return false;
+        int h = sh.acquireHazard();
+        try {
+            Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+            if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
+            if (sameVersion(cur.value, newv)) return true;
+            validate(validator, newv);
+            long nb = box(sh.codec, newv);
+            if (publish(sh, cell, cur.box, nb)) return true;
+            sh.codec.releaseRef(nb);
+            return false;
+        } finally {
+            sh.releaseHazard(h);
+        }
     }
 
     private static boolean isScalar(Object v) {
