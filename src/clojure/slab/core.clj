@@ -189,21 +189,26 @@
   (.segment (.codec ^Root (.slabRoot ^SharedColl x))))
 
 (defn stats
-  "A readable map of a segment's allocator statistics (default segment if
-  none given): capacity, bytes in use and free, the high-water mark, bytes
-  committed, and blocks in use by block size."
+  "A readable map of a segment's statistics (default segment if none given):
+  capacity, bytes in use and free, the high-water mark, bytes committed,
+  blocks in use by block size, named roots, and the versions (handles) this
+  process holds."
   ([] (stats (default-segment)))
   ([^Segment seg]
    (let [^Allocator$Stats st (.stats (.allocator seg))
          ^longs blocks (.blocksInUse st)]
-     {:segment (.describe seg)
+     ;; array-map keeps this order when printed
+     (array-map
+      :segment (.describe seg)
       :capacity (.capacity st)
       :bytes-in-use (.bytesInUse st)
       :bytes-free (.bytesFree st)
       :high-water (.frontier st)
       :committed (.committed st)
+      :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
+      :live-versions (.liveVersions (Codec/of seg))
       :blocks-in-use (into (sorted-map)
                            (keep (fn [^long c]
                                    (let [n (aget blocks c)]
                                      (when (pos? n) [(SizeClasses/sizeOf c) n]))))
-                           (range (alength blocks)))})))
+                           (range (alength blocks)))))))

@@ -50,6 +50,9 @@ public final class Codec {
     private final Allocator alloc;
     private final Interner interner;
     private volatile Ledger ledger;
+    /** Handles made and given back in this process, for stats (LongAdder: no contended word). */
+    final java.util.concurrent.atomic.LongAdder handlesMade = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder handlesGone = new java.util.concurrent.atomic.LongAdder();
     /** While a sweep runs, releases from the Cleaner wait here instead of touching counts. */
     private java.util.ArrayList<Long> deferred;
 
@@ -82,6 +85,9 @@ public final class Codec {
 
     /** Installs the ledger recording what this process's handles own (named segments). */
     public void setLedger(Ledger l) { this.ledger = l; }
+
+    /** Versions (handles holding nodes) this process has made and not yet given back. */
+    public long liveVersions() { return handlesMade.sum() - handlesGone.sum(); }
 
     public Ledger ledger() { return ledger; }
 

@@ -44,6 +44,7 @@ public final class Root {
         this.hashKnown = hashKnown;
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
+        if (cleanable != null) codec.handlesMade.increment();
         codec.own(node);
         codec.own(tail);
     }
@@ -97,6 +98,7 @@ public final class Root {
 
         @Override
         public void run() {
+            codec.handlesGone.increment();
             codec.releaseOwned(node);
             codec.releaseOwned(tail);
         }
