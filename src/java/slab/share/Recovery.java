@@ -71,14 +71,28 @@ public final class Recovery {
 
     /**
      * Releases dead processes, then (if no other live process is attached and
-     * this is a named segment) sweeps.
+     * this is a named segment) sweeps, and reports what the heap holds.
      */
     public static Report recover(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
-        if (sh.ledger == null || othersAttached(sh)) {
-            Report v = verify(sh);
-            return new Report(dead, v.reachable(), v.unreachable(), v.free(), 0);
-        }
+        long reclaimed = sweepIfAlone(sh);
+        Report v = verify(sh);
+        return new Report(dead, v.reachable(), v.unreachable(), v.free(), reclaimed);
+    }
+
+    /**
+     * What opening a segment does: releases dead processes and, only if some
+     * had died and no other process is attached, sweeps. Opening a segment
+     * that every process closed properly costs O(1).
+     */
+    public static int onOpen(Sharing sh) {
+        int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
+        if (dead > 0) sweepIfAlone(sh);
+        return dead;
+    }
+
+    private static long sweepIfAlone(Sharing sh) {
+        if (sh.ledger == null || othersAttached(sh)) return 0;
         long[] reclaimed = {0};
         sh.codec.withReleasesPaused(() -> {
             sh.flushRetired();
@@ -88,8 +102,27 @@ public final class Recovery {
             long committed = s.getLongVolatile(HeaderDescriptor.COMMITTED_OFFSET);
             s.putLongVolatile(HeaderDescriptor.COMMIT_CLAIM_OFFSET, committed);   // a dead process's unfinished commit
         });
-        Report v = verify(sh);
-        return new Report(dead, v.reachable(), v.unreachable(), v.free(), reclaimed[0]);
+        return reclaimed[0];
+    }
+
+    /**
+     * Leaves the process table, giving back every count this process's
+     * ledger records (its handles die with the segment's mapping).
+     */
+    public static void detach(Sharing sh) {
+        sh.flushRetired();
+        Segment s = sh.s;
+        long ledger = s.getLongVolatile(sh.slot + SLOT_LEDGER_OFFSET);
+        sh.codec.setLedger(null);
+        if (ledger != 0) {
+            SegmentLedger.forEach(s, ledger, (block, count) -> {
+                for (long k = 0; k < count; k++) sh.codec.releaseRef(block);
+            });
+            s.allocator().free(ledger);
+        }
+        s.putLong(sh.slot + SLOT_LEDGER_OFFSET, 0);
+        s.fill(sh.slot + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
+        s.putLongVolatile(sh.slot + SLOT_STATE_OFFSET, STATE_FREE);
     }
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */

@@ -62,8 +62,11 @@ public final class Sharing {
     /** Whether this process has attached to s already. */
     public static boolean isAttached(Segment s) { return BY_SEGMENT.containsKey(s); }
 
-    /** Forgets a segment that was closed. */
-    public static void forget(Segment s) { BY_SEGMENT.remove(s); }
+    /** Leaves s's process table before s is closed (giving back what this process's handles held). */
+    public static void forget(Segment s) {
+        Sharing sh = BY_SEGMENT.remove(s);
+        if (sh != null && !s.isClosed()) Recovery.detach(sh);
+    }
 
     public Codec codec() { return codec; }
     public Segment segment() { return s; }
