@@ -578,6 +578,13 @@ public final class Codec {
         return Util.equiv(a, b);
     }
 
+    /** Do two collection blocks carry equal metadata (or none)? */
+    public boolean sameMeta(long collA, long collB) {
+        int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
+        if (ta != tb) return false;
+        return ta == Tags.NIL || equalsSlot(ta, s.getLong(collA + COLL_META_OFFSET), tb, s.getLong(collB + COLL_META_OFFSET));
+    }
+
     private static int byteLength(int lenField) {
         return (lenField & UTF16_FLAG) != 0 ? (lenField & ~UTF16_FLAG) * 2 : lenField;
     }
