@@ -28,7 +28,7 @@ final class Interner {
     private final Codec codec;
     private final ConcurrentHashMap<Object, Long> offsets = new ConcurrentHashMap<>();
     /** Direct-mapped cache offset -> value; entries are immutable, so races are benign. */
-    private final Cached[] decoded = new Cached[1 << 12];
+    private final Cached[] decoded = new Cached[1 << 14];
     private volatile long table;
 
     private record Cached(long offset, Object value) { }

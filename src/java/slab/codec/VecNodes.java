@@ -13,4 +13,6 @@ final class VecNodes {
     }
 
     static void dropChildren(Codec c, long node, LongStack work) { }
+
+    static void pushRefs(Codec c, long node, LongStack out) { }
 }

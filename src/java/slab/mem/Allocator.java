@@ -3,8 +3,6 @@ package slab.mem;
 import static slab.mem.AllocatorDescriptor.*;
 import static slab.mem.HeaderDescriptor.*;
 
-import java.io.IOException;
-
 import slab.Errors;
 
 /**
@@ -52,6 +50,7 @@ public final class Allocator {
      * {@code :slab/error :segment-full}. A failed call changes nothing.
      */
     public long allocate(long payload, int type) {
+        s.checkOpen();
         if (payload < 0 || payload > capacity) throw full(payload);
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
         long off = tryAllocate(cls);
@@ -106,9 +105,10 @@ public final class Allocator {
 
     /**
      * Makes [.., end) committed. One process at a time claims the next step by
-     * moving the claim word, zero-fills it through the file channel (nothing
-     * lives there yet), then publishes it. Returns false if the disk or tmpfs
-     * is full.
+     * moving the claim word, zero-fills it through the file (nothing lives
+     * there yet), then publishes it. On a full disk or tmpfs it publishes the
+     * part it did commit, so the frontier can still use that, and returns
+     * false if that part does not reach {@code end}.
      */
     private boolean ensureCommitted(long end) {
         long waitedSince = 0;
@@ -128,17 +128,17 @@ public final class Allocator {
             long target = Math.min(capacity, Math.max(end, committed + COMMIT_STEP));
             target = Math.min(capacity, (target + COMMIT_STEP - 1) / COMMIT_STEP * COMMIT_STEP);
             if (!s.casLong(COMMIT_CLAIM_OFFSET, committed, target)) continue;
+            long reached;
             try {
-                s.commit(committed, target);
-            } catch (IOException e) {
-                s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
-                return false;
+                reached = s.commit(committed, target);
             } catch (RuntimeException | Error e) {
                 s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
                 throw e;
             }
-            s.putLongRelease(COMMITTED_OFFSET, target);
-            return true;
+            // committed first, then the claim: until both match, others wait
+            s.putLongRelease(COMMITTED_OFFSET, reached);
+            if (reached != target) s.putLongVolatile(COMMIT_CLAIM_OFFSET, reached);
+            return end <= reached;
         }
     }
 
@@ -171,6 +171,7 @@ public final class Allocator {
 
     /** Returns a block to its free list. Throws if the offset is not a live block. */
     public void free(long off) {
+        s.checkOpen();
         checkOffset(off);
         long h = s.getLongVolatile(off);
         if (stateOf(h) != STATE_LIVE || !s.casLong(off, h, header(classOf(h), STATE_FREE, 0, 0)))
@@ -230,7 +231,9 @@ public final class Allocator {
         long line = classLine(cls) + HEAD_OFFSET;
         while (true) {
             long head = s.getLongVolatile(line);
-            s.putLongVolatile(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
+            // A release store is enough: the CAS below publishes it to any pop
+            // that reads the new head (a volatile store would add a full fence).
+            s.putLongRelease(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
             long tag = (head >>> TAG_SHIFT) + 1;
             if (s.casLong(line, head, (tag << TAG_SHIFT) | (off >>> ALIGNMENT_SHIFT))) return;
         }
