@@ -1,10 +1,10 @@
 (ns slab.demo
   "`lein run [orders]`: shows in under a minute why slab exists.
 
-  1. Builds the same nested map (default 1,000,000 orders, each
-     {:qty n :sku \"X-123\" :tags #{...}}) in clojure.core and in slab's
-     default segment, and prints build time, heap used, segment bytes and
-     GC pauses side by side.
+  1. Builds the same nested map (default 500,000 orders, each
+     {:qty n :sku \"X-123\" :tags #{...}}: 3,000,000 map and set entries in
+     all) in clojure.core and in slab's default segment, and prints build
+     time, heap used, segment bytes and GC pauses side by side.
   2. Shares the slab version with futures, an agent and a core.async
      pipeline that each derive their own version, and shows that the
      original is unchanged and what the derived versions cost in bytes.
@@ -27,8 +27,6 @@
 ;; --- measuring ---------------------------------------------------------------------
 
 (defn- now-ns ^long [] (System/nanoTime))
-
-(defn- ms ^double [^long ns] (/ ns 1e6))
 
 (defn- gc-totals
   "Collections and milliseconds the JVM reports, summed over its collectors."
@@ -55,7 +53,7 @@
     (:ms (gc-delta before (gc-totals)))))
 
 (defn- heap-after-gc ^long []
-  (full-gc!) (full-gc!)
+  (full-gc!)
   (heap-used))
 
 (defn- seg-bytes
@@ -63,16 +61,17 @@
   (^long [seg] (:bytes-in-use (slab/stats seg))))
 
 (defn- settle!
-  "Collects until the segment's bytes in use stop changing: dropped versions
-  give their counts back when the Cleaner runs after a GC. Returns the bytes."
+  "Collects until the segment's bytes in use and live versions stop
+  changing: dropped versions give their counts back when the Cleaner runs
+  after a GC. Returns the bytes in use."
   (^long [] (settle! (slab/default-segment)))
   (^long [seg]
-   (loop [i 0, prev -1, same 0]
+   (loop [i 0, prev nil, same 0]
      (System/gc)
-     (Thread/sleep 20)
-     (let [now (seg-bytes seg)
-           same (if (== now prev) (inc same) 0)]
-       (if (or (>= same 2) (>= i 100)) now (recur (inc i) now same))))))
+     (Thread/sleep 50)
+     (let [now ((juxt :bytes-in-use :live-versions) (slab/stats seg))
+           same (if (= now prev) (inc same) 0)]
+       (if (or (>= same 2) (>= i 100)) (first now) (recur (inc i) now same))))))
 
 (defmacro ^:private timed
   "Evaluates body; returns [value elapsed-ns gc-delta]."
@@ -149,7 +148,7 @@
 (defn- part-1 [^long n]
   (say "1. The same map built twice: clojure.core (on the heap) and slab (off-heap)")
   (progress "   warming up the JIT ...")
-  (let [[_ t] (timed (build {} 50000 false) (build (slab/hash-map) 50000 false))]
+  (let [[_ t] (timed (build {} 30000 false) (build (slab/hash-map) 30000 false))]
     (say " " (dur t)))
   (settle!)
   (let [heap0 (heap-after-gc)
@@ -185,44 +184,43 @@
   (let [hash0 (hash big)
         jobs (mapv #(random-keys % n) (range 5))
         before (seg-bytes)
-        _ (progress "   5 workers each restock 10,000 orders (update :qty in a transient) ...")
+        _ (progress "   5 workers each derive a version, restocking 10,000 orders (update :qty via a transient) ...")
         [versions t]
         (timed
          (let [futs (mapv (fn [w] (future (restock big (jobs w)))) [0 1])
                ag (agent nil)
                _ (send-off ag (fn [_] (restock big (jobs 2))))
-               in (async/to-chan! [3 4])
                out (async/chan 2)
-               _ (async/pipeline 2 out (map (fn [w] (restock big (jobs w)))) in)
+               _ (async/pipeline 2 out (map (fn [w] (restock big (jobs w)))) (async/to-chan! [3 4]))
                from-pipe (async/<!! (async/into [] out))]
            (await ag)
            (into (mapv deref futs) (cons @ag from-pipe))))
         _ (say " " (dur t))
         after (seg-bytes)
-        check-key (first (jobs 0))
-        _ (progress "   comparing the original with its clojure.core twin ...")
-        [eq t-eq] (timed (= big twin))]
-    (say " " (dur t-eq))
+        _ (progress "   checking the original against its clojure.core twin ...")
+        [eq t-eq] (timed (= big twin))
+        _ (say " " (dur t-eq))
+        touched (into #{} cat jobs)
+        k (first (jobs 0))]
     (say "   the original is unchanged: (= original twin) " eq
-         ", hash " (if (= hash0 (hash big) (hash twin)) "same as before and as the twin's" "CHANGED")
-         "; order " check-key " still has :qty " (get-in big [check-key :qty])
-         ", worker 0's version has " (get-in (versions 0) [check-key :qty]))
-    (say "   each derived version has all " (group (count (versions 0))) " orders and differs from the original: "
-         (every? #(and (= n (count %)) (not= big %)) versions))
+         ", hash " (if (= hash0 (hash big) (hash twin)) "the same as before and as the twin's" "CHANGED")
+         ", all " (group (count touched)) " restocked orders as in the twin: "
+         (every? #(= (get big %) (get twin %)) touched))
+    (say "   each version has its own 10,000 changes and nothing else: "
+         (every? (fn [w]
+                   (let [v (versions w)]
+                     (and (= n (count v))
+                          (every? #(= (+ 100 (get-in twin [% :qty])) (get-in v [% :qty])) (jobs w)))))
+                 (range 5))
+         "; e.g. order " k ": :qty " (get-in big [k :qty]) " in the original, "
+         (get-in (versions 0) [k :qty]) " in worker 0's version")
     (let [added (- after before)]
-      (say "   the 5 derived versions added " (mb added) " to the segment, "
-           (format "%.1f%%" (/ (* 100.0 added) (* 5 seg-big))) " of 5 full copies ("
-           (mb (* 5 seg-big)) "): unchanged nodes are shared, not copied"))
+      (say "   the 5 versions added " (mb added) " to the segment: "
+           (format "%.1f%%" (/ (* 100.0 added) (* 5 seg-big))) " of what 5 copies would take ("
+           (mb (* 5 seg-big)) "), since unchanged nodes are shared"))
     versions))
 
 ;; --- 3. another process ----------------------------------------------------------------------
-
-(defn- cross-process-api
-  "The named-root functions of slab.core, or nil if this build lacks them."
-  []
-  (let [set-root! (resolve 'slab.core/set-root!)
-        root (resolve 'slab.core/root)]
-    (when (and set-root! root) {:set-root! @set-root! :root @root})))
 
 (defn- java-binary []
   (str (io/file (System/getProperty "java.home") "bin" "java")))
@@ -246,61 +244,65 @@
 (defn- part-3 [{:keys [big twin]}]
   (say)
   (say "3. Handing the map to another JVM: a named root vs a data.fressian round trip")
-  (if-let [{:keys [set-root!]} (cross-process-api)]
-    (let [dir (slab.mem.Segment/anonymousDirectory)
-          seg-file (File. (str dir) (str "slab-demo-" (.pid (java.lang.ProcessHandle/current)) ".slab"))
-          fress-file (File. (str dir) (str "slab-demo-" (.pid (java.lang.ProcessHandle/current)) ".fressian"))]
-      (try
-        (let [seg (slab/open-segment seg-file {:capacity (* 4 1024 1024 1024)})
-              _ (progress "   copying the map into segment file " seg-file " ...")
-              [shared t-copy] (timed (slab/share big {:segment seg}))
-              _ (say " " (dur t-copy))
-              [_ t-publish] (timed (set-root! seg :orders shared))
-              _ (progress "   writing the clojure.core twin with data.fressian ...")
-              [_ t-write] (timed (with-open [out (io/output-stream fress-file)]
-                                   (fressian/write-object (fressian/create-writer out) twin)))
-              _ (say " " (dur t-write) ", " (mb (.length fress-file)))
-              _ (progress "   starting a second JVM (slab.demo-reader) ...")
-              [r wall] (run-reader seg-file "orders" fress-file)
-              expect-qty (total-qty big)]
-          (say " done in " (dur wall) " (JVM start and loading slab.core: " (dur (:startup-ns r)) ")")
-          (say)
-          (row "" "named root" "data.fressian")
-          (row "A: publish / write" (dur t-publish) (dur t-write))
-          (row "B: obtain the map" (dur (:obtain-ns r)) (dur (:fressian-read-ns r)))
-          (row "   (of which: open segment)" (dur (:open-ns r)) "")
-          (row "B: reduce over it (sum :qty)" (dur (:reduce-ns r)) (dur (:fressian-reduce-ns r)))
-          (row "B: heap used after GC" (mb (:heap-root r)) (mb (:heap-fressian r)))
-          (say "   B saw " (group (:count r)) " orders; sums match A's: "
-               (= expect-qty (:sum r) (:fressian-sum r))
-               ", hash equal to A's: " (= (hash twin) (:hash r) (:fressian-hash r)))
-          (say (format "   obtaining it through the root was %,.0fx faster than reading it from fressian"
-                       (/ (double (:fressian-read-ns r)) (max 1 (:obtain-ns r)))))
-          (slab/release! shared)
-          (slab/close-segment! seg))
-        (finally
-          (.delete seg-file)
-          (.delete fress-file))))
-    (say "   skipped: the cross-process part needs the named-root API (slab/open-segment with"
-         " slab/set-root! and slab/root, issue 5), which this build of slab.core does not have yet.")))
+  (let [pid (.pid (java.lang.ProcessHandle/current))
+        dir (str (slab.mem.Segment/anonymousDirectory))
+        seg-file (File. dir (str "slab-demo-" pid ".slab"))
+        fress-file (File. dir (str "slab-demo-" pid ".fressian"))]
+    (try
+      (let [seg (slab/open-segment seg-file {:capacity (* 4 1024 1024 1024)})
+            _ (progress "   A converts the map into segment file " seg-file " ...")
+            [shared t-convert] (timed (slab/share twin {:segment seg}))
+            _ (say " " (dur t-convert))
+            [_ t-publish] (timed (slab/set-root! seg :orders shared))
+            _ (progress "   A writes the same map with data.fressian ...")
+            [_ t-write] (timed (with-open [out (io/output-stream fress-file)]
+                                 (fressian/write-object (fressian/create-writer out) twin)))
+            _ (say " " (dur t-write) ", " (mb (.length fress-file)))
+            _ (progress "   starting process B (slab.demo-reader) ...")
+            [r wall] (run-reader seg-file "orders" fress-file)]
+        (say " done in " (dur wall) ", of which JVM start and loading slab.core " (dur (:startup-ns r)))
+        (say)
+        (row "" "named root" "data.fressian")
+        (row "A: convert / serialize (O(n))" (dur t-convert) (dur t-write))
+        (row "A: publish" (dur t-publish) "-")
+        (row "B: open the segment file" (dur (:open-ns r)) "-")
+        (row "B: obtain the map" (dur (:root-ns r)) (dur (:fressian-read-ns r)))
+        (row "B: reduce over it (sum :qty)" (dur (:reduce-ns r)) (dur (:fressian-reduce-ns r)))
+        (row "B: heap used after GC" (mb (:heap-root r)) (mb (:heap-fressian r)))
+        (say "   B saw " (group (:count r)) " orders; its sums equal A's: "
+             (= (total-qty big) (:sum r) (:fressian-sum r))
+             "; hashes equal A's: " (= (hash twin) (:hash r) (:fressian-hash r)))
+        (say (format "   B obtained the map %,.0fx faster through the root than from fressian (%,.0fx counting the open)"
+                     (/ (double (:fressian-read-ns r)) (max 1 (:root-ns r)))
+                     (/ (double (:fressian-read-ns r)) (max 1 (+ (:open-ns r) (:root-ns r))))))
+        (slab/release! shared)
+        (slab/close-segment! seg))
+      (finally
+        (.delete seg-file)
+        (.delete fress-file)))))
 
 ;; --- main ----------------------------------------------------------------------------------------
 
 (defn -main
   "Runs the demo; the optional argument is the number of orders."
   [& [orders]]
-  (let [n (long (if orders (parse-long orders) 1000000))
+  (let [n (long (if orders (parse-long orders) 500000))
         t0 (now-ns)]
-    (say (format "slab demo: %,d orders like %s" n (pr-str (order 42))))
-    (say (format "(JDK %s, %d cores, %s; max heap %s)" (System/getProperty "java.version")
-                 (.availableProcessors (Runtime/getRuntime))
-                 (str/join "/" (map #(.getName ^GarbageCollectorMXBean %) (ManagementFactory/getGarbageCollectorMXBeans)))
+    (say (format "slab demo: a map of %,d orders like %s" n (pr-str (order 42))))
+    (say (format "(%,d map and set entries in all, counting the nested ones)" (* 6 n)))
+    (say (format "Clojure %s, JDK %s, %d cores, %s GC, max heap %s" (clojure-version)
+                 (System/getProperty "java.version") (.availableProcessors (Runtime/getRuntime))
+                 (first (str/split (.getName ^GarbageCollectorMXBean
+                                    (first (ManagementFactory/getGarbageCollectorMXBeans))) #" "))
                  (mb (.maxMemory (Runtime/getRuntime)))))
     (say)
     (let [built (part-1 n)
           versions (part-2 built n)]
-      (part-3 built)
+      (part-3 built)                    ; the last use of the original and its twin
       (say)
-      (say "stats of the default segment: " (pr-str (dissoc (slab/stats) :blocks-in-use)))
-      (say "total time " (dur (- (now-ns) t0)) " (" (count versions) " derived versions still live)"))
+      (settle!)
+      (say "the default segment now (the 5 derived versions still live): "
+           (pr-str (dissoc (slab/stats) :blocks-in-use)))
+      (say "total time " (dur (- (now-ns) t0)) "; " (count versions) " versions, all "
+           (group (count (peek versions))) " orders"))
     (shutdown-agents)))

@@ -1,7 +1,7 @@
 (ns slab.demo-reader
-  "The second process of slab.demo: obtains the orders map from a named root
-  in a segment file and from a data.fressian file, reduces over each, and
-  prints its measurements as one EDN map on the last line of stdout.
+  "Process B of slab.demo: obtains the orders map from a named root in a
+  segment file and from a data.fressian file, reduces over each, and prints
+  its measurements as one EDN map on the last line of stdout.
 
     java -cp ... clojure.main -m slab.demo-reader SEGMENT-FILE ROOT-NAME FRESSIAN-FILE"
   (:require [clojure.data.fressian :as fressian]
@@ -15,14 +15,14 @@
 (defn- now-ns ^long [] (System/nanoTime))
 
 (defn- heap-after-gc ^long []
-  (System/gc) (System/gc)
+  (System/gc)
   (.getUsed (.getHeapMemoryUsage (ManagementFactory/getMemoryMXBean))))
 
 (defn- total-qty ^long [m]
   (reduce-kv (fn [^long acc _ v] (+ acc (long (:qty v)))) 0 m))
 
 (def ^:private read-handlers
-  "data.fressian's Clojure handlers plus sets as Clojure sets (fressian
+  "data.fressian's Clojure handlers, plus sets read as Clojure sets (fressian
   reads them as java.util.HashSet otherwise, which is not = to a set)."
   (fressian/associative-lookup
    (assoc fressian/clojure-read-handlers
@@ -30,20 +30,18 @@
                   (read [_ rdr _ _] (set (.readObject rdr)))))))
 
 (defn -main [seg-path root-name fressian-path]
-  (let [started-ms (.getStartTime (ManagementFactory/getRuntimeMXBean))
-        startup-ns (* 1000000 (- (System/currentTimeMillis) started-ms))
-        root (requiring-resolve 'slab.core/root)
+  (let [startup-ns (* 1000000 (- (System/currentTimeMillis)
+                                 (.getStartTime (ManagementFactory/getRuntimeMXBean))))
         heap0 (heap-after-gc)
         t0 (now-ns)
         seg (slab/open-segment seg-path)
         t1 (now-ns)
-        m (root seg (keyword root-name))
+        m (slab/root seg (keyword root-name))
         t2 (now-ns)
         sum (total-qty m)
         t3 (now-ns)
-        h (hash m)
         heap-root (- (heap-after-gc) heap0)
-        n (count m)
+        root-result {:count (count m) :sum sum :hash (hash m)}
         _ (slab/release! m)
         heap1 (heap-after-gc)
         t4 (now-ns)
@@ -52,18 +50,17 @@
         t5 (now-ns)
         fsum (total-qty fm)
         t6 (now-ns)
-        fhash (hash fm)
         heap-fressian (- (heap-after-gc) heap1)]
-    (prn {:startup-ns startup-ns
-          :open-ns (- t1 t0)
-          :obtain-ns (- t2 t0)
-          :reduce-ns (- t3 t2)
-          :fressian-read-ns (- t5 t4)
-          :fressian-reduce-ns (- t6 t5)
-          :heap-root heap-root
-          :heap-fressian heap-fressian
-          :count n :sum sum :hash h
-          :fressian-sum fsum :fressian-hash fhash
-          :fressian-count (count fm)})
+    (prn (merge root-result
+                {:startup-ns startup-ns
+                 :open-ns (- t1 t0)
+                 :root-ns (- t2 t1)
+                 :reduce-ns (- t3 t2)
+                 :fressian-read-ns (- t5 t4)
+                 :fressian-reduce-ns (- t6 t5)
+                 :heap-root heap-root
+                 :heap-fressian heap-fressian
+                 :fressian-sum fsum
+                 :fressian-hash (hash fm)}))
     (flush)
     (System/exit 0)))
