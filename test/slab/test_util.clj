@@ -186,9 +186,14 @@
       (.exitValue p)
       (do (.destroyForcibly p) :timeout))))
 
-(defn destroy! [child]
-  (.destroyForcibly ^Process (:process child))
-  (.delete ^File (:err child)))
+(defn destroy!
+  "Kills the child (if still running) and waits until it is gone, so that
+  its files and mounts are free."
+  [child]
+  (let [^Process p (:process child)]
+    (.destroyForcibly p)
+    (.waitFor p 30 TimeUnit/SECONDS)
+    (.delete ^File (:err child))))
 
 ;; --- allocator audit ----------------------------------------------------------
 

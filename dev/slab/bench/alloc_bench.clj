@@ -9,8 +9,10 @@
   sequence, and writes into the new block. The ring keeps heap arrays alive
   briefly, so escape analysis cannot remove the allocation.
 
-    bin/lein run -m slab.bench.alloc-bench            ; full run (~1.5 min)
-    bin/lein run -m slab.bench.alloc-bench --quick    ; smoke run"
+    bin/lein run -m slab.bench.alloc-bench               ; full run (~1 min)
+    bin/lein run -m slab.bench.alloc-bench --quick       ; smoke run
+    bin/lein run -m slab.bench.alloc-bench --primitives  ; also time the atomics an
+                                                         ; allocate+free pair is made of"
   (:require [slab.bench.harness :as h])
   (:import [java.util Random]
            [slab.mem Allocator AllocatorDescriptor Segment]))
@@ -57,6 +59,33 @@
             (recur (inc i) (+ acc (alength b))))
           acc)))))
 
+(defn- primitive-benches
+  "Single-thread costs of the segment operations the allocator is built
+  from, on one uncontended word, to explain where its time goes."
+  [^Segment s]
+  (let [a (.allocator s)
+        off (+ (.allocate a 64 0) AllocatorDescriptor/BLOCK_HEADER_LENGTH)]
+    [{:name "segment plain write+read" :threads 1
+      :body (fn ^long [^long _ ^long n]
+              (loop [i 0 acc 0]
+                (if (< i n)
+                  (do (.putLong s off i) (recur (inc i) (+ acc (.getLong s (+ off 8)))))
+                  acc)))}
+     {:name "segment volatile read + CAS" :threads 1
+      :body (fn ^long [^long _ ^long n]
+              (dotimes [_ n] (let [v (.getLongVolatile s off)] (.casLong s off v (inc v))))
+              (.getLong s off))}
+     {:name "segment getAndAdd" :threads 1
+      :body (fn ^long [^long _ ^long n]
+              (dotimes [_ n] (.getAndAddLong s off 1))
+              (.getLong s off))}
+     {:name "slab allocate+free, no ring" :threads 1
+      :body (fn ^long [^long _ ^long n]
+              (loop [i 0 acc 0]
+                (if (< i n)
+                  (let [o (.allocate a 40 0)] (.free a o) (recur (inc i) (bit-xor acc o)))
+                  acc)))}]))
+
 (defn -main [& args]
   (let [quick? (some #{"--quick"} args)
         opts (if quick?
@@ -79,5 +108,9 @@
         (let [st (.stats ^Allocator (.allocator s))]
           (println)
           (println (format "segment after the run: %d bytes in use, frontier %d KiB"
-                           (.bytesInUse st) (quot (.frontier st) 1024))))))
+                           (.bytesInUse st) (quot (.frontier st) 1024))))
+        (when (some #{"--primitives"} args)
+          (println)
+          (println "The operations an allocate+free pair is made of (one thread, one word):")
+          (println (h/markdown-table (h/run-suite (primitive-benches s) (assoc opts :rounds 5)))))))
     (shutdown-agents)))

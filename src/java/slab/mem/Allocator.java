@@ -27,7 +27,9 @@ public final class Allocator {
     private final Segment s;
     private final long capacity;
     /** Per thread: {next free byte, end} of its current chunk. */
-    private final ThreadLocal<long[]> chunks = ThreadLocal.withInitial(() -> new long[2]);
+    private final ThreadLocal<Chunk> chunks = ThreadLocal.withInitial(this::newChunk);
+    /** Gives back the unused tail of a dead thread's chunk (core.async and virtual threads come and go). */
+    private static final java.lang.ref.Cleaner CHUNK_CLEANER = java.lang.ref.Cleaner.create();
     private volatile Runnable pressureHook = System::gc;
 
     Allocator(Segment s) {
@@ -78,14 +80,43 @@ public final class Allocator {
         return splitLarger(cls);
     }
 
+    /** A thread's chunk; the Cleaner's action holds only the bounds, never the Chunk. */
+    private static final class Chunk {
+        final long[] bounds = new long[2];
+    }
+
+    private Chunk newChunk() {
+        Chunk c = new Chunk();
+        long[] b = c.bounds;
+        CHUNK_CLEANER.register(c, () -> returnTail(b));
+        return c;
+    }
+
+    /** Unused tails of dead threads' chunks, handed to the next thread that needs a chunk. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> spareTails = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private void returnTail(long[] b) {
+        if (s.isClosed() || b[1] - b[0] < SizeClasses.SMALL_STEP) return;
+        spareTails.add(new long[] {b[0], b[1]});
+    }
+
     private long bumpChunk(long size) {
-        long[] c = chunks.get();
+        long[] c = chunks.get().bounds;
         if (c[0] + size > c[1]) {
-            long fresh = bumpFrontier(CHUNK_LENGTH);
-            if (fresh == 0) return 0;
+            long[] spare = spareTails.poll();
+            long from, to;
+            if (spare != null && spare[1] - spare[0] >= size) {
+                from = spare[0];
+                to = spare[1];
+            } else {
+                if (spare != null) carve(spare[0], spare[1] - spare[0]);
+                from = bumpFrontier(CHUNK_LENGTH);
+                if (from == 0) return 0;
+                to = from + CHUNK_LENGTH;
+            }
             if (c[1] > c[0]) carve(c[0], c[1] - c[0]);
-            c[0] = fresh;
-            c[1] = fresh + CHUNK_LENGTH;
+            c[0] = from;
+            c[1] = to;
         }
         long off = c[0];
         c[0] += size;
