@@ -100,7 +100,7 @@
      (when-not (Sharing/isAttached seg)
        ;; First open in this process: join the process table, give back what
        ;; dead processes held, and sweep if no other process is attached.
-       (Recovery/recover (Sharing/of seg)))
+       (Recovery/onOpen (Sharing/of seg)))
      seg)))
 
 (defn close-segment!

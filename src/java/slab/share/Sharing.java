@@ -56,14 +56,20 @@ public final class Sharing {
     /** This process's membership of s, registering it on first use. */
     public static Sharing of(Segment s) {
         s.checkOpen();
-        return BY_SEGMENT.computeIfAbsent(s, Sharing::new);
+        Sharing sh = BY_SEGMENT.get(s);
+        if (sh != null) return sh;
+        // Attaching holds the file lock, so it never overlaps another process's sweep.
+        return s.withFileLock(() -> BY_SEGMENT.computeIfAbsent(s, Sharing::new));
     }
 
     /** Whether this process has attached to s already. */
     public static boolean isAttached(Segment s) { return BY_SEGMENT.containsKey(s); }
 
-    /** Forgets a segment that was closed. */
-    public static void forget(Segment s) { BY_SEGMENT.remove(s); }
+    /** Leaves s's process table before s is closed (giving back what this process's handles held). */
+    public static void forget(Segment s) {
+        Sharing sh = BY_SEGMENT.remove(s);
+        if (sh != null && !s.isClosed()) Recovery.detach(sh);
+    }
 
     public Codec codec() { return codec; }
     public Segment segment() { return s; }
