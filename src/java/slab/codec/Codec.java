@@ -175,6 +175,7 @@ public final class Codec {
      * without writing anything for a value slab cannot store.
      */
     public void encode(Object v, Slot out) {
+        s.checkOpen();
         if (v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential) validate(v);
         encodeTrusted(v, out);
     }
@@ -319,6 +320,7 @@ public final class Codec {
      * leaks nothing if anything inside cannot be stored.
      */
     public Object share(Object v) {
+        s.checkOpen();
         if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return v;
         validate(v);
         IPersistentMap meta = v instanceof clojure.lang.IMeta im ? im.meta() : null;
@@ -341,6 +343,7 @@ public final class Codec {
      */
     public void validate(Object v) {
         if (v == null || isScalar(v)) return;
+        s.checkOpen();
         if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return;
         if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
         if (!(v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential)) throw unsupported(v, null);

@@ -52,7 +52,8 @@ public final class Root {
     /** Throws the clear error for a released handle or a closed segment. */
     public void check() {
         if (released) throw new IllegalStateException(
-            "This slab collection was released with slab/release! and can no longer be used.");
+            "This slab collection was released with slab/release! and can no longer be used; "
+            + "release a version only after its last use (keep the version itself, or one derived from it).");
         if (codec.segment().isClosed()) throw codec.segment().closedError();
     }
 

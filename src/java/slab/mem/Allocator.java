@@ -277,6 +277,7 @@ public final class Allocator {
                         long bytesInUse, long bytesFree, long[] blocksInUse) { }
 
     public Stats stats() {
+        s.checkOpen();
         long[] blocks = new long[SizeClasses.COUNT];
         long inUse = 0;
         for (int c = 0; c < SizeClasses.COUNT; c++) {
@@ -291,7 +292,9 @@ public final class Allocator {
         Stats st = stats();
         return Errors.info("segment-full", "Segment " + s.describe() + " is full: could not allocate "
             + payload + " bytes (capacity " + Errors.mib(st.capacity()) + ", in use " + Errors.mib(st.bytesInUse())
-            + "). Release values you no longer need, or open a segment with a larger :capacity.",
+            + "). Release values you no longer need, or use a larger segment: "
+            + (s.path() == null ? "start the JVM with -Dslab.capacity=32g (the default segment)."
+                                : "open a new file with a larger :capacity."),
             "capacity", st.capacity(), "bytes-in-use", st.bytesInUse(), "requested", payload);
     }
 }

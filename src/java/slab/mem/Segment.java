@@ -41,7 +41,16 @@ public final class Segment implements AutoCloseable {
     private static final VarHandle LONG = LONG_LAYOUT.varHandle();
     private static final VarHandle INT = INT_LAYOUT.varHandle();
 
-    public static final long DEFAULT_CAPACITY = parseSize(System.getProperty("slab.capacity"), 8L << 30);
+    /** The default segment's capacity: -Dslab.capacity (e.g. 32g), else 8 GiB of address space. */
+    public static long defaultCapacity() {
+        String prop = System.getProperty("slab.capacity");
+        try {
+            return parseSize(prop, 8L << 30);
+        } catch (NumberFormatException e) {
+            throw Errors.info("bad-argument", "-Dslab.capacity=" + prop + " is not a size; use e.g. "
+                + "-Dslab.capacity=32g (k, m, g and t suffixes are understood).", "slab.capacity", prop);
+        }
+    }
     public static final int DEFAULT_MAP_BITS = 5;
     public static final int DEFAULT_VEC_BITS = 5;
     public static final long MIN_CAPACITY = 1L << 20;

@@ -39,6 +39,7 @@ public final class Cells {
      * own counts, so they stay valid after the cell moves on.
      */
     public static Snapshot read(Sharing sh, long cell) {
+        sh.s.checkOpen();
         int h = sh.acquireHazard();
         try {
             return readAnnounced(sh, cell, sh.hazard(h));
@@ -94,6 +95,7 @@ public final class Cells {
 
     /** Publishes v unconditionally; returns the snapshot it replaced. */
     public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
+        sh.s.checkOpen();
         validate(validator, v);
         long nb = box(sh.codec, v);
         while (true) {
@@ -122,6 +124,7 @@ public final class Cells {
      * the value it was given (the same version), nothing is published.
      */
     public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
+        sh.s.checkOpen();
         int h = sh.acquireHazard();
         try {
             while (true) {
@@ -141,6 +144,7 @@ public final class Cells {
 
     /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
+        sh.s.checkOpen();
         int h = sh.acquireHazard();
         try {
             Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));

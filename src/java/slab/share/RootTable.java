@@ -24,6 +24,7 @@ public final class RootTable {
     public static long cell(Sharing sh, Object name) {
         if (!(name instanceof Keyword k)) throw Cells.notKeyword(name);
         Segment s = sh.s;
+        s.checkOpen();
         long t = table(s);
         long nameOff = sh.codec.internKeyword(k);
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
@@ -44,6 +45,7 @@ public final class RootTable {
     /** The names of every root that currently publishes a value. */
     public static List<Object> names(Sharing sh) {
         Segment s = sh.s;
+        s.checkOpen();
         long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
         List<Object> out = new ArrayList<>();
         if (t == 0) return out;

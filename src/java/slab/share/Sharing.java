@@ -135,7 +135,7 @@ public final class Sharing {
     }
 
     void releaseHazard(int i) {
-        s.putLongVolatile(hazard(i), 0);
+        if (!s.isClosed()) s.putLongVolatile(hazard(i), 0);
         freeHazards.add(i);
     }
 
