@@ -49,6 +49,12 @@ public final class Codec {
     private final Segment s;
     private final Allocator alloc;
     private final Interner interner;
+    private volatile Ledger ledger;
+    /** Handles made and given back in this process, for stats (LongAdder: no contended word). */
+    final java.util.concurrent.atomic.LongAdder handlesMade = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder handlesGone = new java.util.concurrent.atomic.LongAdder();
+    /** While a sweep runs, releases from the Cleaner wait here instead of touching counts. */
+    private java.util.ArrayList<Long> deferred;
 
     private Codec(Segment s) {
         this.s = s;
@@ -75,6 +81,66 @@ public final class Codec {
         try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
     }
 
+    // --- ownership records ------------------------------------------------------------
+
+    /** Installs the ledger recording what this process's handles own (named segments). */
+    public void setLedger(Ledger l) { this.ledger = l; }
+
+    /** Versions (handles holding nodes) this process has made and not yet given back. */
+    public long liveVersions() { return handlesMade.sum() - handlesGone.sum(); }
+
+    public Ledger ledger() { return ledger; }
+
+    /** Records that an on-heap owner now holds a count on block (after taking it). */
+    public void own(long block) {
+        Ledger l = ledger;
+        if (l != null && block != 0) l.own(block);
+    }
+
+    /** Erases that record (before the count is given back). */
+    public void disown(long block) {
+        Ledger l = ledger;
+        if (l != null && block != 0) l.disown(block);
+    }
+
+    /**
+     * Runs body with Cleaner releases held back, so a sweep sees a stable set
+     * of owners; the held-back releases run afterwards.
+     */
+    public void withReleasesPaused(Runnable body) {
+        synchronized (this) {
+            deferred = new java.util.ArrayList<>();
+        }
+        try {
+            body.run();
+        } finally {
+            java.util.ArrayList<Long> held;
+            synchronized (this) {
+                held = deferred;
+                deferred = null;
+            }
+            for (long b : held) {
+                disown(b);
+                releaseRef(b);
+            }
+        }
+    }
+
+    /** A handle's (or transient's) count going back: disowned, then released, or both held back during a sweep. */
+    void releaseOwned(long block) {
+        if (block == 0) return;
+        if (deferred != null) {
+            synchronized (this) {
+                if (deferred != null) {
+                    deferred.add(block);
+                    return;
+                }
+            }
+        }
+        disown(block);
+        releaseRef(block);
+    }
+
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {
         return s.getAndAddLong(slab.mem.HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
@@ -88,6 +154,12 @@ public final class Codec {
      * without writing anything for a value slab cannot store.
      */
     public void encode(Object v, Slot out) {
+        if (v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential) validate(v);
+        encodeTrusted(v, out);
+    }
+
+    /** encode for values already validated: builders of nested collections call this. */
+    void encodeTrusted(Object v, Slot out) {
         if (v == null) { out.set(Tags.NIL, 0, 0); return; }
         if (v instanceof Long l) { long x = l; out.set(Tags.LONG, x, Murmur3.hashLong(x)); return; }
         if (v instanceof Keyword k) { out.set(Tags.KEYWORD, interner.intern(k), k.hasheq()); return; }
@@ -217,6 +289,75 @@ public final class Codec {
         s.putInt(b + INSTANT_NANOS_OFFSET, i.getNano());
         s.putLong(b + INSTANT_SECONDS_OFFSET, i.getEpochSecond());
         return b;
+    }
+
+    /**
+     * A shared version of v in this segment: collections are converted deeply
+     * (a shared collection of this segment is returned as it is), scalars are
+     * checked and returned unchanged. Throws {@code :unsupported-value} and
+     * leaks nothing if anything inside cannot be stored.
+     */
+    public Object share(Object v) {
+        if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return v;
+        validate(v);
+        IPersistentMap meta = v instanceof clojure.lang.IMeta im ? im.meta() : null;
+        HandleFactory f = factory;
+        if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
+        if (v instanceof IPersistentMap m) return f.make(Tags.MAP, MapNodes.fromMap(this, m), meta);
+        if (v instanceof IPersistentSet set) return f.make(Tags.SET, MapNodes.fromSet(this, set), meta);
+        if (v instanceof IPersistentVector) return f.make(Tags.VECTOR, VecNodes.fromSeqable(this, v, Tags.VECTOR), meta);
+        if (v instanceof Sequential) return f.make(Tags.LIST, VecNodes.fromSeqable(this, v, Tags.LIST), meta);
+        Slot slot = new Slot();
+        encode(v, slot);
+        releaseSlot(slot.tag, slot.payload);
+        return v;
+    }
+
+    /**
+     * Walks v and throws {@code :unsupported-value} (with the key path) for
+     * anything slab cannot store, before anything is written: a refused
+     * value leaves the segment exactly as it was, interned keywords included.
+     */
+    public void validate(Object v) {
+        if (v == null || isScalar(v)) return;
+        if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return;
+        if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
+        if (!(v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential)) throw unsupported(v, null);
+        if (v instanceof clojure.lang.IMeta im && im.meta() != null) {
+            try {
+                validate(im.meta());
+            } catch (ExceptionInfo e) {
+                throw withPath(e, Keyword.intern("slab", "meta"));
+            }
+        }
+        if (v instanceof IPersistentMap m) {
+            for (Object o : m) {
+                java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) o;
+                try {
+                    validate(e.getKey());
+                    validate(e.getValue());
+                } catch (ExceptionInfo ex) {
+                    throw withPath(ex, e.getKey());
+                }
+            }
+            return;
+        }
+        long i = 0;
+        for (clojure.lang.ISeq q = clojure.lang.RT.seq(v); q != null; q = q.next(), i++) {
+            try {
+                validate(q.first());
+            } catch (ExceptionInfo ex) {
+                throw withPath(ex, v instanceof IPersistentSet ? q.first() : (Object) i);
+            }
+        }
+    }
+
+    private static boolean isScalar(Object v) {
+        return v instanceof Long || v instanceof Keyword || v instanceof String || v instanceof Integer
+            || v instanceof Double || v instanceof Boolean || v instanceof Symbol || v instanceof Character
+            || v instanceof Short || v instanceof Byte || v instanceof Float || v instanceof BigInt
+            || v instanceof BigInteger || v instanceof BigDecimal || v instanceof Ratio || v instanceof UUID
+            || v.getClass() == Date.class || v instanceof Instant;
     }
 
     /** A collection block describing r's version, holding its own counts on r's nodes. */
@@ -379,7 +520,7 @@ public final class Codec {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            case Tags.KEYWORD: return v instanceof Keyword && interner.decode(p) == v;
+            case Tags.KEYWORD: return v instanceof Keyword k && interner.find(k) == p;   // no decoding, no allocation
             case Tags.SYMBOL: return v instanceof Symbol && interner.decode(p).equals(v);
             case Tags.DOUBLE:
                 return (v instanceof Double || v instanceof Float) && Double.longBitsToDouble(p) == ((Number) v).doubleValue();
@@ -453,6 +594,9 @@ public final class Codec {
         }
     }
 
+    /** The interned block of a keyword, interning it if needed. */
+    public long internKeyword(Keyword k) { return interner.intern(k); }
+
     /** Finds the interned block of a keyword, 0 if the segment has never stored it (so no map holds it). */
     public long findKeyword(Keyword k) { return interner.find(k); }
 
@@ -503,10 +647,39 @@ public final class Codec {
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
                 MapNodes.dropChildren(this, b, work);
             case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodes.dropChildren(this, b, work);
+            case BlockTypes.BOX -> dropSlotInto(s.getByte(b + BOX_TAG_OFFSET), s.getLong(b + BOX_PAYLOAD_OFFSET), work);
+            case BlockTypes.CELL -> dropInto(s.getLongVolatile(b + CELL_WORD_OFFSET), work);
             default -> throw new IllegalStateException("slab: reference count of a block of type "
                 + AllocatorDescriptor.typeOf(header) + " reached zero at offset " + b);
         }
         alloc.free(b);
+    }
+
+    /**
+     * Pushes every reference block b holds (child nodes, counted slots) onto
+     * out, whatever the counts: the sweep's view of the reference graph.
+     */
+    public void pushRefs(long b, LongStack out) {
+        switch (alloc.typeOf(b)) {
+            case BlockTypes.COLL -> {
+                pushNonZero(s.getLong(b + COLL_ROOT_OFFSET), out);
+                pushNonZero(s.getLong(b + COLL_TAIL_OFFSET), out);
+                int metaTag = s.getByte(b + COLL_META_TAG_OFFSET);
+                if (Tags.isCounted(metaTag)) pushNonZero(s.getLong(b + COLL_META_OFFSET), out);
+            }
+            case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
+                MapNodes.pushRefs(this, b, out);
+            case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodes.pushRefs(this, b, out);
+            case BlockTypes.BOX -> {
+                if (Tags.isCounted(s.getByte(b + BOX_TAG_OFFSET))) pushNonZero(s.getLong(b + BOX_PAYLOAD_OFFSET), out);
+            }
+            case BlockTypes.CELL -> pushNonZero(s.getLongVolatile(b + CELL_WORD_OFFSET), out);
+            default -> { }
+        }
+    }
+
+    private static void pushNonZero(long b, LongStack out) {
+        if (b != 0) out.push(b);
     }
 
     /** Drops one count on block; when that was the last, queues it for reclaiming. */

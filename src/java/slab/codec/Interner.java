@@ -22,13 +22,13 @@ import slab.mem.Segment;
  * what makes encoding a keyword cost about what encoding a long does.
  */
 final class Interner {
-    static final int BUCKETS = 1 << 14;
+    static final int BUCKETS = INTERN_BUCKETS;
 
     private final Segment s;
     private final Codec codec;
     private final ConcurrentHashMap<Object, Long> offsets = new ConcurrentHashMap<>();
     /** Direct-mapped cache offset -> value; entries are immutable, so races are benign. */
-    private final Cached[] decoded = new Cached[1 << 12];
+    private final Cached[] decoded = new Cached[1 << 14];
     private volatile long table;
 
     private record Cached(long offset, Object value) { }

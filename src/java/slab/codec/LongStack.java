@@ -3,15 +3,15 @@ package slab.codec;
 import java.util.Arrays;
 
 /** A growable stack of longs: the reclaimer's work list, so releases never recurse. */
-final class LongStack {
+public final class LongStack {
     private long[] items = new long[16];
     private int size;
 
-    void push(long v) {
+    public void push(long v) {
         if (size == items.length) items = Arrays.copyOf(items, size * 2);
         items[size++] = v;
     }
 
-    long pop() { return items[--size]; }
-    boolean isEmpty() { return size == 0; }
+    public long pop() { return items[--size]; }
+    public boolean isEmpty() { return size == 0; }
 }

@@ -44,6 +44,9 @@ public final class Root {
         this.hashKnown = hashKnown;
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
+        if (cleanable != null) codec.handlesMade.increment();
+        codec.own(node);
+        codec.own(tail);
     }
 
     /** Throws the clear error for a released handle or a closed segment. */
@@ -95,8 +98,9 @@ public final class Root {
 
         @Override
         public void run() {
-            codec.releaseRef(node);
-            codec.releaseRef(tail);
+            codec.handlesGone.increment();
+            codec.releaseOwned(node);
+            codec.releaseOwned(tail);
         }
     }
 }

@@ -25,7 +25,13 @@ final class Strings {
             s.writeBytes(p, b, 0, n);
             return p + n;
         }
-        byte[] b = str.getBytes(StandardCharsets.UTF_16LE);
+        // Not getBytes(UTF_16LE): it would replace unpaired surrogates.
+        byte[] b = new byte[2 * n];
+        for (int i = 0; i < n; i++) {
+            char ch = str.charAt(i);
+            b[2 * i] = (byte) ch;
+            b[2 * i + 1] = (byte) (ch >>> 8);
+        }
         s.writeBytes(p, b, 0, b.length);
         return p + b.length;
     }
@@ -34,7 +40,10 @@ final class Strings {
         int len = utf16 ? chars * 2 : chars;
         byte[] b = new byte[len];
         s.readBytes(p, b, 0, len);
-        return new String(b, utf16 ? StandardCharsets.UTF_16LE : StandardCharsets.ISO_8859_1);
+        if (!utf16) return new String(b, StandardCharsets.ISO_8859_1);
+        char[] c = new char[chars];
+        for (int i = 0; i < chars; i++) c[i] = (char) ((b[2 * i] & 0xFF) | (b[2 * i + 1] & 0xFF) << 8);
+        return new String(c);
     }
 
     /** True when the chars at p equal str (whose length the caller has checked). */

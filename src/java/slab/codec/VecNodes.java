@@ -385,19 +385,38 @@ public final class VecNodes {
     // --- building ---------------------------------------------------------------------
 
     /**
-     * A new version holding the elements of seqable (any collection, seq,
-     * array or nil), built through a transient; kind is Tags.VECTOR or
-     * Tags.LIST. An element slab cannot store fails the whole build with its
-     * index in the error's path, and nothing stays allocated.
+     * A new version holding the elements of seqable, built through a
+     * transient; kind is Tags.VECTOR or Tags.LIST. The codec calls this for
+     * values it has already validated, so elements are encoded trusted.
      */
     static Root fromSeqable(Codec c, Object seqable, int kind) {
-        VecTransient t = VecTransient.building(c, kind);
+        return fill(c, VecTransient.building(c, kind, true), RT.iter(seqable));
+    }
+
+    /**
+     * The Clojure layer's bulk build: a new version of the elements of
+     * seqable (any collection, seq, array, string or nil). Every element is
+     * validated first, so a value slab cannot store fails the build with its
+     * index in the error's path and writes nothing (not even a keyword).
+     */
+    public static Root build(Codec c, Object seqable, int kind) {
+        boolean reiterable = seqable instanceof clojure.lang.IPersistentCollection && seqable instanceof Iterable;
+        Object source = reiterable ? seqable : RT.seq(seqable);   // a seq caches what it realizes
         long i = 0;
+        for (Iterator<?> it = RT.iter(source); it.hasNext(); i++) {
+            Object x = it.next();
+            try {
+                c.validate(x);
+            } catch (ExceptionInfo e) {
+                throw c.withPath(e, i);
+            }
+        }
+        return fill(c, VecTransient.building(c, kind, true), RT.iter(source));
+    }
+
+    private static Root fill(Codec c, VecTransient t, Iterator<?> it) {
         try {
-            for (Iterator<?> it = RT.iter(seqable); it.hasNext(); i++) t.conj(it.next());
-        } catch (ExceptionInfo e) {
-            t.abandon();
-            throw c.withPath(e, i);
+            while (it.hasNext()) t.conj(it.next());
         } catch (RuntimeException | Error e) {
             t.abandon();
             throw e;
@@ -405,14 +424,11 @@ public final class VecNodes {
         return t.persistent();
     }
 
-    /** Public entry for the Clojure layer: a new vector version of coll's elements. */
-    public static Root build(Codec c, Object seqable, int kind) { return fromSeqable(c, seqable, kind); }
-
     // --- hashing (for Root) ------------------------------------------------------------
 
     static int orderedHash(Root r) { return VecReads.orderedHash(r); }
 
-    // --- reclaiming ---------------------------------------------------------------------
+    // --- reclaiming and the reference graph ---------------------------------------------
 
     /** The reclaimer's hook: drops the counts a dead branch or leaf holds, onto the work list. */
     static void dropChildren(Codec c, long node, LongStack work) {
@@ -422,6 +438,21 @@ public final class VecNodes {
             for (int i = 0; i < cap; i++) c.dropInto(child(s, node, i), work);
         } else {
             for (int i = 0; i < cap; i++) c.dropSlotInto(tag(s, node, cap, i), payload(s, node, i), work);
+        }
+    }
+
+    /** The sweep's view of the reference graph: pushes every block a branch or leaf holds a count on. */
+    static void pushRefs(Codec c, long node, LongStack out) {
+        Segment s = c.segment();
+        int cap = capacity(s, node);
+        if (c.typeOf(node) == BlockTypes.VEC_BRANCH) {
+            for (int i = 0; i < cap; i++) {
+                long ch = child(s, node, i);
+                if (ch != 0) out.push(ch);
+            }
+        } else {
+            for (int i = 0; i < cap; i++)
+                if (Tags.isCounted(tag(s, node, cap, i))) out.push(payload(s, node, i));
         }
     }
 }

@@ -23,9 +23,10 @@ import slab.mem.Segment;
  * original is dropped. {@link #persistent} ends the edit, so every node the
  * transient made becomes immutable from then on.
  *
- * <p>The transient owns one count on its root and one on its tail. They
- * live in a small {@link Owned} object that the Cleaner action releases if
- * the transient is dropped without {@code persistent!}; the action never
+ * <p>The transient owns one count on its root and one on its tail, recorded
+ * in the process's ledger ({@link Codec#own}) like a handle's. They live in
+ * a small {@link Owned} object that the Cleaner action releases if the
+ * transient is dropped without {@code persistent!}; the action never
  * references the transient. Each public method fences {@code this}.
  *
  * <p>Like Clojure's, a transient is not safe for concurrent use by several
@@ -40,6 +41,8 @@ public final class VecTransient {
     private final Owned owned;
     private final Cleaner.Cleanable cleanable;
     private final Slot slot = new Slot();
+    /** Elements were validated by the caller (a bulk build): encode without walking them again. */
+    private final boolean trusted;
     private int cnt;
     private int shift;
     private boolean ended;
@@ -63,12 +66,13 @@ public final class VecTransient {
             long r = root, t = tail;
             root = 0;
             tail = 0;
-            c.releaseRef(r);
-            c.releaseRef(t);
+            c.releaseOwned(r);
+            c.releaseOwned(t);
         }
     }
 
-    private VecTransient(Codec c, int kind, long root, long tail, int cnt, int shift, boolean register) {
+    private VecTransient(Codec c, int kind, long root, long tail, int cnt, int shift, boolean register,
+                         boolean trusted) {
         this.c = c;
         this.s = c.segment();
         this.bits = s.vecBits();
@@ -80,6 +84,7 @@ public final class VecTransient {
         this.owned = new Owned(c, root, tail);
         this.cnt = cnt;
         this.shift = shift;
+        this.trusted = trusted;
         this.cleanable = register ? c.cleaner().register(this, owned) : null;
     }
 
@@ -87,17 +92,24 @@ public final class VecTransient {
     public static VecTransient of(Root r) {
         r.check();
         try {
-            r.codec.retain(r.node);
-            r.codec.retain(r.tail);
-            return new VecTransient(r.codec, r.kind, r.node, r.tail, (int) r.count, r.shift, true);
+            Codec c = r.codec;
+            c.retain(r.node);
+            c.own(r.node);
+            c.retain(r.tail);
+            c.own(r.tail);
+            return new VecTransient(c, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
         } finally {
             Reference.reachabilityFence(r);
         }
     }
 
-    /** An empty transient for an internal bulk build that ends in persistent() or abandon(); no Cleaner. */
-    static VecTransient building(Codec c, int kind) {
-        return new VecTransient(c, kind, 0, 0, 0, c.segment().vecBits(), false);
+    /**
+     * An empty transient for an internal bulk build that ends in persistent()
+     * or abandon(), so it needs no Cleaner; trusted when the caller has
+     * validated every element.
+     */
+    static VecTransient building(Codec c, int kind, boolean trusted) {
+        return new VecTransient(c, kind, 0, 0, 0, c.segment().vecBits(), false, trusted);
     }
 
     private void ensureEditable() {
@@ -134,12 +146,23 @@ public final class VecTransient {
 
     private boolean editable(long node) { return node != 0 && editOf(s, node) == edit; }
 
+    /** Records a count the transient itself now holds (root or tail). */
+    private void take(long node) { c.own(node); }
+
+    /** Gives back a count the transient itself held (root or tail): erase the record, then release. */
+    private void drop(long node) {
+        if (node == 0) return;
+        c.disown(node);
+        c.releaseRef(node);
+    }
+
     private long editableRoot() {
         long rt = owned.root;
         if (editable(rt)) return rt;
         long copy = rt == 0 ? newBranch(c, w, edit) : copyBranch(c, rt, w, -1, edit);
         owned.root = copy;
-        c.releaseRef(rt);
+        take(copy);
+        drop(rt);
         return copy;
     }
 
@@ -150,7 +173,8 @@ public final class VecTransient {
         int tc = cnt - tailoff(cnt, bits);
         long copy = t == 0 ? newLeaf(c, w, edit) : copyLeaf(c, t, capacity(s, t), tc, w, -1, edit);
         owned.tail = copy;
-        c.releaseRef(t);
+        take(copy);
+        drop(t);
         return copy;
     }
 
@@ -175,7 +199,8 @@ public final class VecTransient {
 
     public void conj(Object v) {
         ensureEditable();
-        c.encode(v, slot);
+        if (trusted) c.encodeTrusted(v, slot);
+        else c.encode(v, slot);
         int tag = slot.tag;
         long payload = slot.payload;
         try {
@@ -208,8 +233,11 @@ public final class VecTransient {
                     c.releaseRef(root);
                     throw e;
                 }
-                setChild(s, root, 0, owned.root);            // takes over our count on the old root
+                long old = owned.root;
+                setChild(s, root, 0, old);                  // takes over our count on the old root
                 owned.root = root;
+                take(root);
+                c.disown(old);
                 shift += bits;
             } else {
                 pushTail(shift, editableRoot(), oldTail);
@@ -219,7 +247,8 @@ public final class VecTransient {
             throw e;
         }
         owned.tail = newTail;
-        c.releaseRef(oldTail);                              // the trie holds its own count now
+        take(newTail);
+        drop(oldTail);                                      // the trie holds its own count now
         writeSlot(s, newTail, w, 0, tag, payload);
         cnt++;
     }
@@ -279,8 +308,8 @@ public final class VecTransient {
                 owned.root = 0;
                 cnt = 0;
                 shift = bits;
-                c.releaseRef(t);
-                c.releaseRef(rt);
+                drop(t);
+                drop(rt);
                 return;
             }
             int to = tailoff(cnt, bits);
@@ -299,20 +328,22 @@ public final class VecTransient {
             detached = 0;
             if (popTail(shift, rt)) {
                 owned.root = 0;
-                c.releaseRef(rt);
+                drop(rt);
                 rt = 0;
             }
             if (shift > bits && rt != 0 && child(s, rt, 1) == 0) {
                 long only = child(s, rt, 0);
-                setChild(s, rt, 0, 0);                       // our count on it moves to the transient
+                setChild(s, rt, 0, 0);                       // rt's count on it moves to the transient
                 owned.root = only;
-                c.releaseRef(rt);
+                take(only);
+                drop(rt);
                 shift -= bits;
             }
             long oldTail = owned.tail;
             owned.tail = detached;                           // the count the trie held moves to the transient
+            take(detached);
             cnt--;
-            c.releaseRef(oldTail);
+            drop(oldTail);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -358,13 +389,17 @@ public final class VecTransient {
                     trimmed = copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
                 }
                 owned.tail = trimmed;
-                c.releaseRef(t);
+                take(trimmed);
+                drop(t);
             }
             ended = true;
-            Root r = new Root(c, kind, owned.root, owned.tail, cnt, shift, 0, false);
+            long root = owned.root, tail = owned.tail;
             owned.root = 0;
             owned.tail = 0;
             if (cleanable != null) cleanable.clean();
+            Root r = new Root(c, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
+            c.disown(root);                                                 // ...which were this transient's
+            c.disown(tail);
             return r;
         } finally {
             Reference.reachabilityFence(this);

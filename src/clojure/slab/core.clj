@@ -1,0 +1,214 @@
+(ns slab.core
+  "Persistent Clojure collections whose nodes live off-heap in a shared
+  memory segment.
+
+  A slab map, set or vector is a drop-in for its clojure.core twin: same
+  semantics, = and hash equal to the clojure.core collection with the same
+  contents, transients, metadata, printing. Its nodes live in a segment: by
+  default an anonymous one created on first use, or a named file that other
+  processes map too (see open-segment).
+
+  Memory is reclaimed by reference counts: every version holds counts on the
+  nodes it uses, and the JVM garbage collector gives a version's counts back
+  when the version is no longer reachable. release! gives them back at once.
+
+    (require '[slab.core :as slab])
+    (def m (slab/hash-map :a 1 :b \"two\"))
+    (assoc m :c [1 2 3])            ; a new version; m is unchanged
+    (= m {:a 1 :b \"two\"})          ; true
+    (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
+  (:refer-clojure :exclude [hash-map hash-set atom])
+  (:require [slab.impl.common :as common]
+            [slab.map :as smap]
+            [slab.set :as sset]
+            [slab.atom :as satom])
+  (:import (slab.codec Codec Root SharedColl)
+           (slab.mem Segment SizeClasses Allocator$Stats)
+           (slab.share AtomCell Cells Cells$Snapshot Recovery Recovery$Report RootTable Sharing)))
+
+(set! *warn-on-reflection* true)
+
+(def ^:dynamic *segment*
+  "The segment new collections are built in; nil means the default
+  anonymous segment. Bind it with with-segment."
+  nil)
+
+(defmacro with-segment
+  "Evaluates body with new collections built in segment seg."
+  [seg & body]
+  `(binding [*segment* ~seg] ~@body))
+
+(defn- codec ^Codec [] (common/codec-of *segment*))
+
+;; --- constructors ---------------------------------------------------------------
+
+(defn hash-map
+  "A slab map with the given keys and values (as clojure.core/hash-map)."
+  [& kvs]
+  (smap/hash-map-in (codec) kvs))
+
+(defn hash-set
+  "A slab set of the given keys (as clojure.core/hash-set)."
+  [& ks]
+  (sset/hash-set-in (codec) ks))
+
+(defn share
+  "A shared version of x: maps, sets, vectors and lists are converted deeply
+  into the segment (a shared collection already there is returned as is);
+  scalars are checked and returned. Throws ex-info with
+  :slab/error :unsupported-value (naming the class and key path) for values
+  slab cannot store, and writes nothing.
+
+  Options: {:segment seg} to build in a segment other than *segment*."
+  ([x] (.share (codec) x))
+  ([x {:keys [segment]}] (.share (common/codec-of (or segment *segment*)) x)))
+
+(defn shared?
+  "True if x is a slab collection."
+  [x]
+  (instance? SharedColl x))
+
+(defn release!
+  "Gives back at once the counts that x's version holds, instead of waiting
+  for the garbage collector. x (and every value made from it by with-meta)
+  then throws IllegalStateException when used. Releasing twice is a no-op.
+  Do not release a version another thread is still reading through x."
+  [x]
+  (when (instance? SharedColl x)
+    (.release ^Root (.slabRoot ^SharedColl x)))
+  nil)
+
+;; --- segments ---------------------------------------------------------------------
+
+(defn default-segment
+  "The default anonymous segment (created on first use). Its capacity comes
+  from -Dslab.capacity (e.g. 16g), default 8 GiB of address space."
+  ^Segment []
+  (.segment (common/default-codec)))
+
+(defn open-segment
+  "Maps the segment file at path, creating it if it does not exist.
+  Options (used when creating): :capacity in bytes (default 1 GiB; address
+  space, committed as used), :map-bits and :vec-bits (branching, default 5).
+  A file that is not a valid segment is refused with ex-info
+  (:slab/error :bad-segment-file or :wrong-version). Opening a file already
+  open in this process returns the same segment."
+  (^Segment [path] (open-segment path {}))
+  (^Segment [path {:keys [capacity map-bits vec-bits]
+                   :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}]
+   (let [seg (Segment/open (.toPath (java.io.File. (str path))) (long capacity) (int map-bits) (int vec-bits))]
+     (when-not (Sharing/isAttached seg)
+       ;; First open in this process: join the process table, give back what
+       ;; dead processes held, and sweep if no other process is attached.
+       (Recovery/onOpen (Sharing/of seg)))
+     seg)))
+
+(defn close-segment!
+  "Unmaps seg. Every later use of a value in it throws a clear error instead
+  of touching memory."
+  [^Segment seg]
+  (Sharing/forget seg)
+  (.close seg))
+
+(defn flush!
+  "Forces seg's pages to its file, so the values published in it survive a
+  machine crash (they already survive the process: the file outlives it)."
+  [^Segment seg]
+  (.force seg))
+
+;; --- named roots, atoms and recovery -------------------------------------------------
+
+(defn- sharing ^Sharing [seg] (Sharing/of (or seg (default-segment))))
+
+(defn root
+  "The value the named root `name` (a keyword) of seg publishes, or nil. A
+  collection comes back as a version of its own: later changes to the root
+  never change it. Obtaining it is O(1): nothing is copied."
+  [^Segment seg name]
+  (let [sh (sharing seg)]
+    (.value (Cells/read sh (RootTable/cell sh name)))))
+
+(defn set-root!
+  "Publishes v (converted into seg if it is a plain value) as the named root
+  `name`; returns v."
+  [^Segment seg name v]
+  (let [sh (sharing seg)]
+    (Cells/reset sh (RootTable/cell sh name) v nil)
+    v))
+
+(defn roots
+  "The names of seg's roots that publish a value."
+  [^Segment seg]
+  (vec (RootTable/names (sharing seg))))
+
+(defn atom
+  "An atom whose value lives in a segment.
+
+  (atom seg name) / (atom seg name init): the atom of the named root `name`
+  (a keyword) in segment seg, shared by every process that maps seg; init
+  is published only if the root has never been set.
+  (atom init): an anonymous atom in *segment* (the default segment unless
+  bound), reclaimed when the JVM collects it.
+
+  Options after the value, as clojure.core/atom: :meta m, :validator f.
+  Watches fire in the process that made the change."
+  [x & more]
+  (let [[cell opts] (if (instance? Segment x)
+                      (let [[name & rest] more
+                            has-init (odd? (count rest))]
+                        [(AtomCell/named (sharing x) name (first rest) has-init)
+                         (if has-init (next rest) rest)])
+                      [(AtomCell/anonymous (sharing *segment*) x) more])
+        {:keys [meta validator]} (apply array-map opts)
+        a (satom/make cell meta)]
+    (when validator (set-validator! a validator))
+    a))
+
+(defn recover!
+  "Gives back what processes that died held in seg, and, if no other
+  process is attached, sweeps blocks nothing reaches (a swap! cut short by
+  a kill -9). Call it when this process is not using seg from other threads.
+  Returns what it found, in bytes: :reachable, :unreachable, :free and
+  :reclaimed, plus :dead-processes."
+  [^Segment seg]
+  (let [^Recovery$Report r (Recovery/recover (sharing seg))]
+    {:dead-processes (.deadProcesses r) :reachable (.reachable r) :unreachable (.unreachable r)
+     :free (.free r) :reclaimed (.reclaimed r)}))
+
+(defn verify
+  "Walks seg's heap against a mark pass from its roots and this process's
+  handles: {:reachable :unreachable :free} in bytes. Unreachable bytes are
+  leaked (or held by another process's handles)."
+  [^Segment seg]
+  (let [^Recovery$Report r (Recovery/verify (sharing seg))]
+    {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)}))
+
+(defn segment-of
+  "The segment a slab collection lives in."
+  ^Segment [x]
+  (.segment (.codec ^Root (.slabRoot ^SharedColl x))))
+
+(defn stats
+  "A readable map of a segment's statistics (default segment if none given):
+  capacity, bytes in use and free, the high-water mark, bytes committed,
+  blocks in use by block size, named roots, and the versions (handles) this
+  process holds."
+  ([] (stats (default-segment)))
+  ([^Segment seg]
+   (let [^Allocator$Stats st (.stats (.allocator seg))
+         ^longs blocks (.blocksInUse st)]
+     ;; array-map keeps this order when printed
+     (array-map
+      :segment (.describe seg)
+      :capacity (.capacity st)
+      :bytes-in-use (.bytesInUse st)
+      :bytes-free (.bytesFree st)
+      :high-water (.frontier st)
+      :committed (.committed st)
+      :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
+      :live-versions (.liveVersions (Codec/of seg))
+      :blocks-in-use (into (sorted-map)
+                           (keep (fn [^long c]
+                                   (let [n (aget blocks c)]
+                                     (when (pos? n) [(SizeClasses/sizeOf c) n]))))
+                           (range (alength blocks)))))))

@@ -1,0 +1,107 @@
+(ns slab.set
+  "SharedSet and TransientSharedSet: facades over slab.codec.Maps (a set is
+  a CHAMP of keys without values)."
+  (:require [slab.impl.common :as common])
+  (:import (slab.codec Root Maps Tags TransientMap SharedColl Codec)
+           (clojure.lang RT Util)))
+
+(set! *warn-on-reflection* true)
+
+(def ^:private ^:const unknown-hash Long/MIN_VALUE)
+
+(declare ->SharedSet ->TransientSharedSet)
+
+(deftype SharedSet [^Root root meta ^:unsynchronized-mutable ^long jhash]
+  SharedColl
+  (slabRoot [_] root)
+  (slabKind [_] Tags/SET)
+
+  clojure.lang.IPersistentSet
+  (disjoin [this k]
+    (let [r (Maps/dissoc root k)]
+      (if (identical? r root) this (SharedSet. r meta unknown-hash))))
+  (contains [_ k] (Maps/containsKey root k))
+  (get [_ k] (Maps/valAt root k nil))
+  (count [_] (.check root) (int (.count root)))
+  (cons [this k]
+    (let [r (Maps/conj root k)]
+      (if (identical? r root) this (SharedSet. r meta unknown-hash))))
+  (empty [_] (SharedSet. (Maps/empty (.codec root) Tags/SET) meta unknown-hash))
+  (equiv [_ o] (Maps/equiv root o))
+  (seq [_] (Maps/seq root))
+
+  clojure.lang.IHashEq
+  (hasheq [_] (.hasheq root))
+
+  clojure.lang.IObj
+  (meta [_] meta)
+  (withMeta [this m] (if (identical? m meta) this (SharedSet. root m jhash)))
+
+  clojure.lang.IFn
+  (invoke [_ k] (Maps/valAt root k nil))
+  (invoke [_ k not-found] (Maps/valAt root k not-found))
+  (applyTo [_ args]
+    (case (RT/boundedLength args 2)
+      1 (Maps/valAt root (first args) nil)
+      2 (Maps/valAt root (first args) (second args))
+      (throw (clojure.lang.ArityException. (RT/boundedLength args 20) "SharedSet"))))
+
+  clojure.lang.IReduceInit
+  (reduce [_ f init] (Maps/reduce root f init))
+
+  clojure.lang.IEditableCollection
+  (asTransient [_] (->TransientSharedSet (Maps/asTransient root)))
+
+  java.util.Set
+  (size [_] (.check root) (int (.count root)))
+  (isEmpty [_] (.check root) (zero? (.count root)))
+  (containsAll [_ c] (every? #(Maps/containsKey root %) c))
+  (iterator [_] (Maps/keyIterator root))
+  (toArray [this] (RT/seqToArray (seq this)))
+  (^objects toArray [this ^objects a] (RT/seqToPassedArray (seq this) a))
+  (add [_ _] (throw (UnsupportedOperationException.)))
+  (remove [_ _] (throw (UnsupportedOperationException.)))
+  (addAll [_ _] (throw (UnsupportedOperationException.)))
+  (retainAll [_ _] (throw (UnsupportedOperationException.)))
+  (removeAll [_ _] (throw (UnsupportedOperationException.)))
+  (clear [_] (throw (UnsupportedOperationException.)))
+
+  Object
+  (equals [_ o] (Maps/javaEquals root o))
+  (hashCode [_]
+    (when (== jhash unknown-hash) (set! jhash (long (Maps/javaHashCode root))))
+    (unchecked-int jhash))
+  (toString [this] (RT/printString this)))
+
+(deftype TransientSharedSet [^TransientMap t]
+  clojure.lang.ITransientSet
+  (conj [this k] (.conj t k) this)
+  (disjoin [this k] (.dissoc t k) this)
+  (contains [_ k] (not (zero? (.find t k))))
+  (get [_ k] (.valAt t k nil))
+  (count [_] (int (.count t)))
+  (persistent [_] (SharedSet. (.persistent t) nil unknown-hash))
+
+  clojure.lang.IFn
+  (invoke [_ k] (.valAt t k nil))
+  (invoke [_ k not-found] (.valAt t k not-found)))
+
+(defn- make [^Root root meta] (SharedSet. root meta unknown-hash))
+
+(common/register-maker! Tags/SET make)
+
+(defn shared-set?
+  "True if x is a slab set."
+  [x]
+  (instance? SharedSet x))
+
+(defn hash-set-in
+  "A slab set of the given keys, in the segment of codec."
+  [^Codec codec ks]
+  (SharedSet. (Maps/build codec Tags/SET (seq ks)) nil unknown-hash))
+
+(alter-meta! #'->SharedSet assoc :private true)
+(alter-meta! #'->TransientSharedSet assoc :private true)
+
+(defmethod print-method SharedSet [s ^java.io.Writer w]
+  ((get-method print-method clojure.lang.IPersistentSet) s w))

@@ -1,0 +1,86 @@
+package slab.codec;
+
+import slab.mem.Segment;
+
+/**
+ * One map or set update in progress: the encoded key and value going in,
+ * and what the update did, reported through this object rather than through
+ * a tuple per level (as PersistentHashMap's Box does).
+ */
+final class MapOp {
+    final Codec c;
+    final Segment s;
+    final boolean set;
+    /** Entry length: MAP_ENTRY_LENGTH or SET_ENTRY_LENGTH. */
+    final int es;
+    final int bits;
+    /** 0 for persistent updates; the transient's id otherwise. */
+    final long edit;
+    /** Values come from a builder that validated the whole value already. */
+    final boolean trusted;
+
+    Object key;
+    final Slot k = new Slot();
+    final Slot v = new Slot();
+    /** The key and value slots were stored in a node, which now owns their counts. */
+    boolean keyUsed;
+    boolean valUsed;
+
+    boolean changed;
+    int countDelta;
+    int hashDelta;
+
+    MapOp(Codec c, boolean set, long edit) { this(c, set, edit, false); }
+
+    MapOp(Codec c, boolean set, long edit, boolean trusted) {
+        this.trusted = trusted;
+        this.c = c;
+        this.s = c.segment();
+        this.set = set;
+        this.es = set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH;
+        this.bits = s.mapBits();
+        this.edit = edit;
+    }
+
+    /** Starts a new update of key (hash) to val; encodes both, so an unsupported value fails before any node changes. */
+    void begin(Object key, Object val) {
+        this.key = key;
+        keyUsed = valUsed = changed = false;
+        countDelta = hashDelta = 0;
+        k.set(0, 0, 0);
+        v.set(0, 0, 0);
+        if (!trusted) {
+            c.validate(key);
+            if (!set) c.validate(val);
+        }
+        c.encodeTrusted(key, k);
+        if (!set) {
+            try {
+                c.encodeTrusted(val, v);
+            } catch (RuntimeException e) {
+                c.releaseSlot(k.tag, k.payload);
+                throw e;
+            }
+        }
+    }
+
+    /** Starts a removal or lookup: no encoding needed. */
+    void beginProbe(Object key) {
+        this.key = key;
+        keyUsed = valUsed = changed = false;
+        countDelta = hashDelta = 0;
+        k.set(0, 0, clojure.lang.Util.hasheq(key));
+    }
+
+    /** Releases the encoded slots no node took. */
+    void finish() {
+        if (!keyUsed) c.releaseSlot(k.tag, k.payload);
+        if (!valUsed && !set) c.releaseSlot(v.tag, v.payload);
+        k.set(0, 0, k.hash);
+        v.set(0, 0, 0);
+    }
+
+    int entryHash(int kh, int vh) {
+        return set ? kh : clojure.lang.Murmur3.mixCollHash(31 * (31 + kh) + vh, 2);
+    }
+}

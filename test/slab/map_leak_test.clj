@@ -1,0 +1,98 @@
+(ns slab.map-leak-test
+  "Proves that dropped map and set versions give all their memory back: a
+  million versions built (persistent and transient, nested values) and
+  dropped leave the segment's bytes in use at the baseline."
+  (:require [clojure.test :refer [deftest is testing]]
+            [slab.core :as slab])
+  (:import (slab.mem Segment)))
+
+(set! *warn-on-reflection* true)
+
+(defn bytes-in-use ^long [^Segment seg] (.bytesInUse (.stats (.allocator seg))))
+
+(defn settle!
+  "Collects until bytes in use reach target, or with target -1 until they stop
+  changing (the Cleaner runs asynchronously); returns the final bytes in use."
+  ^long [^Segment seg ^long target]
+  (loop [i 0, prev -2, same 0]
+    (System/gc)
+    (Thread/sleep 30)
+    (let [now (bytes-in-use seg)
+          same (if (== now prev) (inc same) 0)]
+      (if (or (== now target) (and (neg? target) (>= same 3)) (>= i 300))
+        now
+        (recur (inc i) now same)))))
+
+(def ^:private ks (mapv #(keyword "k" (str %)) (range 64)))
+
+(defn- value-for [^long i]
+  (case (int (mod i 5))
+    0 i
+    1 (str "a string long enough to need a blob " i)
+    2 {:nested i :name (str "nested-" i "-with-a-long-name") :tags #{:a :b i}}
+    3 #{i (inc i) (str "s" i)}
+    4 (ks (mod i 64))))
+
+(defn- churn!
+  "Builds and drops n versions of a map and of a set; returns nothing."
+  [^long n]
+  (let [base (persistent! (reduce (fn [m i] (assoc! m i (value-for i))) (transient (slab/hash-map)) (range 1000)))]
+    (loop [m base, i 0]
+      (when (< i n)
+        (let [k (mod (* i 7919) 1500)
+              m (cond
+                  (zero? (mod i 97)) (persistent! (-> (transient m) (assoc! k (value-for i)) (dissoc! (inc k)) (assoc! (ks (mod i 64)) i)))
+                  (even? i) (assoc m k (value-for i))
+                  :else (dissoc m k))]
+          (recur (if (zero? (mod i 10000)) base m) (inc i)))))
+    (loop [s (slab/hash-set), i 0]
+      (when (< i (quot n 10))
+        (recur (if (odd? i) (conj s (value-for i)) (disj s (value-for (dec i)))) (inc i))))))
+
+(deftest a-million-versions-leak-nothing
+  (let [seg (Segment/anonymous (* 2048 1024 1024) 5 5)]
+    (slab/with-segment seg
+      (churn! 1000)                       ; interns the keywords used below, which are never freed
+      (let [baseline (settle! seg -1)]
+        (churn! 1000000)
+        (is (== baseline (settle! seg baseline))
+            "every block of every dropped version is freed")))
+    (.close seg)))
+
+(deftest release!-frees-at-once-and-is-safe-to-misuse
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)]
+    (slab/with-segment seg
+      (slab/hash-map :a 1 :b 2 :c 3)          ; interns the keywords used below (never freed)
+      (let [baseline (settle! seg -1)
+            m (slab/share {:a (str "long enough string " 1) :b {:c #{1 2 3}}})
+            m2 (with-meta m {:x 1})]
+        (is (> (bytes-in-use seg) baseline))
+        (slab/release! m)
+        (is (== baseline (bytes-in-use seg)) "release! gives the counts back without waiting for GC")
+        (slab/release! m)
+        (slab/release! m2)
+        (is (== baseline (bytes-in-use seg)) "releasing twice is a no-op")
+        (is (thrown-with-msg? IllegalStateException #"released" (get m :a)))
+        (is (thrown-with-msg? IllegalStateException #"released" (count m2)) "a with-meta sibling shares the handle")
+        (is (thrown-with-msg? IllegalStateException #"released" (seq m)))
+        (is (thrown-with-msg? IllegalStateException #"released" (assoc m :z 1)))))
+    (.close seg)))
+
+(deftest an-iterator-keeps-its-version-alive
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)]
+    (slab/with-segment seg
+      (let [it (.iterator ^Iterable (slab/share (zipmap (range 1000) (map #(str "value number " %) (range 1000)))))]
+        (dotimes [_ 5] (System/gc) (Thread/sleep 20))
+        (is (= (set (map #(str "value number " %) (range 1000)))
+               (set (map val (iterator-seq it)))))))
+    (.close seg)))
+
+(deftest a-closed-segment-refuses-reads
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)
+        m (slab/with-segment seg (slab/hash-map :a 1))]
+    (.close seg)
+    (is (thrown-with-msg? IllegalStateException #"closed" (get m :a)))
+    (is (thrown-with-msg? IllegalStateException #"closed"
+                          (try @(future (count m))
+                               (catch java.util.concurrent.ExecutionException e (throw (.getCause e)))))
+        "from another thread too")))
