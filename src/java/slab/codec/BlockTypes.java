@@ -32,9 +32,12 @@ public final class BlockTypes {
     /** An anonymous atom's cell: one word holding a box offset. */
     public static final int CELL = 15;
 
-    /** Blocks that belong to the segment's own bookkeeping: always reachable. */
+    /**
+     * Blocks that belong to the segment's own bookkeeping: always reachable.
+     * (A ledger is reachable through its process's slot; an orphan ledger,
+     * left by a crash while one was being replaced, is garbage.)
+     */
     public static boolean isSystem(int type) {
-        return type == INTERNED || type == INTERN_TABLE || type == ROOT_TABLE || type == PROCESS_TABLE
-            || type == LEDGER;
+        return type == INTERNED || type == INTERN_TABLE || type == ROOT_TABLE || type == PROCESS_TABLE;
     }
 }

@@ -126,19 +126,40 @@ public final class Codec {
         }
     }
 
-    /** A handle's (or transient's) count going back: disowned, then released, or both held back during a sweep. */
+    /**
+     * A handle's (or transient's) count going back: disowned, then released;
+     * held back during a sweep; dropped once {@link #stopReleases} ran (the
+     * segment is being closed and its ledger's counts were given back).
+     * On a segment with a ledger this runs under the codec's lock, so it never
+     * interleaves with a sweep or a detach reading the ledger.
+     */
     void releaseOwned(long block) {
         if (block == 0) return;
-        if (deferred != null) {
-            synchronized (this) {
-                if (deferred != null) {
-                    deferred.add(block);
-                    return;
-                }
-            }
+        if (ledger == null && deferred == null && !releasesStopped) {
+            releaseRef(block);
+            return;
         }
-        disown(block);
-        releaseRef(block);
+        synchronized (this) {
+            if (releasesStopped) return;
+            if (deferred != null) {
+                deferred.add(block);
+                return;
+            }
+            disown(block);
+            releaseRef(block);
+        }
+    }
+
+    private volatile boolean releasesStopped;
+
+    /**
+     * Runs body (which gives back what the ledger records) with every later
+     * handle release turned into a no-op, atomically with respect to
+     * releases in progress.
+     */
+    public synchronized void stopReleases(Runnable body) {
+        releasesStopped = true;
+        body.run();
     }
 
     /** A fresh transient edit id, unique in the segment across processes. */
@@ -555,6 +576,13 @@ public final class Codec {
         }
         Object a = decode(ta, pa), b = decode(tb, pb);
         return Util.equiv(a, b);
+    }
+
+    /** Do two collection blocks carry equal metadata (or none)? */
+    public boolean sameMeta(long collA, long collB) {
+        int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
+        if (ta != tb) return false;
+        return ta == Tags.NIL || equalsSlot(ta, s.getLong(collA + COLL_META_OFFSET), tb, s.getLong(collB + COLL_META_OFFSET));
     }
 
     private static int byteLength(int lenField) {

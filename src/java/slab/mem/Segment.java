@@ -14,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -241,6 +242,34 @@ public final class Segment implements AutoCloseable {
     }
 
     public boolean isClosed() { return closed; }
+
+    private final java.util.concurrent.locks.ReentrantLock exclusive = new java.util.concurrent.locks.ReentrantLock();
+
+    /**
+     * Runs body holding this segment's file lock (and a JVM lock, since file
+     * locks are per process), so no other process attaches or sweeps
+     * meanwhile. The lock is taken on a channel of its own: an interrupt
+     * closes only that channel, never the one commits write through.
+     */
+    public <T> T withFileLock(java.util.function.Supplier<T> body) {
+        exclusive.lock();
+        try {
+            if (path == null) return body.get();
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                FileLock lock = ch.lock();
+                try {
+                    return body.get();
+                } finally {
+                    lock.release();
+                }
+            } catch (IOException e) {
+                throw Errors.info("io", "Could not lock segment file " + path + ": " + e.getMessage(), e,
+                    "path", path.toString());
+            }
+        } finally {
+            exclusive.unlock();
+        }
+    }
 
     /**
      * The one per-segment object a higher layer keeps here (the codec), made

@@ -91,13 +91,19 @@ public final class Recovery {
         return dead;
     }
 
+    /** Sweeps under the file lock, so no process can attach (and allocate) while it runs. */
     private static long sweepIfAlone(Sharing sh) {
-        if (sh.ledger == null || othersAttached(sh)) return 0;
+        if (sh.ledger == null) return 0;
+        return sh.s.withFileLock(() -> othersAttached(sh) ? 0L : sweep(sh));
+    }
+
+    private static long sweep(Sharing sh) {
         long[] reclaimed = {0};
         sh.codec.withReleasesPaused(() -> {
             sh.flushRetired();
-            long[] marks = mark(sh);
-            reclaimed[0] = sweepUnmarked(sh, marks);
+            long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
+            long[] marks = mark(sh, frontier);
+            reclaimed[0] = sweepUnmarked(sh, marks, frontier);
             Segment s = sh.s;
             long committed = s.getLongVolatile(HeaderDescriptor.COMMITTED_OFFSET);
             s.putLongVolatile(HeaderDescriptor.COMMIT_CLAIM_OFFSET, committed);   // a dead process's unfinished commit
@@ -112,24 +118,27 @@ public final class Recovery {
     public static void detach(Sharing sh) {
         sh.flushRetired();
         Segment s = sh.s;
-        long ledger = s.getLongVolatile(sh.slot + SLOT_LEDGER_OFFSET);
-        sh.codec.setLedger(null);
-        if (ledger != 0) {
-            SegmentLedger.forEach(s, ledger, (block, count) -> {
-                for (long k = 0; k < count; k++) sh.codec.releaseRef(block);
-            });
-            s.allocator().free(ledger);
-        }
-        s.putLong(sh.slot + SLOT_LEDGER_OFFSET, 0);
-        s.fill(sh.slot + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
-        s.putLongVolatile(sh.slot + SLOT_STATE_OFFSET, STATE_FREE);
+        sh.codec.stopReleases(() -> {
+            long ledger = s.getLongVolatile(sh.slot + SLOT_LEDGER_OFFSET);
+            sh.codec.setLedger(null);
+            if (ledger != 0) {
+                SegmentLedger.forEach(s, ledger, (block, count) -> {
+                    for (long k = 0; k < count; k++) sh.codec.releaseRef(block);
+                });
+                s.allocator().free(ledger);
+            }
+            s.putLong(sh.slot + SLOT_LEDGER_OFFSET, 0);
+            s.fill(sh.slot + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
+            s.putLongVolatile(sh.slot + SLOT_STATE_OFFSET, STATE_FREE);
+        });
     }
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) {
-        long[] marks = mark(sh);
+        long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
+        long[] marks = mark(sh, frontier);
         long[] sums = new long[3];
-        walk(sh.s, (off, header) -> {
+        walk(sh.s, frontier, (off, header) -> {
             long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
             int state = AllocatorDescriptor.stateOf(header);
             if (state == AllocatorDescriptor.STATE_FREE) sums[2] += size;
@@ -141,12 +150,12 @@ public final class Recovery {
 
     // --- marking ---------------------------------------------------------------------------
 
-    private static long[] mark(Sharing sh) {
+    /** Marks what is reachable among the blocks below frontier (blocks made later are left alone). */
+    private static long[] mark(Sharing sh, long frontier) {
         Segment s = sh.s;
-        long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
         long[] marks = new long[(int) (((frontier - HeaderDescriptor.HEADER_LENGTH) >>> 4) / 64 + 1)];
         LongStack work = new LongStack();
-        walk(s, (off, header) -> {
+        walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) == AllocatorDescriptor.STATE_LIVE
                     && BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) work.push(off);
         });
@@ -158,7 +167,10 @@ public final class Recovery {
             long sl = sh.table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
             if (s.getLongVolatile(sl + SLOT_STATE_OFFSET) == STATE_FREE) continue;
             long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
-            if (ledger != 0) SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block));
+            if (ledger != 0) {
+                work.push(ledger);
+                SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block));
+            }
         }
         while (!work.isEmpty()) {
             long b = work.pop();
@@ -179,17 +191,17 @@ public final class Recovery {
         marks[(int) (i >>> 6)] |= 1L << (i & 63);
     }
 
-    private static long sweepUnmarked(Sharing sh, long[] marks) {
+    private static long sweepUnmarked(Sharing sh, long[] marks, long frontier) {
         Segment s = sh.s;
         long[] freed = {0};
         LongStack refs = new LongStack();
-        walk(s, (off, header) -> {
+        walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || isMarked(marks, s, off)) return;
             sh.codec.pushRefs(off, refs);
             while (!refs.isEmpty()) {
                 long child = refs.pop();
                 // Unmarked children are swept on their own; marked ones lose the count this block held.
-                if (isMarked(marks, s, child) && s.allocator().release(child))
+                if (child < frontier && isMarked(marks, s, child) && s.allocator().release(child))
                     throw new IllegalStateException("slab: sweep found a reachable block whose only count was held by garbage at " + child);
             }
             freed[0] += SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
@@ -201,8 +213,7 @@ public final class Recovery {
     interface BlockVisitor { void visit(long off, long header); }
 
     /** Visits every block between the header and the frontier; unformatted (zero) space is skipped. */
-    static void walk(Segment s, BlockVisitor v) {
-        long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
+    static void walk(Segment s, long frontier, BlockVisitor v) {
         long off = HeaderDescriptor.HEADER_LENGTH;
         while (off < frontier) {
             long h = s.getLong(off);

@@ -8,8 +8,8 @@ import slab.codec.Ledger;
 import slab.mem.Segment;
 
 /**
- * This process's ledger in the segment: an open-addressing table of
- * (block, count) pairs recording the counts its handles own. Only this
+ * This process's ledger in the segment: an open-addressing table (linear
+ * probing) of (block, count) pairs recording the counts its handles own. Only this
  * process writes it (under this object's lock); another process reads it
  * only after this one has died, to give those counts back.
  */
@@ -40,6 +40,12 @@ final class SegmentLedger implements Ledger {
         return (h >>> 20) & (cap - 1);
     }
 
+    /**
+     * Every change is one aligned 8-byte write, so a crash at any instant
+     * leaves each record either before or after the change, never doubled:
+     * a record whose count drops to 0 stays in place (and is reused when the
+     * block is owned again) instead of being moved or deleted.
+     */
     @Override
     public synchronized void own(long block) {
         if (2 * (used + 1) > capacity) grow();
@@ -48,11 +54,11 @@ final class SegmentLedger implements Ledger {
             long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLong(e);
             if (b == block) {
-                s.putLong(e + 8, s.getLong(e + 8) + 1);
+                s.putLongVolatile(e + 8, s.getLong(e + 8) + 1);
                 return;
             }
             if (b == 0) {
-                s.putLong(e + 8, 1);          // count first: a crash here leaves an entry a reader skips
+                s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
                 s.putLongVolatile(e, block);
                 used++;
                 s.putLong(table + LEDGER_USED_OFFSET, used);
@@ -70,61 +76,41 @@ final class SegmentLedger implements Ledger {
             long b = s.getLong(e);
             if (b == 0) return;   // taken before this process attached: nothing was recorded
             if (b == block) {
-                long n = s.getLong(e + 8) - 1;
-                if (n > 0) {
-                    s.putLong(e + 8, n);
-                    return;
-                }
-                removeAt(i);
+                long n = s.getLong(e + 8);
+                if (n > 0) s.putLongVolatile(e + 8, n - 1);
                 return;
             }
             i = (i + 1) & (capacity - 1);
         }
     }
 
-    /** Backward-shift deletion keeps every probe chain unbroken without tombstones. */
-    private void removeAt(long hole) {
-        long mask = capacity - 1;
-        long j = hole;
-        while (true) {
-            j = (j + 1) & mask;
-            long ej = table + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH;
-            long b = s.getLong(ej);
-            if (b == 0) break;
-            long home = hash(b, capacity);
-            boolean movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
-            if (movable) {
-                long eh = table + LEDGER_ENTRIES_OFFSET + hole * LEDGER_ENTRY_LENGTH;
-                s.putLong(eh + 8, s.getLong(ej + 8));
-                s.putLongVolatile(eh, b);
-                hole = j;
-            }
-        }
-        long eh = table + LEDGER_ENTRIES_OFFSET + hole * LEDGER_ENTRY_LENGTH;
-        s.putLongVolatile(eh, 0);
-        s.putLong(eh + 8, 0);
-        used--;
-        s.putLong(table + LEDGER_USED_OFFSET, used);
-    }
-
+    /** Rebuilds the table without records at count 0, doubling it if it is still half full. */
     private void grow() {
         long oldTable = table, oldCap = capacity;
-        long cap = oldCap * 2;
+        long live = 0;
+        for (long i = 0; i < oldCap; i++) {
+            long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
+            if (s.getLong(e) != 0 && s.getLong(e + 8) > 0) live++;
+        }
+        long cap = oldCap;
+        while (4 * (live + 1) > cap) cap *= 2;
         long t = newTable(cap);
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            long b = s.getLong(e);
-            if (b == 0) continue;
+            long b = s.getLong(e), n = s.getLong(e + 8);
+            if (b == 0 || n == 0) continue;
             long j = hash(b, cap);
             while (s.getLong(t + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH) != 0) j = (j + 1) & (cap - 1);
             long ne = t + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH;
+            s.putLong(ne + 8, n);
             s.putLong(ne, b);
-            s.putLong(ne + 8, s.getLong(e + 8));
         }
+        used = live;
         s.putLong(t + LEDGER_USED_OFFSET, used);
         table = t;
         capacity = cap;
-        s.putLongVolatile(slot + SLOT_LEDGER_OFFSET, t);   // a crash before this leaves the old, complete table
+        // Publish, then free: a crash between leaves an orphan ledger, which the sweep frees.
+        s.putLongVolatile(slot + SLOT_LEDGER_OFFSET, t);
         s.allocator().free(oldTable);
     }
 
@@ -134,7 +120,8 @@ final class SegmentLedger implements Ledger {
         for (long i = 0; i < cap; i++) {
             long e = t + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLongVolatile(e);
-            if (b != 0) f.accept(b, s.getLong(e + 8));
+            long n = s.getLongVolatile(e + 8);
+            if (b != 0 && n > 0) f.accept(b, n);
         }
     }
 

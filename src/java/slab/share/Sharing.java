@@ -56,7 +56,10 @@ public final class Sharing {
     /** This process's membership of s, registering it on first use. */
     public static Sharing of(Segment s) {
         s.checkOpen();
-        return BY_SEGMENT.computeIfAbsent(s, Sharing::new);
+        Sharing sh = BY_SEGMENT.get(s);
+        if (sh != null) return sh;
+        // Attaching holds the file lock, so it never overlaps another process's sweep.
+        return s.withFileLock(() -> BY_SEGMENT.computeIfAbsent(s, Sharing::new));
     }
 
     /** Whether this process has attached to s already. */
