@@ -2,6 +2,7 @@
 (ns slab.vector-interop-test
   (:require [clojure.test :refer [deftest is are testing]]
             [clojure.walk :as walk]
+            [slab.core]                     ; registers the map and set types (nested values)
             [slab.vector :as sv])
   (:import (clojure.lang ArityException ExceptionInfo)
            (java.util List)
@@ -199,6 +200,12 @@
     (is (list? (nth s 2)))
     (is (= (map #(if (vector? %) (type s) (type %)) m) (map type (assoc s 0 [1 2]))))
     (is (= (conj (nth s 1) 0) '(0 3 4)))
+    (testing "metadata and maps inside"
+      (let [s (sv/vector-in c (with-meta [1 2] {:tag :inner}) {:a [1 {:b #{2}}]} (with-meta (list 1) {:l 1}))]
+        (is (= {:tag :inner} (meta (nth s 0))))
+        (is (= {:l 1} (meta (nth s 2))))
+        (is (= [[1 2] {:a [1 {:b #{2}}]} '(1)] s))
+        (is (= (hash [[1 2] {:a [1 {:b #{2}}]} '(1)]) (hash s)))))
     (testing "a shared vector nested in its own segment is stored by reference"
       (let [inner (sv/vec-in c (range 1000))
             outer (sv/vector-in c inner inner)]
