@@ -11,13 +11,11 @@
 
 (def ^:private doc-file "doc/FORMAT.md")
 
-;; Classes whose public constants must all appear in the document. Add
-;; slab.codec.VecNodeDescriptor here when the vector branch (and its section)
-;; is merged.
+;; Classes whose public constants must all appear in the document.
 (def ^:private described-classes
   [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses
    slab.codec.Tags slab.codec.BlockTypes slab.codec.BlobDescriptor slab.codec.MapNodeDescriptor
-   slab.share.SharingDescriptor])
+   slab.codec.VecNodeDescriptor slab.share.SharingDescriptor])
 
 ;; Public static fields of the described classes that are not layout numbers,
 ;; with the reason; every other public static field must be numeric and documented.
