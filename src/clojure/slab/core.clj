@@ -17,10 +17,11 @@
     (assoc m :c [1 2 3])            ; a new version; m is unchanged
     (= m {:a 1 :b \"two\"})          ; true
     (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
-  (:refer-clojure :exclude [hash-map hash-set atom])
+  (:refer-clojure :exclude [hash-map hash-set vector vec atom])
   (:require [slab.impl.common :as common]
             [slab.map :as smap]
             [slab.set :as sset]
+            [slab.vector :as svec]
             [slab.atom :as satom])
   (:import (slab.codec Codec Root SharedColl)
            (slab.mem Segment SizeClasses Allocator$Stats)
@@ -51,6 +52,17 @@
   "A slab set of the given keys (as clojure.core/hash-set)."
   [& ks]
   (sset/hash-set-in (codec) ks))
+
+(defn vector
+  "A slab vector of xs (as clojure.core/vector)."
+  [& xs]
+  (apply svec/vector-in (codec) xs))
+
+(defn vec
+  "A slab vector of coll's elements (as clojure.core/vec). A slab vector of
+  the same segment comes back sharing its nodes, without metadata."
+  [coll]
+  (svec/vec-in (codec) coll))
 
 (defn share
   "A shared version of x: maps, sets, vectors and lists are converted deeply
@@ -139,7 +151,7 @@
 (defn roots
   "The names of seg's roots that publish a value."
   [^Segment seg]
-  (vec (RootTable/names (sharing seg))))
+  (clojure.core/vec (RootTable/names (sharing seg))))
 
 (defn atom
   "An atom whose value lives in a segment.
