@@ -508,6 +508,24 @@ public final class Codec {
         }
     }
 
+    /**
+     * decode for a slot read out of parent's version: a nested collection
+     * comes back as a handle borrowing parent's counts (see Root), which costs
+     * no count, no Cleaner registration and no ledger record.
+     */
+    public Object decodeIn(Root parent, int tag, long p) {
+        if (parent == null || !Tags.isCollection(tag)) return decode(tag, p);
+        HandleFactory f = factory;
+        if (f == null) throw new IllegalStateException("slab: load slab.core before reading nested collections");
+        IPersistentMap meta = null;
+        int metaTag = s.getByte(p + COLL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL) meta = (IPersistentMap) decodeIn(parent, metaTag, s.getLong(p + COLL_META_OFFSET));
+        Root r = new Root(parent, s.getByte(p + COLL_KIND_OFFSET), s.getLong(p + COLL_ROOT_OFFSET),
+            s.getLong(p + COLL_TAIL_OFFSET), s.getLong(p + COLL_COUNT_OFFSET), s.getByte(p + COLL_SHIFT_OFFSET),
+            s.getInt(p + COLL_HASH_OFFSET));
+        return f.make(tag, r, meta);
+    }
+
     private Object decodeColl(int tag, long coll) {
         HandleFactory f = factory;
         if (f == null) throw new IllegalStateException("slab: load slab.core before reading nested collections");
