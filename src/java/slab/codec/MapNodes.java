@@ -290,6 +290,22 @@ final class MapNodes {
         op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt - 1);
     }
 
+    /**
+     * Removes entry i of a collision node by moving the last entry into its
+     * place, as PersistentHashMap's transient does, so iteration (and
+     * printing) order stays the same as clojure.core's.
+     */
+    static void removeCollisionSwapLast(MapOp op, long n, int i) {
+        int cnt = collisionCount(op.s, n);
+        long at = entry(n, op.es, i);
+        int kt = keyTag(op.s, at), vt = valTag(op.s, at);
+        long kp = keyPayload(op.s, at), vp = valPayload(op.s, at);
+        if (i != cnt - 1) op.s.copy(entry(n, op.es, cnt - 1), at, op.es);
+        op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt - 1);
+        op.c.releaseSlot(kt, kp);
+        if (!op.set) op.c.releaseSlot(vt, vp);
+    }
+
     /** Index of key in a collision node, or -1. */
     static int collisionIndex(MapOp op, long n) {
         int cnt = collisionCount(op.s, n);

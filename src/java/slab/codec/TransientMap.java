@@ -190,7 +190,7 @@ public final class TransientMap {
             if (isCollision(s, n)) {
                 int i = collisionIndex(op, n);
                 removed(op, entry(n, es, i));
-                removeCollision(op, n, i, true);
+                removeCollisionSwapLast(op, n, i);
                 break;
             }
             int bit = bitpos(op.k.hash, shift, op.bits);

@@ -232,6 +232,7 @@ public final class Recovery {
             addCount(s, ledger, 1);
             SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Codec.MUTABLE, count));
         }
+        s.allocator().rebuild(frontier);
         return freed[0];
     }
 
