@@ -140,9 +140,15 @@ final class MapUpdates {
         }
     }
 
+    /**
+     * Whether storing the op's value over entry e would change nothing. A
+     * nested collection never counts as the same: an equal one may carry
+     * other metadata, and PersistentHashMap keeps only an identical value.
+     */
     static boolean sameValue(MapOp op, long e) {
         int t = valTag(op.s, e);
-        return t == op.v.tag && op.c.equalsSlot(t, valPayload(op.s, e), op.v.tag, op.v.payload);
+        return t == op.v.tag && !Tags.isCollection(t)
+            && op.c.equalsSlot(t, valPayload(op.s, e), op.v.tag, op.v.payload);
     }
 
     static void replaceValue(MapOp op, long e) {
