@@ -316,9 +316,10 @@ final class MapNodes {
         }
         int m1 = mask(he, shift, op.bits), m2 = mask(hn, shift, op.bits);
         if (m1 != m2) {
-            // Exactly two entries, even in a transient: most nodes made here never get a third
-            // (in a 1M-entry map ~60% of entries sit in such nodes), and grow() makes room if one does.
-            long n = newBitmap(op, 2, 0);
+            // Two entries, and in a transient room for one more: most nodes made here never
+            // grow (in a 1M-entry map ~60% of entries sit in such nodes), and grow() makes room
+            // if one does. Room for two more made 2-entry nodes 128-byte blocks.
+            long n = newBitmap(op, op.edit != 0 ? 3 : 2, 0);
             long first = entry(n, op.es, 0), second = entry(n, op.es, 1);
             if (m1 < m2) { copyEntry(op, e, first); writeEntry(op, second); }
             else { writeEntry(op, first); copyEntry(op, e, second); }
