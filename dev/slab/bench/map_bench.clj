@@ -12,7 +12,8 @@
 
   Arguments: quick | sizes=a,b,.. | keys=long,keyword,string | rounds=n |
   round-ms=n | warmup-ms=n | gc=true/false (full-GC pause test at the
-  largest size) | mem=true/false (bytes per entry) | ops=get-hit,assoc,..
+  largest size) | mem=true/false (bytes per entry) | kw10m=true (also
+  keyword keys at 10M, skipped by default) | ops=get-hit,assoc,..
   (a subset of the operations, by id; see `cases`) | out=path (EDN
   results, default target/map-bench.edn).
 
@@ -73,35 +74,40 @@
   (if (instance? Number x) (.longValue ^Number x) (System/identityHashCode x)))
 
 (def ^:private metrics
-  "What one timed call records: wall time, the benchmark thread's CPU time,
-  the whole process's CPU time (Cleaner, GC and JIT threads included), heap
-  bytes allocated by the benchmark thread, and by every thread."
+  "What is recorded per op: wall time and the benchmark thread's CPU time
+  (per call); the whole process's CPU time, Cleaner, GC and JIT threads
+  included (per round: the OS counts it in 10 ms ticks, and it includes the
+  untimed `done` step, e.g. releasing a built slab map); heap bytes
+  allocated by the benchmark thread and by every thread (per call)."
   [:wall :cpu :process-cpu :alloc :alloc-all])
 
 (defn- timed-call
-  "One call (f reps), measured; (done result) runs unmeasured. Returns a
-  vector of the metrics."
+  "One call (f reps), measured; (done result) runs unmeasured. Returns
+  [wall cpu alloc alloc-all]."
   [f done ^long reps]
-  (let [aa0 (allocated-all), p0 (process-cpu), c0 (thread-cpu), a0 (allocated)
+  (let [aa0 (allocated-all), c0 (thread-cpu), a0 (allocated)
         t0 (System/nanoTime)
         r (f reps)
         t1 (System/nanoTime)
-        a1 (allocated), c1 (thread-cpu), p1 (process-cpu), aa1 (allocated-all)]
+        a1 (allocated), c1 (thread-cpu), aa1 (allocated-all)]
     (consume! (to-long (done r)))
-    [(- t1 t0) (- c1 c0) (- p1 p0) (- a1 a0) (- aa1 aa0)]))
+    [(- t1 t0) (- c1 c0) (- a1 a0) (- aa1 aa0)]))
 
 (defn- run-round
   "Calls the case until round-ms have passed (at least once). Returns the
   summed metrics, :ops and :gc-ms."
   [{:keys [f done ^long ops]} ^long reps ^long round-ms]
   (let [deadline (+ (System/nanoTime) (* round-ms 1000000))
-        g0 (gc-ms)]
-    (loop [calls 0, sums [0 0 0 0 0]]
+        g0 (gc-ms)
+        p0 (process-cpu)]
+    (loop [calls 0, sums [0 0 0 0]]
       (let [sums (mapv + sums (timed-call f done reps))
             calls (inc calls)]
         (if (< (System/nanoTime) deadline)
           (recur calls sums)
-          (assoc (zipmap metrics sums) :ops (* calls reps ops) :gc-ms (- (gc-ms) g0)))))))
+          (let [[wall cpu alloc alloc-all] sums]
+            {:wall wall :cpu cpu :process-cpu (- (process-cpu) p0) :alloc alloc :alloc-all alloc-all
+             :ops (* calls reps ops) :gc-ms (- (gc-ms) g0)}))))))
 
 (defn- calibrate
   "Warms the case up for about warmup-ms; returns the reps per call that make
@@ -130,10 +136,11 @@
   "Measures the PHM case and the slab case interleaved; returns {:phm summary :slab summary}."
   [phm slab {:keys [warmup-ms rounds round-ms]}]
   (let [half (quot (long warmup-ms) 2)
+        ;; Warm both up first, then calibrate (a call that outlasts the warmup runs once each time).
         _ (calibrate phm half)
         _ (calibrate slab half)
-        rp (calibrate phm half)
-        rs (calibrate slab half)
+        rp (calibrate phm 0)
+        rs (calibrate slab 0)
         results (reduce (fn [acc ^long i]
                           (if (even? i)
                             (let [p (run-round phm rp round-ms) s (run-round slab rs round-ms)]
@@ -343,11 +350,12 @@
                              r (compare-pair (mk pf popt) (mk sf sopt) opts)
                              med (fn ^double [impl k] (double (get-in r [impl k :median])))
                              ratio (fn [k] (/ (med :slab k) (med :phm k)))]
-                         (println (format "   %-36s PHM %11.1f ns (cpu %11.1f)  slab %11.1f ns (cpu %11.1f)  ratio %6.3f (cpu %6.3f)  alloc B/op %8.1f / %8.1f (all threads %8.1f / %8.1f)"
-                                          label (med :phm :wall) (med :phm :process-cpu) (med :slab :wall) (med :slab :process-cpu)
-                                          (ratio :wall) (ratio :process-cpu)
+                         (println (format "   %-36s PHM %11.1f ns (cpu %11.1f)  slab %11.1f ns (cpu %11.1f)  ratio %6.3f (cpu %6.3f, process %6.3f)  alloc B/op %8.1f / %8.1f (all threads %8.1f / %8.1f)"
+                                          label (med :phm :wall) (med :phm :cpu) (med :slab :wall) (med :slab :cpu)
+                                          (ratio :wall) (ratio :cpu) (ratio :process-cpu)
                                           (med :phm :alloc) (med :slab :alloc) (med :phm :alloc-all) (med :slab :alloc-all)))
-                         (assoc r :id id :label label :ratio (ratio :wall) :cpu-ratio (ratio :process-cpu)))))]
+                         (assoc r :id id :label label :ratio (ratio :wall) :cpu-ratio (ratio :cpu)
+                                :process-cpu-ratio (ratio :process-cpu)))))]
     (doseq [x [:m :m2 :mv :mu]] (slab/release! (sd x)))
     {:key-type kt :size n :memory mem :results results}))
 
@@ -411,6 +419,9 @@
      :warmup-ms (if-let [s (:warmup-ms kv)] (Long/parseLong s) (if quick? 200 800))
      :gc? (if-let [s (:gc kv)] (= s "true") true)
      :mem? (if-let [s (:mem kv)] (= s "true") true)
+     ;; 10M distinct keywords: the segment's keyword table has 16384 fixed buckets
+     ;; (chains of ~600), and slab and clojure.core pin ~5 GB of keywords; off by default.
+     :kw10m? (= "true" (:kw10m kv))
      :ops (when-let [s (:ops kv)] (set (map keyword (str/split s #","))))
      :out (or (:out kv) "target/map-bench.edn")}))
 
@@ -425,7 +436,9 @@
         ;; has interned, so later keyword runs would inflate its live set).
         pause (when gc? (bench-gc-pause (apply max sizes)))
         ;; Key types outermost: long keys (the targets) run first, on clean JIT profiles.
-        results (vec (for [kt (:keys opts), [i n] (map-indexed vector sizes)]
+        _ (slab/release! (slab/hash-map :bench/warm-up 1))   ; allocates the keyword table once
+        results (vec (for [kt (:keys opts), [i n] (map-indexed vector sizes)
+                           :when (or (not= kt :keyword) (< (long n) 10000000) (:kw10m? opts))]
                        (bench-size kt n i opts')))
         all {:environment env :options opts :results results :gc-pause pause
              :seconds (/ (- (System/nanoTime) t0) 1e9)}]
