@@ -24,4 +24,7 @@
              :dev {:source-paths ["dev"]
                    :dependencies [[org.clojure/test.check "1.1.1"]
                                   [org.clojure/core.async "1.8.741"]
-                                  [org.clojure/data.fressian "1.1.0"]]}})
+                                  [org.clojure/data.fressian "1.1.0"]]}
+             ;; Benchmarks: `bin/lein with-profile +bench run -m slab.bench.map-bench`.
+             ;; The 10M-entry runs keep two PersistentHashMaps and their keys live.
+             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g"]}})

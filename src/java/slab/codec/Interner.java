@@ -27,11 +27,9 @@ final class Interner {
     private final Segment s;
     private final Codec codec;
     private final ConcurrentHashMap<Object, Long> offsets = new ConcurrentHashMap<>();
-    /** Direct-mapped cache offset -> value; entries are immutable, so races are benign. */
-    private final Cached[] decoded = new Cached[1 << 14];
+    /** offset -> value for every keyword and symbol this process has decoded (see {@link Decoded}). */
+    private volatile Decoded decoded = new Decoded(1 << 10);
     private volatile long table;
-
-    private record Cached(long offset, Object value) { }
 
     Interner(Codec codec) {
         this.codec = codec;
@@ -60,13 +58,76 @@ final class Interner {
         return off;
     }
 
+    /** The keyword or symbol interned at off; after the first time, without allocating. */
     Object decode(long off) {
-        int i = (int) (off >>> 4) & (decoded.length - 1);
-        Cached c = decoded[i];
-        if (c != null && c.offset == off) return c.value;
-        Object v = read(off);
-        decoded[i] = new Cached(off, v);
+        Object v = decoded.get(off);
+        if (v != null) return v;
+        v = read(off);
+        remember(off, v);
         return v;
+    }
+
+    private synchronized void remember(long off, Object v) {
+        Decoded d = decoded;
+        if (d.get(off) != null) return;
+        if (!d.put(off, v)) {
+            d = d.grown();
+            d.put(off, v);
+            decoded = d;
+        }
+    }
+
+    /**
+     * An open-addressing table offset -> value that only grows, like the
+     * name -> offset map (interned blocks are never freed, so its entries never
+     * go stale). Readers take no lock: a value is stored before its key is
+     * published with release semantics, and read after the key with acquire.
+     * Writers hold the Interner's lock; a full table is replaced by a bigger
+     * copy, published through the volatile field once complete.
+     */
+    private static final class Decoded {
+        private static final java.lang.invoke.VarHandle KEYS =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
+        final long[] keys;
+        final Object[] values;
+        final int mask;
+        int size;
+
+        Decoded(int capacity) {
+            keys = new long[capacity];
+            values = new Object[capacity];
+            mask = capacity - 1;
+        }
+
+        private static int slot(long off, int mask) {
+            return (int) ((off * 0x9E3779B97F4A7C15L) >>> 32) & mask;
+        }
+
+        Object get(long off) {
+            for (int i = slot(off, mask); ; i = (i + 1) & mask) {
+                long k = (long) KEYS.getAcquire(keys, i);
+                if (k == off) return values[i];
+                if (k == 0) return null;
+            }
+        }
+
+        /** Adds off -> v (absent); false, adding nothing, when the table is half full. */
+        boolean put(long off, Object v) {
+            if (2 * (size + 1) > keys.length) return false;
+            int i = slot(off, mask);
+            while (keys[i] != 0) i = (i + 1) & mask;
+            values[i] = v;
+            KEYS.setRelease(keys, i, off);
+            size++;
+            return true;
+        }
+
+        Decoded grown() {
+            Decoded d = new Decoded(keys.length * 2);
+            for (int i = 0; i < keys.length; i++) if (keys[i] != 0) d.put(keys[i], values[i]);
+            return d;
+        }
     }
 
     int hash(long off) { return s.getInt(off + INTERN_HASH_OFFSET); }

@@ -30,6 +30,12 @@ final class MapOp {
     int countDelta;
     int hashDelta;
 
+    /** A thread's cached op is in the middle of an update (see {@link #persistent}). */
+    private boolean busy;
+
+    /** Per thread, the last op used for persistent map (0) and set (1) updates. */
+    private static final ThreadLocal<MapOp[]> CACHED = ThreadLocal.withInitial(() -> new MapOp[2]);
+
     MapOp(Codec c, boolean set, long edit) { this(c, set, edit, false); }
 
     MapOp(Codec c, boolean set, long edit, boolean trusted) {
@@ -40,6 +46,30 @@ final class MapOp {
         this.es = set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH;
         this.bits = s.mapBits();
         this.edit = edit;
+    }
+
+    /**
+     * An op for one persistent update (edit 0, untrusted values), reused per
+     * thread so that assoc and dissoc allocate no op and no slots. An update
+     * that re-enters slab on the same thread while one is running (a key's
+     * equals calling back in) gets a fresh op. Hand it back with {@link #done}.
+     */
+    static MapOp persistent(Codec c, boolean set) {
+        MapOp[] cached = CACHED.get();
+        int i = set ? 1 : 0;
+        MapOp op = cached[i];
+        if (op == null || op.busy || op.c != c) {
+            op = new MapOp(c, set, 0);
+            if (cached[i] == null || !cached[i].busy) cached[i] = op;
+        }
+        op.busy = true;
+        return op;
+    }
+
+    /** Ends a persistent update: drops the key so the cache holds no user value. */
+    void done() {
+        key = null;
+        busy = false;
     }
 
     /** Starts a new update of key (hash) to val; encodes both, so an unsupported value fails before any node changes. */

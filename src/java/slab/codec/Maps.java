@@ -107,7 +107,7 @@ public final class Maps {
 
     public static Root assoc(Root r, Object key, Object val) {
         r.check();
-        MapOp op = new MapOp(r.codec, r.kind == Tags.SET, 0);
+        MapOp op = MapOp.persistent(r.codec, r.kind == Tags.SET);
         try {
             op.begin(key, val);
             long root;
@@ -119,6 +119,7 @@ public final class Maps {
             if (!op.changed) return r;
             return new Root(r.codec, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
         } finally {
+            op.done();
             Reference.reachabilityFence(r);
         }
     }
@@ -127,13 +128,14 @@ public final class Maps {
 
     public static Root dissoc(Root r, Object key) {
         r.check();
-        MapOp op = new MapOp(r.codec, r.kind == Tags.SET, 0);
+        MapOp op = MapOp.persistent(r.codec, r.kind == Tags.SET);
         try {
             op.beginProbe(key);
             long root = MapUpdates.dissoc(op, r.node);
             if (!op.changed) return r;
             return new Root(r.codec, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
         } finally {
+            op.done();
             Reference.reachabilityFence(r);
         }
     }

@@ -190,7 +190,7 @@ public final class TransientMap {
             if (isCollision(s, n)) {
                 int i = collisionIndex(op, n);
                 removed(op, entry(n, es, i));
-                removeCollisionSwapLast(op, n, i);
+                removeFromCollision(n, i);
                 break;
             }
             int bit = bitpos(op.k.hash, shift, op.bits);
@@ -225,6 +225,29 @@ public final class TransientMap {
             c.disownMutable(root);
             c.releaseRef(root);
         }
+    }
+
+    /**
+     * Removes entry i of an owned collision node the way PersistentHashMap's
+     * transient does, so seqs and printing keep clojure.core's order: the
+     * last entry moves into the hole. clojure.core keeps nil outside its
+     * nodes, so a nil entry is skipped when picking the last one, and
+     * removing nil just closes the gap.
+     */
+    private void removeFromCollision(long n, int i) {
+        int es = op.es;
+        int cnt = collisionCount(s, n);
+        releaseEntry(op, entry(n, es, i));
+        if (op.key != null) {
+            int last = cnt - 1;
+            while (keyTag(s, entry(n, es, last)) == Tags.NIL) last--;
+            if (last != i) {
+                s.copy(entry(n, es, last), entry(n, es, i), es);
+                i = last;
+            }
+        }
+        s.copy(entry(n, es, i + 1), entry(n, es, i), (long) (cnt - i - 1) * es);
+        s.putInt(n + MapNodeDescriptor.COLLISION_COUNT_OFFSET, cnt - 1);
     }
 
     private long editableRoot() {
