@@ -6,7 +6,7 @@
             [clojure.test.check.properties :as prop]
             [slab.core]                     ; registers the map and set types (nested values)
             [slab.vector :as sv])
-  (:import (slab.codec Codec)
+  (:import (slab.codec Codec SharedColl VecReads)
            (slab.mem Segment)))
 
 (set! *warn-on-reflection* true)
@@ -92,12 +92,19 @@
   [v]
   (every? #(if (vector? %) (comparable-elements? %) (not (or (seq? %) (map? %) (set? %)))) v))
 
+(defn- shape-problems
+  "What VecReads/verify finds wrong with a shared vector's nodes, as a vector."
+  [s]
+  (try (VecReads/verify (.slabRoot ^SharedColl s)) []
+       (catch IllegalStateException e [[:shape (.getMessage e)]])))
+
 (defn- mismatches
   "What differs between shared vector s and clojure.core vector m; empty when nothing."
   [s m deep?]
   (let [n (count m)
         k (if (pos? n) (rand-int n) 0)]
     (cond-> []
+      (sv/shared-vector? s) (into (shape-problems s))
       (not= (count s) n) (conj :count)
       (not (= s m)) (conj := )
       (not (= m s)) (conj :=-reversed)

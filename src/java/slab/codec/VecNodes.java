@@ -68,12 +68,16 @@ public final class VecNodes {
         return b;
     }
 
-    /** A leaf of cap slots, all NIL. */
+    /**
+     * A leaf of cap slots, all NIL with zero payloads. Zeroing the whole
+     * leaf at once also brings its cache lines in together, instead of one
+     * miss after another as conj! fills the slots.
+     */
     static long newLeaf(Codec c, int cap, long edit) {
         long b = c.allocator().allocate(leafLength(cap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
         Segment s = c.segment();
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, cap));
-        s.fill(b + tagOffset(cap, 0), cap, (byte) Tags.NIL);
+        s.fill(b + SLOTS_OFFSET, leafLength(cap) - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0
         return b;
     }
 
@@ -88,12 +92,35 @@ public final class VecNodes {
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, w));
         s.copy(src + SLOTS_OFFSET, b + SLOTS_OFFSET, (long) CHILD_LENGTH * w);
         if (skip >= 0) setChild(s, b, skip, 0);
-        for (int i = 0; i < w; i++) {
-            long ch = child(s, b, i);
-            if (ch != 0) a.retain(ch);
-        }
+        retainAll(c, b, w);
         return b;
     }
+
+    /**
+     * Retains every non-zero child of a branch. The children's headers are
+     * read first with plain loads, which the CPU overlaps, so the atomic adds
+     * that follow (each a full fence) find their lines in cache instead of
+     * waiting for memory one after another: on a vector larger than the
+     * cache this makes a path copy several times faster.
+     */
+    private static void retainAll(Codec c, long branch, int w) {
+        Segment s = c.segment();
+        long states = 0;
+        for (int i = 0; i < w; i++) {
+            long ch = child(s, branch, i);
+            if (ch != 0) states |= s.getLong(ch) ^ LIVE_STATE_BITS;
+        }
+        if ((states & STATE_BITS) != 0)
+            throw new IllegalStateException("slab: a vector branch at offset " + branch + " names a block that is not live");
+        Allocator a = c.allocator();
+        for (int i = 0; i < w; i++) {
+            long ch = child(s, branch, i);
+            if (ch != 0) a.retain(ch);
+        }
+    }
+
+    private static final long STATE_BITS = 0xFFL << slab.mem.AllocatorDescriptor.STATE_SHIFT;
+    private static final long LIVE_STATE_BITS = (long) slab.mem.AllocatorDescriptor.STATE_LIVE << slab.mem.AllocatorDescriptor.STATE_SHIFT;
 
     /**
      * A leaf of newCap slots holding the first n slots of src (capacity
@@ -178,6 +205,7 @@ public final class VecNodes {
 
     /** A new version with v appended. */
     public static Root cons(Root r, Object v) {
+        if (v instanceof Long l) return consSlot(r, Tags.LONG, l);   // the common case, without the codec
         Codec c = r.codec;
         Slot slot = new Slot();
         c.encode(v, slot);
@@ -281,26 +309,39 @@ public final class VecNodes {
         if (i == cnt) return cons(r, v);
         if (i < 0 || i > cnt) throw new IndexOutOfBoundsException();
         Codec c = r.codec;
-        Segment s = c.segment();
-        int bits = s.vecBits(), w = 1 << bits;
-        Slot slot = new Slot();
-        c.encode(v, slot);
+        int tag;
+        long payload;
+        if (v instanceof Long l) {
+            tag = Tags.LONG;
+            payload = l;
+        } else {
+            Slot slot = new Slot();
+            c.encode(v, slot);
+            tag = slot.tag;
+            payload = slot.payload;
+        }
         try {
-            int to = tailoff(cnt, bits);
-            if (i >= to) {
-                int tc = cnt - to;
-                long tail = copyLeaf(c, r.tail, tc, tc, tc, i - to, 0);
-                writeSlot(s, tail, tc, i - to, slot.tag, slot.payload);
-                c.retain(r.node);
-                return derive(r, r.node, tail, cnt, r.shift);
-            }
-            long root = doAssoc(c, r.shift, r.node, i, slot.tag, slot.payload);
-            c.retain(r.tail);
-            return derive(r, root, r.tail, cnt, r.shift);
+            return assocSlot(r, cnt, i, tag, payload);
         } catch (RuntimeException | Error e) {
-            c.releaseSlot(slot.tag, slot.payload);
+            c.releaseSlot(tag, payload);
             throw e;
         }
+    }
+
+    private static Root assocSlot(Root r, int cnt, int i, int tag, long payload) {
+        Codec c = r.codec;
+        Segment s = c.segment();
+        int to = tailoff(cnt, s.vecBits());
+        if (i >= to) {
+            int tc = cnt - to;
+            long tail = copyLeaf(c, r.tail, tc, tc, tc, i - to, 0);
+            writeSlot(s, tail, tc, i - to, tag, payload);
+            c.retain(r.node);
+            return derive(r, r.node, tail, cnt, r.shift);
+        }
+        long root = doAssoc(c, r.shift, r.node, i, tag, payload);
+        c.retain(r.tail);
+        return derive(r, root, r.tail, cnt, r.shift);
     }
 
     /** Path copy of node at level with slot i set; the slot is written last, after every allocation. */

@@ -36,6 +36,24 @@ public final class VecReads {
         return base >= tailoff(cnt, bits) ? r.tail : leafFor(s, r.node, r.shift, bits, base);
     }
 
+    /**
+     * Copies a leaf's payloads and tags into heap arrays in two bulk copies,
+     * so loops over the elements read plain arrays instead of making two
+     * checked segment reads per element.
+     */
+    static void readLeaf(Segment s, long leaf, int cap, long[] payloads, byte[] tags) {
+        java.lang.foreign.MemorySegment ms = s.memory();
+        java.lang.foreign.MemorySegment.copy(ms, java.lang.foreign.ValueLayout.JAVA_LONG,
+            leaf + VecNodeDescriptor.payloadOffset(0), payloads, 0, cap);
+        java.lang.foreign.MemorySegment.copy(ms, java.lang.foreign.ValueLayout.JAVA_BYTE,
+            leaf + VecNodeDescriptor.tagOffset(cap, 0), tags, 0, cap);
+    }
+
+    /** The value of a slot; longs, the common case, without the codec's switch. */
+    private static Object value(Codec c, int tag, long payload) {
+        return tag == Tags.LONG ? (Object) payload : c.decode(tag, payload);
+    }
+
     /** Slots in the leaf at base: W inside the trie, the tail's count for the tail. */
     private static int capAt(int bits, int cnt, int base) {
         int to = tailoff(cnt, bits);
@@ -147,11 +165,13 @@ public final class VecReads {
             Codec c = r.codec;
             Segment s = c.segment();
             int bits = s.vecBits(), mask = (1 << bits) - 1, cnt = count(r);
+            long[] payloads = new long[mask + 1];
+            byte[] tags = new byte[mask + 1];
             for (int base = start & ~mask; base < cnt; base += mask + 1) {
-                long leaf = leafAt(r, s, bits, cnt, base);
                 int cap = capAt(bits, cnt, base);
+                readLeaf(s, leafAt(r, s, bits, cnt, base), cap, payloads, tags);
                 for (int j = Math.max(0, start - base); j < cap; j++) {
-                    init = f.invoke(init, slotValue(c, s, leaf, cap, j));
+                    init = f.invoke(init, value(c, tags[j], payloads[j]));
                     if (RT.isReduced(init)) return ((IDeref) init).deref();
                 }
             }
@@ -181,11 +201,13 @@ public final class VecReads {
             Codec c = r.codec;
             Segment s = c.segment();
             int bits = s.vecBits(), cnt = count(r);
+            long[] payloads = new long[1 << bits];
+            byte[] tags = new byte[1 << bits];
             for (int base = 0; base < cnt; base += 1 << bits) {
-                long leaf = leafAt(r, s, bits, cnt, base);
                 int cap = capAt(bits, cnt, base);
+                readLeaf(s, leafAt(r, s, bits, cnt, base), cap, payloads, tags);
                 for (int j = 0; j < cap; j++) {
-                    init = f.invoke(init, Integer.valueOf(base + j), slotValue(c, s, leaf, cap, j));
+                    init = f.invoke(init, Integer.valueOf(base + j), value(c, tags[j], payloads[j]));
                     if (RT.isReduced(init)) return ((IDeref) init).deref();
                 }
             }
@@ -413,5 +435,80 @@ public final class VecReads {
         } finally {
             Reference.reachabilityFence(r);
         }
+    }
+
+    // --- verification -----------------------------------------------------------------
+
+    /**
+     * Checks that version r has the canonical shape described in FORMAT.md
+     * (Vector nodes) and that every block it reaches is live with a positive
+     * count; throws IllegalStateException naming the first problem. For
+     * tests and for users who suspect a damaged segment.
+     */
+    public static void verify(Root r) {
+        r.check();
+        try {
+            Codec c = r.codec;
+            Segment s = c.segment();
+            int bits = s.vecBits(), w = 1 << bits, cnt = count(r), to = tailoff(cnt, bits);
+            if (r.shift < bits || r.shift % bits != 0) fail("shift " + r.shift + " is not a positive multiple of " + bits);
+            if (cnt == 0) {
+                if (r.node != 0 || r.tail != 0) fail("an empty vector has nodes");
+                return;
+            }
+            checkNode(c, r.tail, BlockTypes.VEC_LEAF, cnt - to, "tail");
+            if (to == 0) {
+                if (r.node != 0) fail("a vector whose elements all fit the tail has a root");
+                if (r.shift != bits) fail("an empty trie has shift " + r.shift);
+                return;
+            }
+            if (r.node == 0) fail("no root for " + to + " trie elements");
+            long leaves = to >>> bits;
+            if (r.shift > bits && leaves <= (1L << (r.shift - bits))) fail("shift " + r.shift + " is deeper than " + to + " elements need");
+            if (r.shift + bits < 63 && leaves > (1L << r.shift)) fail("shift " + r.shift + " is too shallow for " + to + " elements");
+            verifySubtree(c, s, bits, w, r.shift, r.node, 0, to);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** The branch at level covering elements from first; elements below end exist. */
+    private static void verifySubtree(Codec c, Segment s, int bits, int w, int level, long node, long first, long end) {
+        if (level == 0) {
+            checkNode(c, node, BlockTypes.VEC_LEAF, w, "leaf at " + first);
+            return;
+        }
+        checkNode(c, node, BlockTypes.VEC_BRANCH, w, "branch at " + first + " level " + level);
+        long span = 1L << level;
+        for (int i = 0; i < w; i++) {
+            long from = first + i * span;
+            long ch = child(s, node, i);
+            if (from < end) {
+                if (ch == 0) fail("missing child " + i + " of the branch at " + first + " level " + level);
+                verifySubtree(c, s, bits, w, level - bits, ch, from, end);
+            } else if (ch != 0) {
+                fail("child " + i + " of the branch at " + first + " level " + level + " is past the end");
+            }
+        }
+    }
+
+    private static void checkNode(Codec c, long node, int type, int cap, String what) {
+        Segment s = c.segment();
+        if (node == 0) fail(what + " is missing");
+        if (!c.allocator().isLive(node) || c.allocator().refcount(node) < 1) fail(what + " at " + node + " is not live");
+        if (c.typeOf(node) != type) fail(what + " at " + node + " has block type " + c.typeOf(node));
+        if (capacity(s, node) != cap) fail(what + " at " + node + " has capacity " + capacity(s, node) + ", not " + cap);
+        if (type == BlockTypes.VEC_LEAF) {
+            for (int j = 0; j < cap; j++) {
+                int t = tag(s, node, cap, j);
+                if (!Tags.isKnown(t)) fail(what + " slot " + j + " has unknown tag " + t);
+                if (Tags.isCounted(t) && !c.allocator().isLive(payload(s, node, j)))
+                    fail(what + " slot " + j + " names a block that is not live");
+            }
+        }
+    }
+
+    private static void fail(String why) {
+        throw new IllegalStateException("slab: damaged vector: " + why);
     }
 }

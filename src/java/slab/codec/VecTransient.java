@@ -48,6 +48,8 @@ public final class VecTransient {
     private boolean ended;
     /** Out-parameter of popTail: the leaf taken out of the trie. */
     private long detached;
+    /** The tail when this transient made it (so conj! may write it at once), else 0: a plain-field cache. */
+    private long myTail;
 
     /** The counts a transient owns; also the Cleaner action, which must not reach the transient. */
     static final class Owned implements Runnable {
@@ -168,11 +170,13 @@ public final class VecTransient {
 
     /** The tail, copied to a full-capacity leaf of this edit first if needed. */
     private long editableTail() {
+        if (myTail != 0) return myTail;
         long t = owned.tail;
-        if (editable(t)) return t;
+        if (editable(t)) return myTail = t;
         int tc = cnt - tailoff(cnt, bits);
         long copy = t == 0 ? newLeaf(c, w, edit) : copyLeaf(c, t, capacity(s, t), tc, w, -1, edit);
         owned.tail = copy;
+        myTail = copy;
         take(copy);
         drop(t);
         return copy;
@@ -199,12 +203,26 @@ public final class VecTransient {
 
     public void conj(Object v) {
         ensureEditable();
-        if (trusted) c.encodeTrusted(v, slot);
-        else c.encode(v, slot);
-        int tag = slot.tag;
-        long payload = slot.payload;
+        int tag;
+        long payload;
+        if (v instanceof Long l) {                           // the common case, without the codec
+            tag = Tags.LONG;
+            payload = l;
+        } else {
+            if (trusted) c.encodeTrusted(v, slot);
+            else c.encode(v, slot);
+            tag = slot.tag;
+            payload = slot.payload;
+        }
         try {
-            conjSlot(tag, payload);
+            int tc = cnt - tailoff(cnt, bits);
+            long t = myTail;
+            if (tc < w && t != 0) {                          // room in a tail this transient owns
+                writeSlot(s, t, w, tc, tag, payload);
+                cnt++;
+            } else {
+                conjSlot(tag, payload);
+            }
         } catch (RuntimeException | Error e) {
             c.releaseSlot(tag, payload);
             throw e;
@@ -228,7 +246,7 @@ public final class VecTransient {
             if ((cnt >>> bits) > (1L << shift)) {           // the root is full: grow a level
                 long root = newBranch(c, w, edit);
                 try {
-                    setChild(s, root, 1, newPath(c, shift, oldTail, w, edit));
+                    setChild(s, root, 1, pathTo(shift, oldTail));
                 } catch (RuntimeException | Error e) {
                     c.releaseRef(root);
                     throw e;
@@ -247,23 +265,51 @@ public final class VecTransient {
             throw e;
         }
         owned.tail = newTail;
+        myTail = newTail;
         take(newTail);
-        drop(oldTail);                                      // the trie holds its own count now
+        c.disown(oldTail);                                  // our count on it went to the trie
         writeSlot(s, newTail, w, 0, tag, payload);
         cnt++;
     }
 
-    /** Inserts leaf (which gains a count) where index cnt-1 belongs under the editable branch parent. */
+    /**
+     * Inserts leaf where index cnt-1 belongs under the editable branch
+     * parent, handing it the transient's count on leaf. Every allocation
+     * happens before leaf is linked, so a failure leaves that count with
+     * the transient and the tree as it was (made editable, same contents).
+     */
     private void pushTail(int level, long parent, long leaf) {
         int sub = ((cnt - 1) >>> level) & mask;
         if (level == bits) {
-            c.retain(leaf);
             setChild(s, parent, sub, leaf);
         } else if (child(s, parent, sub) != 0) {
             pushTail(level - bits, editableChild(parent, sub, false), leaf);
         } else {
-            setChild(s, parent, sub, newPath(c, level - bits, leaf, w, edit));
+            setChild(s, parent, sub, pathTo(level - bits, leaf));
         }
+    }
+
+    /**
+     * New branches of this edit from level down to leaf (leaf itself at
+     * level 0), each the first child of the one above. The chain takes over
+     * the caller's count on leaf, which is linked last, after the
+     * allocations that could fail.
+     */
+    private long pathTo(int level, long leaf) {
+        if (level == 0) return leaf;
+        long top = newBranch(c, w, edit), bottom = top;
+        try {
+            for (int l = level - bits; l > 0; l -= bits) {
+                long b = newBranch(c, w, edit);
+                setChild(s, bottom, 0, b);
+                bottom = b;
+            }
+        } catch (RuntimeException | Error e) {
+            c.releaseRef(top);
+            throw e;
+        }
+        setChild(s, bottom, 0, leaf);
+        return top;
     }
 
     // --- assoc! --------------------------------------------------------------------------
@@ -305,6 +351,7 @@ public final class VecTransient {
             if (cnt == 1) {
                 long t = owned.tail, rt = owned.root;
                 owned.tail = 0;
+                myTail = 0;
                 owned.root = 0;
                 cnt = 0;
                 shift = bits;
@@ -341,6 +388,7 @@ public final class VecTransient {
             }
             long oldTail = owned.tail;
             owned.tail = detached;                           // the count the trie held moves to the transient
+            myTail = 0;
             take(detached);
             cnt--;
             drop(oldTail);
@@ -389,6 +437,7 @@ public final class VecTransient {
                     trimmed = copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
                 }
                 owned.tail = trimmed;
+                myTail = 0;
                 take(trimmed);
                 drop(t);
             }
