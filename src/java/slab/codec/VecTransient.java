@@ -267,7 +267,7 @@ public final class VecTransient {
         owned.tail = newTail;
         myTail = newTail;
         take(newTail);
-        c.disown(oldTail);                                  // our count on it went to the trie
+        c.disownMutable(oldTail);                           // our count on it went to the trie
         writeSlot(s, newTail, w, 0, tag, payload);
         cnt++;
     }
