@@ -208,27 +208,25 @@ final class MapNodes {
 
     /** Inserts the op's entry at bit of a bitmap node. */
     static void insertEntry(MapOp op, long n, int bit) {
-        Segment s = op.s;
-        int dm = datamap(s, n), nm = nodemap(s, n);
-        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
-        int idx = index(dm, bit);
-        long at = entry(n, op.es, idx);
-        long tailBytes = (long) (entries - idx) * op.es + (long) children * CHILD_LENGTH;
-        s.copy(at, at + op.es, tailBytes);
-        writeEntry(op, at);
-        s.putInt(n + DATAMAP_OFFSET, dm | bit);
+        writeEntry(op, openEntry(op, n, bit));
+        op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
     }
 
     /** Inserts at bit a copy of the entry at src (adding counts for the copy). */
     static void insertEntryFrom(MapOp op, long n, int bit, long src) {
+        copyEntry(op, src, openEntry(op, n, bit));
+        op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
+    }
+
+    /** Shifts the entries after bit's position and the children up by one entry; returns the gap. */
+    private static long openEntry(MapOp op, long n, int bit) {
         Segment s = op.s;
         int dm = datamap(s, n), nm = nodemap(s, n);
         int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
         int idx = index(dm, bit);
         long at = entry(n, op.es, idx);
         s.copy(at, at + op.es, (long) (entries - idx) * op.es + (long) children * CHILD_LENGTH);
-        copyEntry(op, src, at);
-        s.putInt(n + DATAMAP_OFFSET, dm | bit);
+        return at;
     }
 
     /** Removes the entry at bit of a bitmap node, releasing its slots if release is set. */
