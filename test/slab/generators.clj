@@ -21,7 +21,9 @@
     [2 (gen/fmap #(apply str %) (gen/vector gen/char 0 12))]
     [3 collision-key]
     [2 (gen/double* {:NaN? false})]
-    [1 (gen/elements [0.0 -0.0 1.5 (float 2.5)])]
+    ;; No floats among doubles: (= 2.5 (float 2.5)) but their hashes differ,
+    ;; and PersistentHashMap then keeps one key or two depending on hash bits.
+    [1 (gen/elements [0.0 -0.0 1.5 2.5])]
     [1 gen/boolean]
     [1 (gen/return nil)]
     [1 gen/char]
