@@ -1,6 +1,7 @@
 ;; Proves: every node, blob and nested collection a vector version holds is freed once no version needs it.
 (ns slab.vector-leak-test
   (:require [clojure.test :refer [deftest is testing]]
+            [slab.core]
             [slab.vector :as sv])
   (:import (java.util Random)
            (slab.codec Codec Root SharedColl)
@@ -103,3 +104,26 @@
           (let [inner (sv/vec-in c [i (str "nested long string " i) [i]])]
             (recur (if (> (count outer) 64) (sv/vector-in c inner) (conj outer inner)) (inc i))))))
     (is (= base (settle seg base)))))
+
+(deftest a-nested-value-borrows-its-parent-version
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)
+        c (Codec/of seg)
+        _ (warm-up! c)
+        base (in-use seg)
+        made #(.handlesMade c)]
+    (let [outer (sv/vec-in c (mapv (fn [i] {:a i :b [i (str "a long string in a nested vector " i)]}) (range 100)))
+          before (made)
+          ms (vec (seq outer))
+          firsts (mapv #(nth outer %) (range 100))
+          summed (reduce (fn [acc m] (+ acc (:a m))) 0 outer)]
+      (is (== before (made)) "seq, nth and reduce read nested maps without a handle of their own each")
+      (is (= (mapv (fn [i] {:a i :b [i (str "a long string in a nested vector " i)]}) (range 100)) ms firsts))
+      (is (== 4950 summed))
+      (let [held (nth outer 7)]
+        (dotimes [_ 5] (System/gc) (Thread/sleep 20))
+        (is (= [7 "a long string in a nested vector 7"] (:b held)) "a nested value keeps the outer version alive")
+        (release! outer)
+        (is (thrown-with-msg? IllegalStateException #"released" (count (:b held)))
+            "releasing the outer version makes the values read from it unusable, never dangling")))
+    (is (= base (settle seg base)))
+    (.close seg)))

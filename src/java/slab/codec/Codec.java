@@ -89,6 +89,9 @@ public final class Codec {
     /** Versions (handles holding nodes) this process has made and not yet given back. */
     public long liveVersions() { return handlesMade.sum() - handlesGone.sum(); }
 
+    /** Owning handles (each a count and a Cleaner registration) this process has made on this segment, ever. */
+    public long handlesMade() { return handlesMade.sum(); }
+
     public Ledger ledger() { return ledger; }
 
     /** Records that an on-heap owner now holds a count on block (after taking it). */

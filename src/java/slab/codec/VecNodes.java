@@ -178,19 +178,24 @@ public final class VecNodes {
         Segment s = c.segment();
         int bits = s.vecBits();
         int to = tailoff(cnt, bits);
-        if (i >= to) return slotValue(c, s, r.tail, cnt - to, i - to);
-        return slotValue(c, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
+        if (i >= to) return slotValue(c, r, s, r.tail, cnt - to, i - to);
+        return slotValue(c, r, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
     }
 
     public static Object nth(Root r, int i, Object notFound) {
         return i >= 0 && i < r.count ? nth(r, i) : notFound;
     }
 
-    /** Decodes slot j of a leaf; longs, the common case, without the codec's switch. */
-    static Object slotValue(Codec c, Segment s, long leaf, int cap, int j) {
+    /**
+     * Decodes slot j of a leaf; longs, the common case, without the codec's
+     * switch. A nested collection borrows parent's counts (see
+     * {@link Codec#decodeIn}); with parent null (a transient, whose nodes
+     * may still change) it gets a handle of its own.
+     */
+    static Object slotValue(Codec c, Root parent, Segment s, long leaf, int cap, int j) {
         int t = tag(s, leaf, cap, j);
         long p = payload(s, leaf, j);
-        return t == Tags.LONG ? (Object) p : c.decode(t, p);
+        return t == Tags.LONG ? (Object) p : c.decodeIn(parent, t, p);
     }
 
     // --- persistent updates -----------------------------------------------------------

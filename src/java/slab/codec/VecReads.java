@@ -49,9 +49,9 @@ public final class VecReads {
             leaf + VecNodeDescriptor.tagOffset(cap, 0), tags, 0, cap);
     }
 
-    /** The value of a slot; longs, the common case, without the codec's switch. */
-    private static Object value(Codec c, int tag, long payload) {
-        return tag == Tags.LONG ? (Object) payload : c.decode(tag, payload);
+    /** The value of a slot of r; longs, the common case, without the codec's switch; collections borrow r's counts. */
+    private static Object value(Codec c, Root r, int tag, long payload) {
+        return tag == Tags.LONG ? (Object) payload : c.decodeIn(r, tag, payload);
     }
 
     /** Slots in the leaf at base: W inside the trie, the tail's count for the tail. */
@@ -72,7 +72,7 @@ public final class VecReads {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
             Object[] a = new Object[cap];
-            for (int j = 0; j < cap; j++) a[j] = slotValue(c, s, leaf, cap, j);
+            for (int j = 0; j < cap; j++) a[j] = slotValue(c, r, s, leaf, cap, j);
             return a;
         } finally {
             Reference.reachabilityFence(r);
@@ -171,7 +171,7 @@ public final class VecReads {
                 int cap = capAt(bits, cnt, base);
                 readLeaf(s, leafAt(r, s, bits, cnt, base), cap, payloads, tags);
                 for (int j = Math.max(0, start - base); j < cap; j++) {
-                    init = f.invoke(init, value(c, tags[j], payloads[j]));
+                    init = f.invoke(init, value(c, r, tags[j], payloads[j]));
                     if (RT.isReduced(init)) return ((IDeref) init).deref();
                 }
             }
@@ -207,7 +207,7 @@ public final class VecReads {
                 int cap = capAt(bits, cnt, base);
                 readLeaf(s, leafAt(r, s, bits, cnt, base), cap, payloads, tags);
                 for (int j = 0; j < cap; j++) {
-                    init = f.invoke(init, Integer.valueOf(base + j), value(c, tags[j], payloads[j]));
+                    init = f.invoke(init, Integer.valueOf(base + j), value(c, r, tags[j], payloads[j]));
                     if (RT.isReduced(init)) return ((IDeref) init).deref();
                 }
             }
@@ -250,7 +250,7 @@ public final class VecReads {
                     int eh;
                     if (t == Tags.LONG) eh = Long.hashCode(p);
                     else if (t == Tags.NIL) eh = 0;
-                    else eh = c.decode(t, p).hashCode();
+                    else eh = c.decodeIn(r, t, p).hashCode();
                     h = 31 * h + eh;
                 }
             }

@@ -132,8 +132,8 @@ public final class VecTransient {
         try {
             int to = tailoff(cnt, bits);
             long t = owned.tail;
-            if (i >= to) return slotValue(c, s, t, capacity(s, t), i - to);
-            return slotValue(c, s, leafFor(s, owned.root, shift, bits, i), w, i & mask);
+            if (i >= to) return slotValue(c, null, s, t, capacity(s, t), i - to);
+            return slotValue(c, null, s, leafFor(s, owned.root, shift, bits, i), w, i & mask);
         } finally {
             Reference.reachabilityFence(this);
         }
