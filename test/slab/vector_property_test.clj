@@ -244,7 +244,7 @@
 
 (deftest deep-tries-with-branching-4
   ;; sizes to ~300 cross 4, 16, 64 and 256: tries up to five levels
-  (is (passes? (tc/quick-check 760 (ops-prop seg-bits-2 (gen/vector gen-value 0 300) 40 true)
+  (is (passes? (tc/quick-check 780 (ops-prop seg-bits-2 (gen/vector gen-value 0 300) 40 true)
                                :max-size 100))))
 
 (deftest sizes-near-32-and-1024

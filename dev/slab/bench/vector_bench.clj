@@ -5,8 +5,10 @@
   that share no nodes), at 1k, 100k, 1M and 10M elements; then bytes per
   element and the full-GC pause with 10M elements live.
 
-    bin/lein run -m slab.bench.vector-bench          ; full run (~15 min)
+    bin/lein run -m slab.bench.vector-bench          ; full run (~20 min)
     bin/lein run -m slab.bench.vector-bench quick    ; 1k, 100k and 1M, fewer rounds
+    bin/lein run -m slab.bench.vector-bench targets  ; the targeted operations at 1M,
+                                                     ; each pair in 3 fresh JVMs (~8 min)
 
   Elements are the longs 0..n-1 (boxed Longs in the PersistentVector). The
   10M sizes need a heap of about 3 GiB (the default max heap is a quarter of
@@ -197,26 +199,85 @@
 
 ;; --- reporting ----------------------------------------------------------------------------
 
+(declare full-run)
+
+(defn- ns-per-op
+  "Nanoseconds per operation from a summary's rate under key k."
+  ^double [k s]
+  (/ 1e9 (double (k s))))
+
 (defn- ratio-table
   "One row per benchmark pair: core and slab ns/element (wall and CPU), the
   slab/core time ratios, heap bytes per op and GCs."
   [summaries]
-  (let [ns-op (fn [k s] (/ 1e9 (double (k s))))
+  (let [ns-op ns-per-op
         rows (for [[c s] (partition 2 summaries)]
                (let [[what size] (str/split (str/replace (:name c) " / core" "") #" (?=[^ ]+$)")]
                  (format "| %s | %s | %.1f | %.1f | **%.2f** | %.1f | %.1f | %.2f | %.1f / %.1f | %d / %d |"
                          what size
                          (ns-op :median-ops-s c) (ns-op :median-ops-s s)
-                         (/ (ns-op :median-ops-s s) (ns-op :median-ops-s c))
+                         (/ (ns-per-op :median-ops-s s) (ns-per-op :median-ops-s c))
                          (ns-op :median-ops-cpu-s c) (ns-op :median-ops-cpu-s s)
-                         (/ (ns-op :median-ops-cpu-s s) (ns-op :median-ops-cpu-s c))
+                         (/ (ns-per-op :median-ops-cpu-s s) (ns-per-op :median-ops-cpu-s c))
                          (:alloc-bytes-per-op c) (:alloc-bytes-per-op s)
                          (long (:gc-count c)) (long (:gc-count s)))))]
     (str/join "\n" (concat ["| operation | size | core ns/op | slab ns/op | slab ÷ core (wall) | core CPU ns/op | slab CPU ns/op | slab ÷ core (CPU) | heap B/op core / slab | GCs core / slab |"
                             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
                            rows))))
 
+;; --- targets: each pair alone in fresh JVMs ---------------------------------------------
+
+(def ^:private target-ops ["nth random" "reduce +" "transient build" "transient build, slab release!" "seq walk"])
+
+(defn- run-one
+  "Runs one core/slab pair at size n in this JVM and prints its result line."
+  [op ^long n]
+  (let [core (pv n), core2 (pv n), sl (slab-vec n), sl2 (slab-vec n)
+        opts {:warmup-ms 3000 :rounds 15 :round-ms 400}
+        named (fn [pairs] (first (filter #(str/starts-with? (:name (first %)) (str op " / ")) pairs)))
+        [c s] (if-let [p (named (op-benches n core sl))]
+                (do (drain!) (h/run-suite p opts))
+                (do (drain!) (run-passes (named (pass-benches n core sl core2 sl2)) opts)))
+        ns-op (fn [k x] (/ 1e9 (double (k x))))]
+    (println "RESULT" (pr-str {:op op :core-ns (ns-op :median-ops-s c) :slab-ns (ns-op :median-ops-s s)
+                               :core-cpu-ns (ns-op :median-ops-cpu-s c) :slab-cpu-ns (ns-op :median-ops-cpu-s s)}))))
+
+(defn- child-result
+  "Runs run-one in a fresh JVM on this classpath; its result map."
+  [op n]
+  (let [cmd [(str (System/getProperty "java.home") "/bin/java") "-cp" (System/getProperty "java.class.path")
+             "-XX:+UseG1GC" "-Xmx4g" "-Xss4m" "clojure.main" "-m" "slab.bench.vector-bench" "one" op (str n)]
+        p (.start (doto (ProcessBuilder. ^java.util.List cmd) (.redirectErrorStream true)))
+        out (slurp (.getInputStream p))]
+    (.waitFor p)
+    (if-let [line (first (filter #(str/starts-with? % "RESULT ") (str/split-lines out)))]
+      (read-string (subs line 7))
+      (throw (ex-info (str "benchmark child failed:
+" out) {:op op})))))
+
+(defn- targets []
+  (let [n 1000000
+        median (fn [xs] (nth (sort xs) (quot (count xs) 2)))]
+    (println "| operation (1M) | runs | core ns/op | slab ns/op | slab ÷ core (wall), median [min – max] | core CPU ns/op | slab CPU ns/op | slab ÷ core (CPU), median [min – max] |")
+    (println "|---|---:|---:|---:|---:|---:|---:|---:|")
+    (doseq [op target-ops]
+      (let [rs (vec (for [_ (range 3)] (child-result op n)))
+            wall (map #(/ (double (:slab-ns %)) (double (:core-ns %))) rs)
+            cpu (map #(/ (double (:slab-cpu-ns %)) (double (:core-cpu-ns %))) rs)]
+        (println (format "| %s | %d | %.1f | %.1f | **%.2f** [%.2f – %.2f] | %.1f | %.1f | **%.2f** [%.2f – %.2f] |"
+                         op (count rs) (median (map :core-ns rs)) (median (map :slab-ns rs))
+                         (median wall) (apply min wall) (apply max wall)
+                         (median (map :core-cpu-ns rs)) (median (map :slab-cpu-ns rs))
+                         (median cpu) (apply min cpu) (apply max cpu)))
+        (flush)))))
+
 (defn -main [& args]
+  (case (first args)
+    "one" (do (run-one (second args) (Long/parseLong (nth args 2))) (shutdown-agents))
+    "targets" (do (println "#" (h/environment)) (targets) (shutdown-agents))
+    (apply full-run args)))
+
+(defn- full-run [& args]
   (let [quick (= "quick" (first args))
         sizes (if quick [1000 100000 1000000] [1000 100000 1000000 10000000])
         opts (if quick {:warmup-ms 1000 :rounds 5 :round-ms 300} {:warmup-ms 2000 :rounds 8 :round-ms 400})]
