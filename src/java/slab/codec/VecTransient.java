@@ -202,6 +202,20 @@ public final class VecTransient {
     // --- conj! ---------------------------------------------------------------------------
 
     public void conj(Object v) {
+        // The common case, kept small so that it inlines: a long into a tail
+        // this transient owns that has room ((cnt & mask) != 0: not full).
+        int tc = cnt & mask;
+        long t = myTail;
+        if (v instanceof Long l && tc != 0 && t != 0 && !ended && !s.isClosed()) {
+            writeSlot(s, t, w, tc, Tags.LONG, l);
+            cnt++;
+            Reference.reachabilityFence(this);
+            return;
+        }
+        conjAny(v);
+    }
+
+    private void conjAny(Object v) {
         ensureEditable();
         int tag;
         long payload;
