@@ -229,9 +229,19 @@
 
 (def ^:private target-ops ["nth random" "reduce +" "transient build" "transient build, slab release!" "seq walk"])
 
+(declare run-pair)
+
 (defn- run-one
   "Runs one core/slab pair at size n in this JVM and prints its result line."
   [op ^long n]
+  (if (= op "full GC pause")
+    (let [empty-ms (gc-pause-ms nil)
+          core-ms (let [v (pv n)] (gc-pause-ms v))
+          slab-ms (let [v (slab-vec n)] (gc-pause-ms v))]
+      (println "RESULT" (pr-str {:op op :core-ms core-ms :slab-ms slab-ms :empty-ms empty-ms})))
+    (run-pair op n)))
+
+(defn- run-pair [op ^long n]
   (let [core (pv n), core2 (pv n), sl (slab-vec n), sl2 (slab-vec n)
         opts {:warmup-ms 3000 :rounds 15 :round-ms 400}
         named (fn [pairs] (first (filter #(str/starts-with? (:name (first %)) (str op " / ")) pairs)))
@@ -269,7 +279,14 @@
                          (median wall) (apply min wall) (apply max wall)
                          (median (map :core-cpu-ns rs)) (median (map :slab-cpu-ns rs))
                          (median cpu) (apply min cpu) (apply max cpu)))
-        (flush)))))
+        (flush)))
+    (let [rs (vec (for [_ (range 3)] (child-result "full GC pause" 10000000)))]
+      (println)
+      (println "| full GC with 10M elements live (System.gc, median of 7 per JVM) | PersistentVector ms | slab ms | nothing live ms | slab ÷ core |")
+      (println "|---|---:|---:|---:|---:|")
+      (doseq [r rs]
+        (println (format "| fresh JVM | %.1f | %.1f | %.1f | %.3f |" (:core-ms r) (:slab-ms r) (:empty-ms r)
+                         (/ (double (:slab-ms r)) (double (:core-ms r)))))))))
 
 (defn -main [& args]
   (case (first args)

@@ -138,7 +138,7 @@
   (arity-errors)
 
   clojure.lang.IHashEq
-  (hasheq [_] (.hasheq root))
+  (hasheq [_] (.check root) (.hasheq root))
 
   clojure.lang.IKVReduce
   (kvreduce [_ f init] (VecReads/kvreduce root f init))
