@@ -13,13 +13,18 @@
   :jvm-opts ["-XX:+UseG1GC" "-Xss4m"]
   :main ^:skip-aot slab.demo
   :test-paths ["test"]
-  :profiles {:dev {:source-paths ["dev"]
+  ;; Leiningen's :base profile adds nREPL, whose Debian jars name Debian's
+  ;; Clojure 1.11 in their manifest Class-Path; keep nREPL to the REPL so that
+  ;; run and test use the Clojure declared above.
+  :profiles {:default [:base-no-nrepl :system :user :provided :dev]
+             :base-no-nrepl {:resource-paths ["dev-resources"]
+                             :jvm-opts ["-XX:-OmitStackTraceInFastThrow"]
+                             :test-selectors {:default (constantly true)}}
+             :repl {:dependencies [[nrepl/nrepl "1.0.0"] [org.nrepl/incomplete "0.1.0"]]}
+             :dev {:source-paths ["dev"]
                    :dependencies [[org.clojure/test.check "1.1.1"]
                                   [org.clojure/core.async "1.8.741"]
                                   [org.clojure/data.fressian "1.1.0"]]}
              ;; Benchmarks: `bin/lein with-profile +bench run -m slab.bench.map-bench`.
              ;; The 10M-entry runs keep two PersistentHashMaps and their keys live.
-             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g"]}
-             ;; Without nREPL: `lein with-profile -base,+dev test` still works
-             ;; on machines whose Leiningen did not come from Debian.
-             })
+             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g"]}})

@@ -17,12 +17,15 @@
     (assoc m :c [1 2 3])            ; a new version; m is unchanged
     (= m {:a 1 :b \"two\"})          ; true
     (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
-  (:refer-clojure :exclude [hash-map hash-set])
+  (:refer-clojure :exclude [hash-map hash-set vector vec atom])
   (:require [slab.impl.common :as common]
             [slab.map :as smap]
-            [slab.set :as sset])
+            [slab.set :as sset]
+            [slab.vector :as svec]
+            [slab.atom :as satom])
   (:import (slab.codec Codec Root SharedColl)
-           (slab.mem Segment SizeClasses Allocator$Stats)))
+           (slab.mem Segment SizeClasses Allocator$Stats)
+           (slab.share AtomCell Cells Cells$Snapshot Recovery Recovery$Report RootTable Sharing)))
 
 (set! *warn-on-reflection* true)
 
@@ -49,6 +52,17 @@
   "A slab set of the given keys (as clojure.core/hash-set)."
   [& ks]
   (sset/hash-set-in (codec) ks))
+
+(defn vector
+  "A slab vector of xs (as clojure.core/vector)."
+  [& xs]
+  (apply svec/vector-in (codec) xs))
+
+(defn vec
+  "A slab vector of coll's elements (as clojure.core/vec). A slab vector of
+  the same segment comes back sharing its nodes, without metadata."
+  [coll]
+  (svec/vec-in (codec) coll))
 
 (defn share
   "A shared version of x: maps, sets, vectors and lists are converted deeply
@@ -94,13 +108,92 @@
   (^Segment [path] (open-segment path {}))
   (^Segment [path {:keys [capacity map-bits vec-bits]
                    :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}]
-   (Segment/open (.toPath (java.io.File. (str path))) (long capacity) (int map-bits) (int vec-bits))))
+   (let [seg (Segment/open (.toPath (java.io.File. (str path))) (long capacity) (int map-bits) (int vec-bits))]
+     (when-not (Sharing/isAttached seg)
+       ;; First open in this process: join the process table, give back what
+       ;; dead processes held, and sweep if no other process is attached.
+       (Recovery/onOpen (Sharing/of seg)))
+     seg)))
 
 (defn close-segment!
   "Unmaps seg. Every later use of a value in it throws a clear error instead
   of touching memory."
   [^Segment seg]
+  (Sharing/forget seg)
   (.close seg))
+
+(defn flush!
+  "Forces seg's pages to its file, so the values published in it survive a
+  machine crash (they already survive the process: the file outlives it)."
+  [^Segment seg]
+  (.force seg))
+
+;; --- named roots, atoms and recovery -------------------------------------------------
+
+(defn- sharing ^Sharing [seg] (Sharing/of (or seg (default-segment))))
+
+(defn root
+  "The value the named root `name` (a keyword) of seg publishes, or nil. A
+  collection comes back as a version of its own: later changes to the root
+  never change it. Obtaining it is O(1): nothing is copied."
+  [^Segment seg name]
+  (let [sh (sharing seg)]
+    (.value (Cells/read sh (RootTable/cell sh name)))))
+
+(defn set-root!
+  "Publishes v (converted into seg if it is a plain value) as the named root
+  `name`; returns v."
+  [^Segment seg name v]
+  (let [sh (sharing seg)]
+    (Cells/reset sh (RootTable/cell sh name) v nil)
+    v))
+
+(defn roots
+  "The names of seg's roots that publish a value."
+  [^Segment seg]
+  (clojure.core/vec (RootTable/names (sharing seg))))
+
+(defn atom
+  "An atom whose value lives in a segment.
+
+  (atom seg name) / (atom seg name init): the atom of the named root `name`
+  (a keyword) in segment seg, shared by every process that maps seg; init
+  is published only if the root has never been set.
+  (atom init): an anonymous atom in *segment* (the default segment unless
+  bound), reclaimed when the JVM collects it.
+
+  Options after the value, as clojure.core/atom: :meta m, :validator f.
+  Watches fire in the process that made the change."
+  [x & more]
+  (let [[cell opts] (if (instance? Segment x)
+                      (let [[name & rest] more
+                            has-init (odd? (count rest))]
+                        [(AtomCell/named (sharing x) name (first rest) has-init)
+                         (if has-init (next rest) rest)])
+                      [(AtomCell/anonymous (sharing *segment*) x) more])
+        {:keys [meta validator]} (apply array-map opts)
+        a (satom/make cell meta)]
+    (when validator (set-validator! a validator))
+    a))
+
+(defn recover!
+  "Gives back what processes that died held in seg, and, if no other
+  process is attached, sweeps blocks nothing reaches (a swap! cut short by
+  a kill -9). Call it when this process is not using seg from other threads.
+  Returns what it found, in bytes: :reachable, :unreachable, :free and
+  :reclaimed, plus :dead-processes."
+  [^Segment seg]
+  (let [^Recovery$Report r (Recovery/recover (sharing seg))]
+    {:dead-processes (.deadProcesses r) :reachable (.reachable r) :unreachable (.unreachable r)
+     :free (.free r) :reclaimed (.reclaimed r)}))
+
+(defn verify
+  "Walks seg's heap against a mark pass from its roots and this process's
+  handles: {:reachable :unreachable :free} in bytes. Unreachable bytes are
+  leaked (or held by another process's handles)."
+  [^Segment seg]
+  (let [^Recovery$Report r (Recovery/verify (sharing seg))]
+    {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)}))
 
 (defn segment-of
   "The segment a slab collection lives in."
@@ -108,21 +201,26 @@
   (.segment (.codec ^Root (.slabRoot ^SharedColl x))))
 
 (defn stats
-  "A readable map of a segment's allocator statistics (default segment if
-  none given): capacity, bytes in use and free, the high-water mark, bytes
-  committed, and blocks in use by block size."
+  "A readable map of a segment's statistics (default segment if none given):
+  capacity, bytes in use and free, the high-water mark, bytes committed,
+  blocks in use by block size, named roots, and the versions (handles) this
+  process holds."
   ([] (stats (default-segment)))
   ([^Segment seg]
    (let [^Allocator$Stats st (.stats (.allocator seg))
          ^longs blocks (.blocksInUse st)]
-     {:segment (.describe seg)
+     ;; array-map keeps this order when printed
+     (array-map
+      :segment (.describe seg)
       :capacity (.capacity st)
       :bytes-in-use (.bytesInUse st)
       :bytes-free (.bytesFree st)
       :high-water (.frontier st)
       :committed (.committed st)
+      :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
+      :live-versions (.liveVersions (Codec/of seg))
       :blocks-in-use (into (sorted-map)
                            (keep (fn [^long c]
                                    (let [n (aget blocks c)]
                                      (when (pos? n) [(SizeClasses/sizeOf c) n]))))
-                           (range (alength blocks)))})))
+                           (range (alength blocks)))))))

@@ -33,7 +33,7 @@
        (throw (IllegalStateException. (str "slab: no collection type registered for kind " kind)))))))
 
 (defonce ^:private default-segment
-  (delay (Segment/anonymous Segment/DEFAULT_CAPACITY Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS)))
+  (delay (Segment/anonymous (Segment/defaultCapacity) Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS)))
 
 (defn default-codec
   "The codec of the default anonymous segment, created on first use."

@@ -30,6 +30,15 @@ import slab.mem.AllocatorDescriptor;
  *   24 namespace length in chars, -1 for none (int)   28 name length (int)
  *   32 namespace chars then name chars
  *
+ * Intern table (one block, offset in the header's intern-table word):
+ *   8  INTERN_BUCKETS bucket heads (offsets of interned blocks, 0 = empty);
+ *      a keyword or symbol with hasheq h lives in chain h & (INTERN_BUCKETS - 1)
+ *
+ * Box (the value a named root or atom publishes):
+ *   8  tag (byte)   16 payload (counted if the tag is)
+ *
+ * Cell (an anonymous atom's word): 8 box offset
+ *
  * Collection block (tags MAP, SET, VECTOR, LIST):
  *   8  kind: the slot tag (byte)   9 metadata tag (byte)   10 vector shift (byte)
  *   12 hasheq (int)   16 count (long)   24 root node (offset, counted, 0 = empty)
@@ -71,6 +80,14 @@ public final class BlobDescriptor {
     public static final int INTERN_DATA_OFFSET = 32;
     public static final int INTERN_KEYWORD = 1;
     public static final int INTERN_SYMBOL = 2;
+    /** Bucket heads in the intern table, a power of two; they start at HEADER. */
+    public static final int INTERN_BUCKETS = 1 << 14;
+
+    public static final int BOX_TAG_OFFSET = 8;
+    public static final int BOX_PAYLOAD_OFFSET = 16;
+    public static final int BOX_LENGTH = 24;
+    public static final int CELL_WORD_OFFSET = 8;
+    public static final int CELL_LENGTH = 16;
 
     public static final int COLL_KIND_OFFSET = 8;
     public static final int COLL_META_TAG_OFFSET = 9;

@@ -25,4 +25,19 @@ public final class BlockTypes {
     /** Named-root table and process table (cross-process sharing). */
     public static final int ROOT_TABLE = 11;
     public static final int PROCESS_TABLE = 12;
+    /** One process's ledger of the counts its handles own. */
+    public static final int LEDGER = 13;
+    /** A box: one counted slot, the value a named root or atom cell publishes. */
+    public static final int BOX = 14;
+    /** An anonymous atom's cell: one word holding a box offset. */
+    public static final int CELL = 15;
+
+    /**
+     * Blocks that belong to the segment's own bookkeeping: always reachable.
+     * (A ledger is reachable through its process's slot; an orphan ledger,
+     * left by a crash while one was being replaced, is garbage.)
+     */
+    public static boolean isSystem(int type) {
+        return type == INTERNED || type == INTERN_TABLE || type == ROOT_TABLE || type == PROCESS_TABLE;
+    }
 }

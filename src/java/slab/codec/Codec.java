@@ -49,6 +49,12 @@ public final class Codec {
     private final Segment s;
     private final Allocator alloc;
     private final Interner interner;
+    private volatile Ledger ledger;
+    /** Handles made and given back in this process, for stats (LongAdder: no contended word). */
+    final java.util.concurrent.atomic.LongAdder handlesMade = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder handlesGone = new java.util.concurrent.atomic.LongAdder();
+    /** While a sweep runs, releases from the Cleaner wait here instead of touching counts. */
+    private java.util.ArrayList<Long> deferred;
 
     private Codec(Segment s) {
         this.s = s;
@@ -75,6 +81,87 @@ public final class Codec {
         try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
     }
 
+    // --- ownership records ------------------------------------------------------------
+
+    /** Installs the ledger recording what this process's handles own (named segments). */
+    public void setLedger(Ledger l) { this.ledger = l; }
+
+    /** Versions (handles holding nodes) this process has made and not yet given back. */
+    public long liveVersions() { return handlesMade.sum() - handlesGone.sum(); }
+
+    public Ledger ledger() { return ledger; }
+
+    /** Records that an on-heap owner now holds a count on block (after taking it). */
+    public void own(long block) {
+        Ledger l = ledger;
+        if (l != null && block != 0) l.own(block);
+    }
+
+    /** Erases that record (before the count is given back). */
+    public void disown(long block) {
+        Ledger l = ledger;
+        if (l != null && block != 0) l.disown(block);
+    }
+
+    /**
+     * Runs body with Cleaner releases held back, so a sweep sees a stable set
+     * of owners; the held-back releases run afterwards.
+     */
+    public void withReleasesPaused(Runnable body) {
+        synchronized (this) {
+            deferred = new java.util.ArrayList<>();
+        }
+        try {
+            body.run();
+        } finally {
+            java.util.ArrayList<Long> held;
+            synchronized (this) {
+                held = deferred;
+                deferred = null;
+            }
+            for (long b : held) {
+                disown(b);
+                releaseRef(b);
+            }
+        }
+    }
+
+    /**
+     * A handle's (or transient's) count going back: disowned, then released;
+     * held back during a sweep; dropped once {@link #stopReleases} ran (the
+     * segment is being closed and its ledger's counts were given back).
+     * On a segment with a ledger this runs under the codec's lock, so it never
+     * interleaves with a sweep or a detach reading the ledger.
+     */
+    void releaseOwned(long block) {
+        if (block == 0) return;
+        if (ledger == null && deferred == null && !releasesStopped) {
+            releaseRef(block);
+            return;
+        }
+        synchronized (this) {
+            if (releasesStopped) return;
+            if (deferred != null) {
+                deferred.add(block);
+                return;
+            }
+            disown(block);
+            releaseRef(block);
+        }
+    }
+
+    private volatile boolean releasesStopped;
+
+    /**
+     * Runs body (which gives back what the ledger records) with every later
+     * handle release turned into a no-op, atomically with respect to
+     * releases in progress.
+     */
+    public synchronized void stopReleases(Runnable body) {
+        releasesStopped = true;
+        body.run();
+    }
+
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {
         return s.getAndAddLong(slab.mem.HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
@@ -88,6 +175,7 @@ public final class Codec {
      * without writing anything for a value slab cannot store.
      */
     public void encode(Object v, Slot out) {
+        s.checkOpen();
         if (v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential) validate(v);
         encodeTrusted(v, out);
     }
@@ -232,6 +320,7 @@ public final class Codec {
      * leaks nothing if anything inside cannot be stored.
      */
     public Object share(Object v) {
+        s.checkOpen();
         if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return v;
         validate(v);
         IPersistentMap meta = v instanceof clojure.lang.IMeta im ? im.meta() : null;
@@ -254,6 +343,7 @@ public final class Codec {
      */
     public void validate(Object v) {
         if (v == null || isScalar(v)) return;
+        s.checkOpen();
         if (v instanceof SharedColl sc && sc.slabRoot().codec == this) return;
         if (v instanceof IRecord) throw unsupported(v, "records are not stored as plain maps, since a record is not = to a map");
         if (!(v instanceof clojure.lang.IPersistentCollection || v instanceof Sequential)) throw unsupported(v, null);
@@ -454,7 +544,7 @@ public final class Codec {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            case Tags.KEYWORD: return v instanceof Keyword && interner.decode(p) == v;
+            case Tags.KEYWORD: return v instanceof Keyword k && interner.find(k) == p;   // no decoding, no allocation
             case Tags.SYMBOL: return v instanceof Symbol && interner.decode(p).equals(v);
             case Tags.DOUBLE:
                 return (v instanceof Double || v instanceof Float) && Double.longBitsToDouble(p) == ((Number) v).doubleValue();
@@ -489,6 +579,13 @@ public final class Codec {
         }
         Object a = decode(ta, pa), b = decode(tb, pb);
         return Util.equiv(a, b);
+    }
+
+    /** Do two collection blocks carry equal metadata (or none)? */
+    public boolean sameMeta(long collA, long collB) {
+        int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
+        if (ta != tb) return false;
+        return ta == Tags.NIL || equalsSlot(ta, s.getLong(collA + COLL_META_OFFSET), tb, s.getLong(collB + COLL_META_OFFSET));
     }
 
     private static int byteLength(int lenField) {
@@ -527,6 +624,9 @@ public final class Codec {
             default: return Tags.isInlineString(tag) ? CAT_STRING : -1;
         }
     }
+
+    /** The interned block of a keyword, interning it if needed. */
+    public long internKeyword(Keyword k) { return interner.intern(k); }
 
     /** Finds the interned block of a keyword, 0 if the segment has never stored it (so no map holds it). */
     public long findKeyword(Keyword k) { return interner.find(k); }
@@ -578,10 +678,39 @@ public final class Codec {
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
                 MapNodes.dropChildren(this, b, work);
             case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodes.dropChildren(this, b, work);
+            case BlockTypes.BOX -> dropSlotInto(s.getByte(b + BOX_TAG_OFFSET), s.getLong(b + BOX_PAYLOAD_OFFSET), work);
+            case BlockTypes.CELL -> dropInto(s.getLongVolatile(b + CELL_WORD_OFFSET), work);
             default -> throw new IllegalStateException("slab: reference count of a block of type "
                 + AllocatorDescriptor.typeOf(header) + " reached zero at offset " + b);
         }
         alloc.free(b);
+    }
+
+    /**
+     * Pushes every reference block b holds (child nodes, counted slots) onto
+     * out, whatever the counts: the sweep's view of the reference graph.
+     */
+    public void pushRefs(long b, LongStack out) {
+        switch (alloc.typeOf(b)) {
+            case BlockTypes.COLL -> {
+                pushNonZero(s.getLong(b + COLL_ROOT_OFFSET), out);
+                pushNonZero(s.getLong(b + COLL_TAIL_OFFSET), out);
+                int metaTag = s.getByte(b + COLL_META_TAG_OFFSET);
+                if (Tags.isCounted(metaTag)) pushNonZero(s.getLong(b + COLL_META_OFFSET), out);
+            }
+            case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
+                MapNodes.pushRefs(this, b, out);
+            case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodes.pushRefs(this, b, out);
+            case BlockTypes.BOX -> {
+                if (Tags.isCounted(s.getByte(b + BOX_TAG_OFFSET))) pushNonZero(s.getLong(b + BOX_PAYLOAD_OFFSET), out);
+            }
+            case BlockTypes.CELL -> pushNonZero(s.getLongVolatile(b + CELL_WORD_OFFSET), out);
+            default -> { }
+        }
+    }
+
+    private static void pushNonZero(long b, LongStack out) {
+        if (b != 0) out.push(b);
     }
 
     /** Drops one count on block; when that was the last, queues it for reclaiming. */

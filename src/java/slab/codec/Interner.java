@@ -22,7 +22,7 @@ import slab.mem.Segment;
  * what makes encoding a keyword cost about what encoding a long does.
  */
 final class Interner {
-    static final int BUCKETS = 1 << 14;
+    static final int BUCKETS = INTERN_BUCKETS;
 
     private final Segment s;
     private final Codec codec;

@@ -10,12 +10,12 @@ import java.util.Arrays;
  * (its root, then the one path-copied child that reaches zero, ...), which
  * never holds more than one element, so it allocates no array.
  */
-final class LongStack {
+public final class LongStack {
     private long bottom;
     private long[] rest;
     private int size;
 
-    void push(long v) {
+    public void push(long v) {
         if (size == 0) {
             bottom = v;
         } else {
@@ -26,10 +26,10 @@ final class LongStack {
         size++;
     }
 
-    long pop() {
+    public long pop() {
         size--;
         return size == 0 ? bottom : rest[size - 1];
     }
 
-    boolean isEmpty() { return size == 0; }
+    public boolean isEmpty() { return size == 0; }
 }

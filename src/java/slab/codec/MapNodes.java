@@ -374,6 +374,25 @@ final class MapNodes {
         for (int j = 0; j < children; j++) c.dropInto(s.getLong(cs + (long) j * CHILD_LENGTH), work);
     }
 
+    /** Pushes every counted slot and child of node n onto out (the sweep's reference graph). */
+    static void pushRefs(Codec c, long n, LongStack out) {
+        Segment s = c.segment();
+        int t = s.getByte(n + 4);
+        boolean set = t == BlockTypes.SET_NODE || t == BlockTypes.SET_COLLISION;
+        int es = set ? SET_ENTRY_LENGTH : MAP_ENTRY_LENGTH;
+        boolean collision = t == BlockTypes.MAP_COLLISION || t == BlockTypes.SET_COLLISION;
+        int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        for (int i = 0; i < entries; i++) {
+            long e = entry(n, es, i);
+            if (Tags.isCounted(keyTag(s, e))) out.push(keyPayload(s, e));
+            if (!set && Tags.isCounted(valTag(s, e))) out.push(valPayload(s, e));
+        }
+        if (collision) return;
+        int children = Integer.bitCount(nodemap(s, n));
+        long cs = childSlot(n, es, entries, 0);
+        for (int j = 0; j < children; j++) out.push(s.getLong(cs + (long) j * CHILD_LENGTH));
+    }
+
     // --- building from on-heap collections ------------------------------------------------
 
     static Root fromMap(Codec c, clojure.lang.IPersistentMap m) {

@@ -81,7 +81,13 @@ final class MapOp {
         v.set(0, 0, 0);
         if (!trusted) {
             c.validate(key);
-            if (!set) c.validate(val);
+            if (!set) {
+                try {
+                    c.validate(val);
+                } catch (clojure.lang.ExceptionInfo e) {
+                    throw c.withPath(e, key);   // the value at key, as (assoc m key val) puts it
+                }
+            }
         }
         c.encodeTrusted(key, k);
         if (!set) {

@@ -141,14 +141,14 @@ final class MapUpdates {
     }
 
     /**
-     * Whether storing the op's value over entry e would change nothing. A
-     * nested collection never counts as the same: an equal one may carry
-     * other metadata, and PersistentHashMap keeps only an identical value.
+     * Would storing the op's value change nothing a reader can see? Equal and
+     * of the same type, and for collections with equal metadata too.
      */
     static boolean sameValue(MapOp op, long e) {
         int t = valTag(op.s, e);
-        return t == op.v.tag && !Tags.isCollection(t)
-            && op.c.equalsSlot(t, valPayload(op.s, e), op.v.tag, op.v.payload);
+        long p = valPayload(op.s, e);
+        return t == op.v.tag && op.c.equalsSlot(t, p, op.v.tag, op.v.payload)
+            && (!Tags.isCollection(t) || op.c.sameMeta(p, op.v.payload));
     }
 
     static void replaceValue(MapOp op, long e) {

@@ -39,6 +39,7 @@ public final class Maps {
      * a refused argument writes nothing.
      */
     public static Root build(Codec c, int kind, ISeq kvs) {
+        c.segment().checkOpen();
         boolean set = kind == Tags.SET;
         for (ISeq q = kvs; q != null; q = q.next()) {
             Object k = q.first();

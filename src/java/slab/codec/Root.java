@@ -44,12 +44,16 @@ public final class Root {
         this.hashKnown = hashKnown;
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
+        if (cleanable != null) codec.handlesMade.increment();
+        codec.own(node);
+        codec.own(tail);
     }
 
     /** Throws the clear error for a released handle or a closed segment. */
     public void check() {
         if (released) throw new IllegalStateException(
-            "This slab collection was released with slab/release! and can no longer be used.");
+            "This slab collection was released with slab/release! and can no longer be used; "
+            + "release a version only after its last use (keep the version itself, or one derived from it).");
         if (codec.segment().isClosed()) throw codec.segment().closedError();
     }
 
@@ -95,8 +99,9 @@ public final class Root {
 
         @Override
         public void run() {
-            codec.releaseRef(node);
-            codec.releaseRef(tail);
+            codec.handlesGone.increment();
+            codec.releaseOwned(node);
+            codec.releaseOwned(tail);
         }
     }
 }

@@ -51,6 +51,7 @@ public final class TransientMap {
         this.owned = new Owned(c);
         if (from != null && from.node != 0) {
             c.retain(from.node);
+            c.own(from.node);
             owned.root = from.node;
             count = from.count;
             hashSum = from.hashSum();
@@ -109,7 +110,9 @@ public final class TransientMap {
         long root = owned.root;
         owned.root = 0;
         cleanable.clean();
-        return new Root(c, kind, root, 0, count, 0, hashSum, true);
+        Root r = new Root(c, kind, root, 0, count, 0, hashSum, true);   // records its own count...
+        c.disown(root);                                                    // ...which was this transient's
+        return r;
     }
 
     /** Gives the root back if persistent was never called; used after a failed bulk build. */
@@ -129,7 +132,7 @@ public final class TransientMap {
             long n = newBitmap(op, 4, 0);
             writeEntry(op, entry(n, es, 0));
             s.putInt(n + MapNodeDescriptor.DATAMAP_OFFSET, bitpos(op.k.hash, 0, op.bits));
-            owned.root = n;
+            setRoot(n);
             inserted(op);
             return;
         }
@@ -219,6 +222,7 @@ public final class TransientMap {
         long root = owned.root;
         if (!isCollision(s, root) && datamap(s, root) == 0 && nodemap(s, root) == 0) {
             owned.root = 0;
+            c.disown(root);
             c.releaseRef(root);
         }
     }
@@ -250,7 +254,9 @@ public final class TransientMap {
         long root = owned.root;
         if (edit(s, root) == op.edit) return root;
         long copy = copy(op, root, 2, 0);
+        c.own(copy);
         owned.root = copy;
+        c.disown(root);
         c.releaseRef(root);
         return copy;
     }
@@ -265,10 +271,21 @@ public final class TransientMap {
     }
 
     private long regrow(long n, long parentSlot, int moreEntries, int moreChildren) {
-        long b = grow(op, n, moreEntries, moreChildren);
-        if (parentSlot == 0) owned.root = b;
-        else s.putLong(parentSlot, b);
+        if (parentSlot != 0) {
+            long b = grow(op, n, moreEntries, moreChildren);
+            s.putLong(parentSlot, b);
+            return b;
+        }
+        long b = grow(op, n, moreEntries, moreChildren);   // frees the old root's block
+        setRoot(b);
+        c.disown(n);
         return b;
+    }
+
+    /** Makes a node this transient built its root (it held no root before, or its old one is gone). */
+    private void setRoot(long n) {
+        owned.root = n;
+        c.own(n);
     }
 
     /** The Cleaner's action: holds the root the transient owns, never the transient. */
@@ -282,7 +299,7 @@ public final class TransientMap {
         public void run() {
             long r = root;
             root = 0;
-            c.releaseRef(r);
+            c.releaseOwned(r);
         }
     }
 }

@@ -3,8 +3,6 @@ package slab.mem;
 import static slab.mem.AllocatorDescriptor.*;
 import static slab.mem.HeaderDescriptor.*;
 
-import java.io.IOException;
-
 import slab.Errors;
 
 /**
@@ -29,7 +27,9 @@ public final class Allocator {
     private final Segment s;
     private final long capacity;
     /** Per thread: {next free byte, end} of its current chunk. */
-    private final ThreadLocal<long[]> chunks = ThreadLocal.withInitial(() -> new long[2]);
+    private final ThreadLocal<Chunk> chunks = ThreadLocal.withInitial(this::newChunk);
+    /** Gives back the unused tail of a dead thread's chunk (core.async and virtual threads come and go). */
+    private static final java.lang.ref.Cleaner CHUNK_CLEANER = java.lang.ref.Cleaner.create();
     private volatile Runnable pressureHook = System::gc;
 
     Allocator(Segment s) {
@@ -52,6 +52,7 @@ public final class Allocator {
      * {@code :slab/error :segment-full}. A failed call changes nothing.
      */
     public long allocate(long payload, int type) {
+        s.checkOpen();
         if (payload < 0 || payload > capacity) throw full(payload);
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
         long off = tryAllocate(cls);
@@ -79,14 +80,43 @@ public final class Allocator {
         return splitLarger(cls);
     }
 
+    /** A thread's chunk; the Cleaner's action holds only the bounds, never the Chunk. */
+    private static final class Chunk {
+        final long[] bounds = new long[2];
+    }
+
+    private Chunk newChunk() {
+        Chunk c = new Chunk();
+        long[] b = c.bounds;
+        CHUNK_CLEANER.register(c, () -> returnTail(b));
+        return c;
+    }
+
+    /** Unused tails of dead threads' chunks, handed to the next thread that needs a chunk. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> spareTails = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private void returnTail(long[] b) {
+        if (s.isClosed() || b[1] - b[0] < SizeClasses.SMALL_STEP) return;
+        spareTails.add(new long[] {b[0], b[1]});
+    }
+
     private long bumpChunk(long size) {
-        long[] c = chunks.get();
+        long[] c = chunks.get().bounds;
         if (c[0] + size > c[1]) {
-            long fresh = bumpFrontier(CHUNK_LENGTH);
-            if (fresh == 0) return 0;
+            long[] spare = spareTails.poll();
+            long from, to;
+            if (spare != null && spare[1] - spare[0] >= size) {
+                from = spare[0];
+                to = spare[1];
+            } else {
+                if (spare != null) carve(spare[0], spare[1] - spare[0]);
+                from = bumpFrontier(CHUNK_LENGTH);
+                if (from == 0) return 0;
+                to = from + CHUNK_LENGTH;
+            }
             if (c[1] > c[0]) carve(c[0], c[1] - c[0]);
-            c[0] = fresh;
-            c[1] = fresh + CHUNK_LENGTH;
+            c[0] = from;
+            c[1] = to;
         }
         long off = c[0];
         c[0] += size;
@@ -106,9 +136,10 @@ public final class Allocator {
 
     /**
      * Makes [.., end) committed. One process at a time claims the next step by
-     * moving the claim word, zero-fills it through the file channel (nothing
-     * lives there yet), then publishes it. Returns false if the disk or tmpfs
-     * is full.
+     * moving the claim word, zero-fills it through the file (nothing lives
+     * there yet), then publishes it. On a full disk or tmpfs it publishes the
+     * part it did commit, so the frontier can still use that, and returns
+     * false if that part does not reach {@code end}.
      */
     private boolean ensureCommitted(long end) {
         long waitedSince = 0;
@@ -128,17 +159,17 @@ public final class Allocator {
             long target = Math.min(capacity, Math.max(end, committed + COMMIT_STEP));
             target = Math.min(capacity, (target + COMMIT_STEP - 1) / COMMIT_STEP * COMMIT_STEP);
             if (!s.casLong(COMMIT_CLAIM_OFFSET, committed, target)) continue;
+            long reached;
             try {
-                s.commit(committed, target);
-            } catch (IOException e) {
-                s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
-                return false;
+                reached = s.commit(committed, target);
             } catch (RuntimeException | Error e) {
                 s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
                 throw e;
             }
-            s.putLongRelease(COMMITTED_OFFSET, target);
-            return true;
+            // committed first, then the claim: until both match, others wait
+            s.putLongRelease(COMMITTED_OFFSET, reached);
+            if (reached != target) s.putLongVolatile(COMMIT_CLAIM_OFFSET, reached);
+            return end <= reached;
         }
     }
 
@@ -171,6 +202,7 @@ public final class Allocator {
 
     /** Returns a block to its free list. Throws if the offset is not a live block. */
     public void free(long off) {
+        s.checkOpen();
         checkOffset(off);
         long h = s.getLongVolatile(off);
         if (stateOf(h) != STATE_LIVE || !s.casLong(off, h, header(classOf(h), STATE_FREE, 0, 0)))
@@ -230,7 +262,9 @@ public final class Allocator {
         long line = classLine(cls) + HEAD_OFFSET;
         while (true) {
             long head = s.getLongVolatile(line);
-            s.putLongVolatile(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
+            // A release store is enough: the CAS below publishes it to any pop
+            // that reads the new head (a volatile store would add a full fence).
+            s.putLongRelease(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
             long tag = (head >>> TAG_SHIFT) + 1;
             if (s.casLong(line, head, (tag << TAG_SHIFT) | (off >>> ALIGNMENT_SHIFT))) return;
         }
@@ -243,6 +277,7 @@ public final class Allocator {
                         long bytesInUse, long bytesFree, long[] blocksInUse) { }
 
     public Stats stats() {
+        s.checkOpen();
         long[] blocks = new long[SizeClasses.COUNT];
         long inUse = 0;
         for (int c = 0; c < SizeClasses.COUNT; c++) {
@@ -257,7 +292,9 @@ public final class Allocator {
         Stats st = stats();
         return Errors.info("segment-full", "Segment " + s.describe() + " is full: could not allocate "
             + payload + " bytes (capacity " + Errors.mib(st.capacity()) + ", in use " + Errors.mib(st.bytesInUse())
-            + "). Release values you no longer need, or open a segment with a larger :capacity.",
+            + "). Release values you no longer need, or use a larger segment: "
+            + (s.path() == null ? "start the JVM with -Dslab.capacity=32g (the default segment)."
+                                : "open a new file with a larger :capacity."),
             "capacity", st.capacity(), "bytes-in-use", st.bytesInUse(), "requested", payload);
     }
 }

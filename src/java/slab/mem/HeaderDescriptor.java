@@ -1,5 +1,7 @@
 package slab.mem;
 
+import java.util.function.IntFunction;
+
 /**
  * Layout of the segment header: the first {@link #HEADER_LENGTH} bytes of
  * every segment. All multi-byte fields are little-endian.
@@ -14,7 +16,8 @@ package slab.mem;
  *   |  checksum of bytes 0..48  |   (reserved to 64)           |
  *   +-----------------------------------------------------------+ 64
  *   | allocator words, one per cache line (frontier, commit     |
- *   | claim, committed, next edit id, intern table, root table)  |
+ *   | claim, committed, next edit id), then the offsets of the   |
+ *   | intern table, root table and process table                 |
  *   +-----------------------------------------------------------+ CLASS_TABLE_OFFSET
  *   | one 64-byte line per size class: free-list head, blocks in |
  *   | use (see AllocatorDescriptor)                              |
@@ -52,6 +55,7 @@ public final class HeaderDescriptor {
     public static final int NEXT_EDIT_OFFSET;
     public static final int INTERN_TABLE_OFFSET;
     public static final int ROOT_TABLE_OFFSET;
+    public static final int PROCESS_TABLE_OFFSET;
     public static final int CLASS_TABLE_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
@@ -80,19 +84,30 @@ public final class HeaderDescriptor {
         COMMITTED_OFFSET = offset;     offset += CACHE_LINE - 8;
         NEXT_EDIT_OFFSET = offset;     offset += CACHE_LINE;
         INTERN_TABLE_OFFSET = offset;  offset += 8;
-        ROOT_TABLE_OFFSET = offset;    offset += CACHE_LINE - 8;
+        ROOT_TABLE_OFFSET = offset;    offset += 8;
+        PROCESS_TABLE_OFFSET = offset; offset += CACHE_LINE - 16;
         CLASS_TABLE_OFFSET = offset;
         offset += SizeClasses.COUNT * AllocatorDescriptor.CLASS_LINE_LENGTH;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
     }
 
-    /** FNV-1a over the fixed fields, so any flipped byte there is detected. */
-    public static long checksum(Segment s) {
+    /** FNV-1a over the fixed fields of a finished header, so any flipped byte there is detected. */
+    public static long checksum(Segment s) { return checksum(s::getByte); }
+
+    /**
+     * FNV-1a over bytes 0 .. FIXED_LENGTH, read through {@code byteAt}. The
+     * magic is part of it: a header being created must supply the magic's
+     * bytes here, because the magic itself is written last.
+     */
+    public static long checksum(IntFunction<Byte> byteAt) {
         long h = 0xcbf29ce484222325L;
         for (int i = 0; i < FIXED_LENGTH; i++) {
-            h ^= (s.getByte(i) & 0xFF);
+            h ^= (byteAt.apply(i) & 0xFF);
             h *= 0x100000001b3L;
         }
         return h;
     }
+
+    /** Byte i of the magic, as it lies in the file (little-endian). */
+    public static byte magicByte(int i) { return (byte) (MAGIC >>> (8 * i)); }
 }

@@ -3,6 +3,7 @@ package slab.mem;
 import static slab.mem.HeaderDescriptor.*;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,8 +29,8 @@ import slab.Errors;
  * <p>An anonymous segment is backed by a sparse file that is unlinked right
  * after mapping: its capacity reserves address space only. A named segment is
  * a file that other processes map too. Either way backing store is committed
- * (written through the file channel) ahead of the allocator's frontier, so a
- * full disk or tmpfs surfaces as a "segment full" error, never as SIGBUS.
+ * (zeros written to the file) ahead of the allocator's frontier, so a full
+ * disk or tmpfs surfaces as a "segment full" error, never as SIGBUS.
  *
  * <p>Accessors take absolute offsets. Plain reads and writes suit published
  * (immutable) nodes; the atomic ones use VarHandles held in static finals.
@@ -40,7 +41,16 @@ public final class Segment implements AutoCloseable {
     private static final VarHandle LONG = LONG_LAYOUT.varHandle();
     private static final VarHandle INT = INT_LAYOUT.varHandle();
 
-    public static final long DEFAULT_CAPACITY = parseSize(System.getProperty("slab.capacity"), 8L << 30);
+    /** The default segment's capacity: -Dslab.capacity (e.g. 32g), else 8 GiB of address space. */
+    public static long defaultCapacity() {
+        String prop = System.getProperty("slab.capacity");
+        try {
+            return parseSize(prop, 8L << 30);
+        } catch (NumberFormatException e) {
+            throw Errors.info("bad-argument", "-Dslab.capacity=" + prop + " is not a size; use e.g. "
+                + "-Dslab.capacity=32g (k, m, g and t suffixes are understood).", "slab.capacity", prop);
+        }
+    }
     public static final int DEFAULT_MAP_BITS = 5;
     public static final int DEFAULT_VEC_BITS = 5;
     public static final long MIN_CAPACITY = 1L << 20;
@@ -50,7 +60,8 @@ public final class Segment implements AutoCloseable {
 
     private final MemorySegment ms;
     private final Arena arena;
-    private final FileChannel channel;
+    /** Commits go through RandomAccessFile, whose writes an interrupt cannot abort (see zeroFill). */
+    private final RandomAccessFile file;
     private final Path path;            // null for an anonymous segment
     private final long capacity;
     private final int mapBits;
@@ -59,10 +70,10 @@ public final class Segment implements AutoCloseable {
     private volatile boolean closed;
     private volatile Object extension;
 
-    private Segment(MemorySegment ms, Arena arena, FileChannel channel, Path path) {
+    private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path) {
         this.ms = ms;
         this.arena = arena;
-        this.channel = channel;
+        this.file = file;
         this.path = path;
         this.capacity = ms.byteSize();
         this.mapBits = ms.get(INT_LAYOUT, MAP_BITS_OFFSET);
@@ -77,17 +88,22 @@ public final class Segment implements AutoCloseable {
         checkParams(capacity, mapBits, vecBits);
         Path dir = anonymousDirectory();
         Path file = dir.resolve("slab-" + ProcessHandle.current().pid() + "-" + ANON_COUNTER.incrementAndGet() + ".anon");
+        RandomAccessFile raf = null;
         try {
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
+            Files.createFile(file);
             try {
-                return initialize(ch, null, capacity, mapBits, vecBits);
+                raf = new RandomAccessFile(file.toFile(), "rw");
+                return initialize(raf, null, capacity, mapBits, vecBits);
             } finally {
                 Files.deleteIfExists(file);
             }
         } catch (IOException e) {
+            closeQuietly(raf);
             throw Errors.info("io", "Could not create an anonymous segment in " + dir + ": " + e.getMessage()
                 + ". Set -Dslab.dir to a writable directory.", e, "path", file.toString());
+        } catch (RuntimeException e) {
+            closeQuietly(raf);
+            throw e;
         }
     }
 
@@ -111,37 +127,39 @@ public final class Segment implements AutoCloseable {
             Path key = file.toAbsolutePath().normalize();
             Segment s = OPEN.get(key);
             if (s != null && !s.closed) return s;
-            FileChannel ch = null;
+            RandomAccessFile raf = null;
             try {
-                ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                raf = new RandomAccessFile(key.toFile(), "rw");   // creates the file if missing
                 // The lock orders creation against every other process's open.
-                FileLock lock = ch.lock();
+                FileLock lock = raf.getChannel().lock();
                 try {
-                    s = ch.size() == 0
-                        ? initialize(ch, key, capacity, mapBits, vecBits)
-                        : validateAndMap(ch, key);
+                    s = raf.length() == 0
+                        ? initialize(raf, key, capacity, mapBits, vecBits)
+                        : validateAndMap(raf, key);
                 } finally {
                     lock.release();
                 }
                 OPEN.put(key, s);
                 return s;
             } catch (IOException e) {
-                closeQuietly(ch);
+                closeQuietly(raf);
                 throw Errors.info("io", "Could not open segment file " + key + ": " + e.getMessage(), e,
                     "path", key.toString());
             } catch (RuntimeException e) {
-                closeQuietly(ch);
+                closeQuietly(raf);
                 throw e;
             }
         }
     }
 
-    private static Segment initialize(FileChannel ch, Path path, long capacity, int mapBits, int vecBits)
+    private static Segment initialize(RandomAccessFile raf, Path path, long capacity, int mapBits, int vecBits)
             throws IOException {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
             throw Errors.info("unsupported-platform", "slab segments are little-endian; this CPU is not.");
+        FileChannel ch = raf.getChannel();
         ch.write(ByteBuffer.allocate(1), capacity - 1);   // sparse: sets the size, commits one page
-        zeroFill(ch, 0, HEADER_LENGTH);                     // commit the header before touching it
+        if (zeroFill(raf, 0, HEADER_LENGTH) < HEADER_LENGTH)   // commit the header before touching it
+            throw new IOException("no space left for the segment header");
         Arena arena = Arena.ofShared();
         MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
         ms.set(INT_LAYOUT, VERSION_OFFSET, FORMAT_VERSION);
@@ -156,15 +174,17 @@ public final class Segment implements AutoCloseable {
         ms.set(LONG_LAYOUT, COMMIT_CLAIM_OFFSET, HEADER_LENGTH);
         ms.set(LONG_LAYOUT, COMMITTED_OFFSET, HEADER_LENGTH);
         ms.set(LONG_LAYOUT, NEXT_EDIT_OFFSET, 1L);
-        Segment s = new Segment(ms, arena, ch, path);
-        ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(s));
+        Segment s = new Segment(ms, arena, raf, path);
+        ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(i ->
+            i >= MAGIC_OFFSET && i < MAGIC_OFFSET + 8 ? magicByte(i - MAGIC_OFFSET) : s.getByte(i)));
         // The magic goes last: a file without it was never finished and is refused.
         LONG.setRelease(ms, (long) MAGIC_OFFSET, MAGIC);
         if (path != null) ms.force();
         return s;
     }
 
-    private static Segment validateAndMap(FileChannel ch, Path path) throws IOException {
+    private static Segment validateAndMap(RandomAccessFile raf, Path path) throws IOException {
+        FileChannel ch = raf.getChannel();
         long size = ch.size();
         String where = path.toString();
         if (size < FIXED_LENGTH + 8)
@@ -178,11 +198,11 @@ public final class Segment implements AutoCloseable {
             throw Errors.info("wrong-version", "Segment file " + where + " has format version " + version
                 + " but this slab reads version " + FORMAT_VERSION + ". Open it with a matching slab release.",
                 "path", where, "version", (long) version, "expected", (long) FORMAT_VERSION);
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0; i < FIXED_LENGTH; i++) { h ^= (hdr.get(i) & 0xFF); h *= 0x100000001b3L; }
-        if (h != hdr.getLong(CHECKSUM_OFFSET))
+        if (checksum(hdr::get) != hdr.getLong(CHECKSUM_OFFSET))
             throw corrupt(where, "its header checksum does not match (the header is damaged)");
         long capacity = hdr.getLong(CAPACITY_OFFSET);
+        if (capacity < MIN_CAPACITY || capacity > SizeClasses.MAX_BLOCK || capacity % PAGE_SIZE != 0)
+            throw corrupt(where, "its capacity " + capacity + " is not a valid segment capacity");
         if (hdr.getInt(HEADER_LENGTH_OFFSET) != HEADER_LENGTH || hdr.getInt(PAGE_SIZE_OFFSET) != PAGE_SIZE
                 || hdr.getInt(CLASS_COUNT_OFFSET) != SizeClasses.COUNT)
             throw corrupt(where, "its layout (header length, page size or size classes) differs from this slab's");
@@ -201,7 +221,7 @@ public final class Segment implements AutoCloseable {
             throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
                 + ", committed " + committed + ")");
         }
-        return new Segment(ms, arena, ch, path);
+        return new Segment(ms, arena, raf, path);
     }
 
     private static RuntimeException corrupt(String where, String why) {
@@ -227,10 +247,38 @@ public final class Segment implements AutoCloseable {
             if (path != null) OPEN.remove(path);
         }
         arena.close();
-        closeQuietly(channel);
+        closeQuietly(file);
     }
 
     public boolean isClosed() { return closed; }
+
+    private final java.util.concurrent.locks.ReentrantLock exclusive = new java.util.concurrent.locks.ReentrantLock();
+
+    /**
+     * Runs body holding this segment's file lock (and a JVM lock, since file
+     * locks are per process), so no other process attaches or sweeps
+     * meanwhile. The lock is taken on a channel of its own: an interrupt
+     * closes only that channel, never the one commits write through.
+     */
+    public <T> T withFileLock(java.util.function.Supplier<T> body) {
+        exclusive.lock();
+        try {
+            if (path == null) return body.get();
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                FileLock lock = ch.lock();
+                try {
+                    return body.get();
+                } finally {
+                    lock.release();
+                }
+            } catch (IOException e) {
+                throw Errors.info("io", "Could not lock segment file " + path + ": " + e.getMessage(), e,
+                    "path", path.toString());
+            }
+        } finally {
+            exclusive.unlock();
+        }
+    }
 
     /**
      * The one per-segment object a higher layer keeps here (the codec), made
@@ -261,25 +309,43 @@ public final class Segment implements AutoCloseable {
 
     public String describe() { return path == null ? "(anonymous)" : path.toString(); }
 
-    private static void closeQuietly(FileChannel ch) {
-        if (ch != null) try { ch.close(); } catch (IOException ignored) { }
+    private static void closeQuietly(RandomAccessFile f) {
+        if (f != null) try { f.close(); } catch (IOException ignored) { }
     }
 
     // --- backing store --------------------------------------------------------
 
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+    private static final byte[] ZEROS = new byte[64 * 1024];
 
-    static void zeroFill(FileChannel ch, long from, long to) throws IOException {
+    /**
+     * Writes zeros over [from, to) and returns how far it got: {@code to}, or
+     * less (in whole 64 KiB steps) when the disk or tmpfs is full. It writes
+     * through RandomAccessFile because an interrupt cannot abort those writes;
+     * a FileChannel that is interrupted mid-write closes itself, which would
+     * end committing for every thread of the process.
+     */
+    static long zeroFill(RandomAccessFile f, long from, long to) {
         long pos = from;
-        while (pos < to) {
-            ByteBuffer b = ZEROS.duplicate();
-            b.limit((int) Math.min(b.capacity(), to - pos));
-            pos += ch.write(b, pos);
+        try {
+            synchronized (f) {
+                while (pos < to) {
+                    int n = (int) Math.min(ZEROS.length, to - pos);
+                    f.seek(pos);
+                    f.write(ZEROS, 0, n);
+                    pos += n;
+                }
+            }
+        } catch (IOException e) {
+            // out of space (or closed): the caller uses what was committed
         }
+        return pos;
     }
 
-    /** Writes zeros over [from, to) of a range no block lives in yet. */
-    void commit(long from, long to) throws IOException { zeroFill(channel, from, to); }
+    /**
+     * Writes zeros over [from, to) of a range no block lives in yet; returns
+     * how far it got, which is less than {@code to} when the disk is full.
+     */
+    long commit(long from, long to) { return zeroFill(file, from, to); }
 
     /** Forces the mapped pages to the file (no-op meaning for an anonymous segment). */
     public void force() {

@@ -1,0 +1,414 @@
+package slab.codec;
+
+import static slab.codec.VecNodeDescriptor.*;
+import static slab.codec.VecNodes.*;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+
+import slab.mem.Segment;
+
+/**
+ * A transient vector: the counterpart of PersistentVector.TransientVector,
+ * with nodes in the segment.
+ *
+ * <p><b>When a node may be mutated in place.</b> Each transient takes a
+ * fresh edit id from the segment ({@link Codec#newEdit}), unique across
+ * processes and never reused. A node whose node word carries that id was
+ * made by this transient, is reachable only through this transient's own
+ * nodes (one count, held by its single parent or by the transient), and is
+ * written in place. Any other node (edit 0, or the id of a transient that
+ * has ended) is shared with published versions: it is copied first, the
+ * copy retains what the original held, and the parent's count on the
+ * original is dropped. {@link #persistent} ends the edit, so every node the
+ * transient made becomes immutable from then on.
+ *
+ * <p>The transient owns one count on its root and one on its tail, recorded
+ * in the process's ledger ({@link Codec#own}) like a handle's. They live in
+ * a small {@link Owned} object that the Cleaner action releases if the
+ * transient is dropped without {@code persistent!}; the action never
+ * references the transient. Each public method fences {@code this}.
+ *
+ * <p>Like Clojure's, a transient is not safe for concurrent use by several
+ * threads; handing it from thread to thread with a happens-before edge is fine.
+ */
+public final class VecTransient {
+    private final Codec c;
+    private final Segment s;
+    private final int bits, w, mask;
+    private final int kind;
+    private final long edit;
+    private final Owned owned;
+    private final Cleaner.Cleanable cleanable;
+    private final Slot slot = new Slot();
+    /** Elements were validated by the caller (a bulk build): encode without walking them again. */
+    private final boolean trusted;
+    private int cnt;
+    private int shift;
+    private boolean ended;
+    /** Out-parameter of popTail: the leaf taken out of the trie. */
+    private long detached;
+
+    /** The counts a transient owns; also the Cleaner action, which must not reach the transient. */
+    static final class Owned implements Runnable {
+        private final Codec c;
+        volatile long root;
+        volatile long tail;
+
+        Owned(Codec c, long root, long tail) {
+            this.c = c;
+            this.root = root;
+            this.tail = tail;
+        }
+
+        @Override
+        public void run() {
+            long r = root, t = tail;
+            root = 0;
+            tail = 0;
+            c.releaseOwned(r);
+            c.releaseOwned(t);
+        }
+    }
+
+    private VecTransient(Codec c, int kind, long root, long tail, int cnt, int shift, boolean register,
+                         boolean trusted) {
+        this.c = c;
+        this.s = c.segment();
+        this.bits = s.vecBits();
+        this.w = 1 << bits;
+        this.mask = w - 1;
+        this.kind = kind;
+        this.edit = c.newEdit();
+        checkEdit(edit);
+        this.owned = new Owned(c, root, tail);
+        this.cnt = cnt;
+        this.shift = shift;
+        this.trusted = trusted;
+        this.cleanable = register ? c.cleaner().register(this, owned) : null;
+    }
+
+    /** A transient over version r; it takes its own counts, r stays valid. */
+    public static VecTransient of(Root r) {
+        r.check();
+        try {
+            Codec c = r.codec;
+            c.retain(r.node);
+            c.own(r.node);
+            c.retain(r.tail);
+            c.own(r.tail);
+            return new VecTransient(c, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /**
+     * An empty transient for an internal bulk build that ends in persistent()
+     * or abandon(), so it needs no Cleaner; trusted when the caller has
+     * validated every element.
+     */
+    static VecTransient building(Codec c, int kind, boolean trusted) {
+        return new VecTransient(c, kind, 0, 0, 0, c.segment().vecBits(), false, trusted);
+    }
+
+    private void ensureEditable() {
+        if (ended) throw new IllegalAccessError("Transient used after persistent! call");
+        if (s.isClosed()) throw s.closedError();
+    }
+
+    // --- reads -------------------------------------------------------------------------
+
+    public int count() {
+        ensureEditable();
+        return cnt;
+    }
+
+    public Object nth(int i) {
+        ensureEditable();
+        if (i < 0 || i >= cnt) throw new IndexOutOfBoundsException();
+        try {
+            int to = tailoff(cnt, bits);
+            long t = owned.tail;
+            if (i >= to) return slotValue(c, s, t, capacity(s, t), i - to);
+            return slotValue(c, s, leafFor(s, owned.root, shift, bits, i), w, i & mask);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    public Object nth(int i, Object notFound) {
+        ensureEditable();
+        return i >= 0 && i < cnt ? nth(i) : notFound;
+    }
+
+    // --- making nodes editable -----------------------------------------------------------
+
+    private boolean editable(long node) { return node != 0 && editOf(s, node) == edit; }
+
+    /** Records a count the transient itself now holds (root or tail). */
+    private void take(long node) { c.own(node); }
+
+    /** Gives back a count the transient itself held (root or tail): erase the record, then release. */
+    private void drop(long node) {
+        if (node == 0) return;
+        c.disown(node);
+        c.releaseRef(node);
+    }
+
+    private long editableRoot() {
+        long rt = owned.root;
+        if (editable(rt)) return rt;
+        long copy = rt == 0 ? newBranch(c, w, edit) : copyBranch(c, rt, w, -1, edit);
+        owned.root = copy;
+        take(copy);
+        drop(rt);
+        return copy;
+    }
+
+    /** The tail, copied to a full-capacity leaf of this edit first if needed. */
+    private long editableTail() {
+        long t = owned.tail;
+        if (editable(t)) return t;
+        int tc = cnt - tailoff(cnt, bits);
+        long copy = t == 0 ? newLeaf(c, w, edit) : copyLeaf(c, t, capacity(s, t), tc, w, -1, edit);
+        owned.tail = copy;
+        take(copy);
+        drop(t);
+        return copy;
+    }
+
+    /** Child sub of the editable branch parent, made editable. */
+    private long editableChild(long parent, int sub, boolean leaf) {
+        long ch = child(s, parent, sub);
+        if (editable(ch)) return ch;
+        long copy = leaf ? copyLeaf(c, ch, w, w, w, -1, edit) : copyBranch(c, ch, w, -1, edit);
+        setChild(s, parent, sub, copy);
+        c.releaseRef(ch);
+        return copy;
+    }
+
+    private long editableLeafFor(int i) {
+        long node = editableRoot();
+        for (int level = shift; level > 0; level -= bits)
+            node = editableChild(node, (i >>> level) & mask, level == bits);
+        return node;
+    }
+
+    // --- conj! ---------------------------------------------------------------------------
+
+    public void conj(Object v) {
+        ensureEditable();
+        if (trusted) c.encodeTrusted(v, slot);
+        else c.encode(v, slot);
+        int tag = slot.tag;
+        long payload = slot.payload;
+        try {
+            conjSlot(tag, payload);
+        } catch (RuntimeException | Error e) {
+            c.releaseSlot(tag, payload);
+            throw e;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Appends an encoded slot; its count passes to the vector only when this returns normally. */
+    private void conjSlot(int tag, long payload) {
+        int tc = cnt - tailoff(cnt, bits);
+        if (tc < w) {
+            writeSlot(s, editableTail(), w, tc, tag, payload);
+            cnt++;
+            return;
+        }
+        if (cnt == Integer.MAX_VALUE) throw new IllegalStateException("slab: a vector holds at most 2^31-1 elements");
+        long newTail = newLeaf(c, w, edit);
+        long oldTail = owned.tail;
+        try {
+            if ((cnt >>> bits) > (1L << shift)) {           // the root is full: grow a level
+                long root = newBranch(c, w, edit);
+                try {
+                    setChild(s, root, 1, newPath(c, shift, oldTail, w, edit));
+                } catch (RuntimeException | Error e) {
+                    c.releaseRef(root);
+                    throw e;
+                }
+                long old = owned.root;
+                setChild(s, root, 0, old);                  // takes over our count on the old root
+                owned.root = root;
+                take(root);
+                c.disown(old);
+                shift += bits;
+            } else {
+                pushTail(shift, editableRoot(), oldTail);
+            }
+        } catch (RuntimeException | Error e) {
+            c.releaseRef(newTail);
+            throw e;
+        }
+        owned.tail = newTail;
+        take(newTail);
+        drop(oldTail);                                      // the trie holds its own count now
+        writeSlot(s, newTail, w, 0, tag, payload);
+        cnt++;
+    }
+
+    /** Inserts leaf (which gains a count) where index cnt-1 belongs under the editable branch parent. */
+    private void pushTail(int level, long parent, long leaf) {
+        int sub = ((cnt - 1) >>> level) & mask;
+        if (level == bits) {
+            c.retain(leaf);
+            setChild(s, parent, sub, leaf);
+        } else if (child(s, parent, sub) != 0) {
+            pushTail(level - bits, editableChild(parent, sub, false), leaf);
+        } else {
+            setChild(s, parent, sub, newPath(c, level - bits, leaf, w, edit));
+        }
+    }
+
+    // --- assoc! --------------------------------------------------------------------------
+
+    public void assocN(int i, Object v) {
+        ensureEditable();
+        if (i == cnt) {
+            conj(v);
+            return;
+        }
+        if (i < 0 || i > cnt) throw new IndexOutOfBoundsException();
+        c.encode(v, slot);
+        int tag = slot.tag;
+        long payload = slot.payload;
+        boolean stored = false;
+        try {
+            int to = tailoff(cnt, bits);
+            long leaf = i >= to ? editableTail() : editableLeafFor(i);
+            int j = i >= to ? i - to : i & mask;
+            int oldTag = VecNodes.tag(s, leaf, w, j);
+            long oldPayload = VecNodes.payload(s, leaf, j);
+            writeSlot(s, leaf, w, j, tag, payload);
+            stored = true;
+            c.releaseSlot(oldTag, oldPayload);
+        } catch (RuntimeException | Error e) {
+            if (!stored) c.releaseSlot(tag, payload);
+            throw e;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    // --- pop! ----------------------------------------------------------------------------
+
+    public void pop() {
+        ensureEditable();
+        if (cnt == 0) throw new IllegalStateException("Can't pop empty vector");
+        try {
+            if (cnt == 1) {
+                long t = owned.tail, rt = owned.root;
+                owned.tail = 0;
+                owned.root = 0;
+                cnt = 0;
+                shift = bits;
+                drop(t);
+                drop(rt);
+                return;
+            }
+            int to = tailoff(cnt, bits);
+            if (cnt - 1 > to) {                               // the tail keeps at least one element
+                long t = editableTail();
+                int j = cnt - 1 - to;
+                int oldTag = VecNodes.tag(s, t, w, j);
+                long oldPayload = VecNodes.payload(s, t, j);
+                s.putByte(t + tagOffset(w, j), (byte) Tags.NIL);
+                cnt--;
+                c.releaseSlot(oldTag, oldPayload);
+                return;
+            }
+            // The tail empties: the last trie leaf becomes the tail.
+            long rt = editableRoot();
+            detached = 0;
+            if (popTail(shift, rt)) {
+                owned.root = 0;
+                drop(rt);
+                rt = 0;
+            }
+            if (shift > bits && rt != 0 && child(s, rt, 1) == 0) {
+                long only = child(s, rt, 0);
+                setChild(s, rt, 0, 0);                       // rt's count on it moves to the transient
+                owned.root = only;
+                take(only);
+                drop(rt);
+                shift -= bits;
+            }
+            long oldTail = owned.tail;
+            owned.tail = detached;                           // the count the trie held moves to the transient
+            take(detached);
+            cnt--;
+            drop(oldTail);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Takes the leaf holding index cnt-2 out from under the editable branch
+     * node (into {@link #detached}); true when node is left with no children.
+     */
+    private boolean popTail(int level, long node) {
+        int sub = ((cnt - 2) >>> level) & mask;
+        if (level > bits) {
+            long ch = editableChild(node, sub, false);
+            if (popTail(level - bits, ch)) {
+                setChild(s, node, sub, 0);
+                c.releaseRef(ch);
+                return sub == 0;
+            }
+            return false;
+        }
+        detached = child(s, node, sub);
+        setChild(s, node, sub, 0);
+        return sub == 0;
+    }
+
+    // --- persistent! ---------------------------------------------------------------------
+
+    /** Ends the edit and returns the version, which takes over the transient's counts. */
+    public Root persistent() {
+        ensureEditable();
+        try {
+            long t = owned.tail;
+            int tc = cnt - tailoff(cnt, bits);
+            if (t != 0 && capacity(s, t) != tc) {
+                // Published tails hold exactly their elements.
+                long trimmed;
+                if (editable(t) && c.allocator().refcount(t) == 1) {
+                    trimmed = newLeaf(c, tc, 0);
+                    s.copy(t + payloadOffset(0), trimmed + payloadOffset(0), (long) PAYLOAD_LENGTH * tc);
+                    s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
+                    s.fill(t + tagOffset(w, 0), w, (byte) Tags.NIL);   // the slots moved; drop none of them
+                } else {
+                    trimmed = copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
+                }
+                owned.tail = trimmed;
+                take(trimmed);
+                drop(t);
+            }
+            ended = true;
+            long root = owned.root, tail = owned.tail;
+            owned.root = 0;
+            owned.tail = 0;
+            if (cleanable != null) cleanable.clean();
+            Root r = new Root(c, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
+            c.disown(root);                                                 // ...which were this transient's
+            c.disown(tail);
+            return r;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Ends the edit and releases everything (a failed internal build). */
+    void abandon() {
+        ended = true;
+        owned.run();
+    }
+}

@@ -1,0 +1,218 @@
+package slab.share;
+
+import static slab.codec.BlobDescriptor.*;
+
+import clojure.lang.IFn;
+import clojure.lang.IMeta;
+import clojure.lang.Util;
+import slab.Errors;
+import slab.codec.BlockTypes;
+import slab.codec.Codec;
+import slab.codec.Root;
+import slab.codec.SharedColl;
+import slab.codec.Slot;
+import slab.mem.Segment;
+
+/**
+ * Cells: segment words that each publish one value, as the offset of a box
+ * holding it. A named root's cell lives in the root table; an anonymous
+ * atom's in a CELL block. Reading is lock-free (hazard-protected), and
+ * publishing is one compare-and-set, so no reader ever sees a value that
+ * some publish did not fully build.
+ */
+public final class Cells {
+    private Cells() {}
+
+    /** The value a cell publishes right now, as (box, value); value is nil for an empty cell. */
+    public static final class Snapshot {
+        public final long box;
+        public final Object value;
+
+        Snapshot(long box, Object value) {
+            this.box = box;
+            this.value = value;
+        }
+    }
+
+    /**
+     * Reads the cell's value. Collections come back as handles owning their
+     * own counts, so they stay valid after the cell moves on.
+     */
+    public static Snapshot read(Sharing sh, long cell) {
+        sh.s.checkOpen();
+        int h = sh.acquireHazard();
+        try {
+            return readAnnounced(sh, cell, sh.hazard(h));
+        } finally {
+            sh.releaseHazard(h);
+        }
+    }
+
+    /**
+     * Reads the cell with its box announced in hazard word hz. The box stays
+     * announced until the caller clears hz, so it cannot be given back and
+     * its offset reused meanwhile: a compare-and-set against it is free of ABA.
+     */
+    private static Snapshot readAnnounced(Sharing sh, long cell, long hz) {
+        Segment s = sh.s;
+        s.checkOpen();
+        while (true) {
+            long box = s.getLongVolatile(cell);
+            if (box == 0) return new Snapshot(0, null);
+            s.putLongVolatile(hz, box);
+            if (s.getLongVolatile(cell) != box) continue;   // moved on before we announced: try again
+            return new Snapshot(box, sh.codec.decode(s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
+        }
+    }
+
+    /** A new box holding v (validated first: an unsupported value writes nothing). */
+    public static long box(Codec c, Object v) {
+        Slot slot = new Slot();
+        c.encode(v, slot);
+        long b;
+        try {
+            b = c.allocator().allocate(BOX_LENGTH - HEADER, BlockTypes.BOX);
+        } catch (RuntimeException e) {
+            c.releaseSlot(slot.tag, slot.payload);
+            throw e;
+        }
+        Segment s = c.segment();
+        s.putLong(b + BOX_TAG_OFFSET, slot.tag);
+        s.putLong(b + BOX_PAYLOAD_OFFSET, slot.payload);
+        return b;
+    }
+
+    /**
+     * Publishes newBox in the cell if it still holds expectBox. On success the
+     * cell owns newBox's count and the count on the box it replaced goes back
+     * (once no reader announces it); on failure the caller still owns newBox.
+     */
+    public static boolean publish(Sharing sh, long cell, long expectBox, long newBox) {
+        if (!sh.s.casLong(cell, expectBox, newBox)) return false;
+        if (expectBox != 0) sh.retire(expectBox);
+        return true;
+    }
+
+    /** Publishes v unconditionally; returns the snapshot it replaced. */
+    public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
+        sh.s.checkOpen();
+        validate(validator, v);
+        long nb = box(sh.codec, v);
+        while (true) {
+            long old = sh.s.getLongVolatile(cell);
+            if (publish(sh, cell, old, nb)) return new Snapshot(old, null);
+        }
+    }
+
+    /** The outcome of a swap: the value replaced and the value now published. */
+    public static final class Swapped {
+        public final Object oldValue;
+        public final Object newValue;
+        /** False when f returned the same version: nothing was published. */
+        public final boolean published;
+
+        Swapped(Object oldValue, Object newValue, boolean published) {
+            this.oldValue = oldValue;
+            this.newValue = newValue;
+            this.published = published;
+        }
+    }
+
+    /**
+     * Applies f to the current value (with args) and publishes the result by
+     * compare-and-set, retrying on contention, as swap! does. If f returns
+     * the value it was given (the same version), nothing is published.
+     */
+    public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
+        sh.s.checkOpen();
+        int h = sh.acquireHazard();
+        try {
+            while (true) {
+                Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+                Object nv = args == null ? f.invoke(cur.value)
+                    : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
+                if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
+                validate(validator, nv);
+                long nb = box(sh.codec, nv);
+                if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
+                sh.codec.releaseRef(nb);
+            }
+        } finally {
+            sh.releaseHazard(h);
+        }
+    }
+
+    /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
+    public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
+        sh.s.checkOpen();
+        int h = sh.acquireHazard();
+        try {
+            Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+            if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
+            if (sameVersion(cur.value, newv)) return true;
+            validate(validator, newv);
+            long nb = box(sh.codec, newv);
+            if (publish(sh, cell, cur.box, nb)) return true;
+            sh.codec.releaseRef(nb);
+            return false;
+        } finally {
+            sh.releaseHazard(h);
+        }
+    }
+
+    private static boolean isScalar(Object v) {
+        return !(v instanceof clojure.lang.IPersistentCollection);
+    }
+
+    /** Same version: the same object, or two handles on the same nodes with the same metadata. */
+    static boolean sameVersion(Object a, Object b) {
+        if (a == b) return true;
+        if (a instanceof SharedColl x && b instanceof SharedColl y) {
+            Root ra = x.slabRoot(), rb = y.slabRoot();
+            return ra.codec == rb.codec && ra.kind == rb.kind && ra.node == rb.node && ra.tail == rb.tail
+                && ra.count == rb.count && Util.equiv(((IMeta) a).meta(), ((IMeta) b).meta());
+        }
+        return false;
+    }
+
+    private static void validate(IFn validator, Object v) {
+        if (validator == null) return;
+        Object ok = validator.invoke(v);
+        if (ok == null || ok == Boolean.FALSE) throw new IllegalStateException("Invalid reference state");
+    }
+
+    // --- anonymous cells ---------------------------------------------------------------------
+
+    /** A new CELL block (owned by the caller's atom object) publishing v. */
+    public static long newCell(Sharing sh, Object v) {
+        long nb = box(sh.codec, v);
+        long cell;
+        try {
+            cell = sh.codec.allocator().allocate(CELL_LENGTH - HEADER, BlockTypes.CELL);
+        } catch (RuntimeException e) {
+            sh.codec.releaseRef(nb);
+            throw e;
+        }
+        sh.s.putLongVolatile(cell + CELL_WORD_OFFSET, nb);
+        sh.codec.own(cell);
+        return cell;
+    }
+
+    /** The word of a CELL block. */
+    public static long wordOf(long cellBlock) { return cellBlock + CELL_WORD_OFFSET; }
+
+    /** Gives back an anonymous atom's cell (its Cleaner action). */
+    public static void dropCell(Sharing sh, long cellBlock) {
+        if (sh.s.isClosed()) return;
+        sh.codec.disown(cellBlock);
+        long box = sh.s.getLongVolatile(cellBlock + CELL_WORD_OFFSET);
+        sh.s.putLongVolatile(cellBlock + CELL_WORD_OFFSET, 0);
+        if (box != 0) sh.retire(box);
+        sh.codec.releaseRef(cellBlock);
+    }
+
+    static RuntimeException notKeyword(Object name) {
+        return Errors.info("bad-argument", "A named root's name must be a keyword, got " + name
+            + ". Use e.g. :orders.", "name", name);
+    }
+}

@@ -1,0 +1,83 @@
+package slab.share;
+
+import static slab.share.SharingDescriptor.*;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import clojure.lang.Keyword;
+import slab.Errors;
+import slab.codec.BlockTypes;
+import slab.mem.HeaderDescriptor;
+import slab.mem.Segment;
+
+/**
+ * Named roots: a table in the segment from keyword to cell, which is what
+ * processes hand each other. Entries are claimed by compare-and-set on the
+ * name word and never removed (clearing a root empties its cell), so a name
+ * always maps to the same cell in every process.
+ */
+public final class RootTable {
+    private RootTable() {}
+
+    /** The cell word of the root called name, creating the entry if needed. */
+    public static long cell(Sharing sh, Object name) {
+        if (!(name instanceof Keyword k)) throw Cells.notKeyword(name);
+        Segment s = sh.s;
+        s.checkOpen();
+        long t = table(s);
+        long nameOff = sh.codec.internKeyword(k);
+        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
+        for (long probes = 0; probes < cap; probes++) {
+            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
+            long n = s.getLongVolatile(e);
+            if (n == nameOff) return e + 8;
+            if (n == 0 && s.casLong(e, 0, nameOff)) return e + 8;
+            if (s.getLongVolatile(e) == nameOff) return e + 8;
+            i = (i + 1) & (cap - 1);
+        }
+        throw Errors.info("too-many-roots", "Segment " + s.describe() + " already holds " + cap
+            + " named roots, its limit. Reuse names (set-root! an existing one) instead of making new ones.",
+            "max", cap);
+    }
+
+    /** The names of every root that currently publishes a value. */
+    public static List<Object> names(Sharing sh) {
+        Segment s = sh.s;
+        s.checkOpen();
+        long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+        List<Object> out = new ArrayList<>();
+        if (t == 0) return out;
+        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        for (long i = 0; i < cap; i++) {
+            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
+            long n = s.getLongVolatile(e);
+            if (n != 0 && s.getLongVolatile(e + 8) != 0) out.add(sh.codec.decode(slab.codec.Tags.KEYWORD, n));
+        }
+        return out;
+    }
+
+    /** Every cell word of the table (for marking). */
+    static void forEachCell(Segment s, java.util.function.LongConsumer f) {
+        long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+        if (t == 0) return;
+        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        for (long i = 0; i < cap; i++) {
+            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
+            if (s.getLongVolatile(e) != 0) f.accept(e + 8);
+        }
+    }
+
+    private static long table(Segment s) {
+        long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+        if (t != 0) return t;
+        long bytes = ROOTS_ENTRIES_OFFSET + (long) ROOTS_CAPACITY * ROOTS_ENTRY_LENGTH;
+        long fresh = s.allocator().allocate(bytes - HEADER, BlockTypes.ROOT_TABLE);
+        s.fill(fresh + HEADER, bytes - HEADER, (byte) 0);
+        s.putLong(fresh + ROOTS_CAPACITY_OFFSET, ROOTS_CAPACITY);
+        if (s.casLong(HeaderDescriptor.ROOT_TABLE_OFFSET, 0, fresh)) return fresh;
+        s.allocator().free(fresh);
+        return s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+    }
+}

@@ -1,0 +1,182 @@
+package slab.share;
+
+import static slab.share.SharingDescriptor.*;
+
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import slab.Errors;
+import slab.codec.BlockTypes;
+import slab.codec.Codec;
+import slab.mem.HeaderDescriptor;
+import slab.mem.Segment;
+
+/**
+ * This process's membership of a segment: its slot in the process table
+ * (pid and start time, so a dead process can be told from a live one and
+ * from a later process that reuses its pid), its ledger, its hazard words,
+ * and the boxes it has unpublished but not yet given back.
+ *
+ * <p>Publishing a new value into a cell is one compare-and-set of the cell
+ * word to a fully built box, so a process killed at any instant leaves every
+ * cell naming a complete value. A reader announces the box it is about to
+ * read in a hazard word and re-checks the cell; a publisher gives back the
+ * count on a box it replaced only once no live process announces it (hazard
+ * pointers). A crash can only leak counts, never give one back twice; leaks
+ * are reclaimed by {@link Sweeper}.
+ */
+public final class Sharing {
+    private static final Map<Segment, Sharing> BY_SEGMENT = new ConcurrentHashMap<>();
+
+    final Segment s;
+    final Codec codec;
+    final long table;
+    final long slot;
+    final int slotIndex;
+    final SegmentLedger ledger;
+    private final ConcurrentLinkedQueue<Integer> freeHazards = new ConcurrentLinkedQueue<>();
+    private final ArrayList<Long> retired = new ArrayList<>();
+
+    private Sharing(Segment s) {
+        this.s = s;
+        this.codec = Codec.of(s);
+        this.table = processTable(s);
+        int idx = claimSlot();
+        this.slotIndex = idx;
+        this.slot = table + SLOTS_OFFSET + (long) idx * SLOT_LENGTH;
+        // Only a segment other processes can open needs a ledger; the anonymous one dies with us.
+        this.ledger = s.path() == null ? null : new SegmentLedger(codec, slot);
+        s.putLongVolatile(slot + SLOT_STATE_OFFSET, STATE_LIVE);
+        for (int i = 0; i < HAZARDS; i++) freeHazards.add(i);
+        if (ledger != null) codec.setLedger(ledger);
+    }
+
+    /** This process's membership of s, registering it on first use. */
+    public static Sharing of(Segment s) {
+        s.checkOpen();
+        Sharing sh = BY_SEGMENT.get(s);
+        if (sh != null) return sh;
+        // Attaching holds the file lock, so it never overlaps another process's sweep.
+        return s.withFileLock(() -> BY_SEGMENT.computeIfAbsent(s, Sharing::new));
+    }
+
+    /** Whether this process has attached to s already. */
+    public static boolean isAttached(Segment s) { return BY_SEGMENT.containsKey(s); }
+
+    /** Leaves s's process table before s is closed (giving back what this process's handles held). */
+    public static void forget(Segment s) {
+        Sharing sh = BY_SEGMENT.remove(s);
+        if (sh != null && !s.isClosed()) Recovery.detach(sh);
+    }
+
+    public Codec codec() { return codec; }
+    public Segment segment() { return s; }
+
+    // --- the process table -----------------------------------------------------------
+
+    private static long processTable(Segment s) {
+        long t = s.getLongVolatile(HeaderDescriptor.PROCESS_TABLE_OFFSET);
+        if (t != 0) return t;
+        long fresh = s.allocator().allocate(PROCESS_TABLE_LENGTH - HEADER, BlockTypes.PROCESS_TABLE);
+        s.fill(fresh + HEADER, PROCESS_TABLE_LENGTH - HEADER, (byte) 0);
+        if (s.casLong(HeaderDescriptor.PROCESS_TABLE_OFFSET, 0, fresh)) return fresh;
+        s.allocator().free(fresh);
+        return s.getLongVolatile(HeaderDescriptor.PROCESS_TABLE_OFFSET);
+    }
+
+    private int claimSlot() {
+        long pid = ProcessHandle.current().pid();
+        long start = startMillis(ProcessHandle.current());
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < MAX_PROCESSES; i++) {
+                long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
+                if (s.casLong(sl + SLOT_STATE_OFFSET, STATE_FREE, STATE_CLAIMING)) {
+                    s.putLong(sl + SLOT_PID_OFFSET, pid);
+                    s.putLong(sl + SLOT_START_OFFSET, start);
+                    s.putLong(sl + SLOT_LEDGER_OFFSET, 0);
+                    s.fill(sl + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
+                    return i;
+                }
+            }
+            Recovery.releaseDead(s, table, -1);   // free the slots of processes that died, then look again
+        }
+        throw Errors.info("too-many-processes", "Segment " + s.describe() + " already has " + MAX_PROCESSES
+            + " live processes attached; close it in some of them first.", "max", (long) MAX_PROCESSES);
+    }
+
+    static long startMillis(ProcessHandle p) {
+        return p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+    }
+
+    /** Is the process registered in slot sl still the one running? (pid alive and same start time) */
+    static boolean isAlive(Segment s, long sl) {
+        long pid = s.getLongVolatile(sl + SLOT_PID_OFFSET);
+        long start = s.getLong(sl + SLOT_START_OFFSET);
+        var ph = ProcessHandle.of(pid);
+        if (ph.isEmpty() || !ph.get().isAlive()) return false;
+        if (start == 0) return true;
+        long now = startMillis(ph.get());
+        return now == 0 || Math.abs(now - start) < 1000;
+    }
+
+    /** Gives back every retired box no live process is reading. */
+    void flushRetired() { reclaimRetired(true); }
+
+    // --- hazards and retired boxes ---------------------------------------------------------
+
+    int acquireHazard() {
+        while (true) {
+            Integer i = freeHazards.poll();
+            if (i != null) return i;
+            Thread.onSpinWait();
+        }
+    }
+
+    void releaseHazard(int i) {
+        if (!s.isClosed()) s.putLongVolatile(hazard(i), 0);
+        freeHazards.add(i);
+    }
+
+    long hazard(int i) { return slot + SLOT_HAZARDS_OFFSET + 8L * i; }
+
+    /** A box this process replaced in a cell: its count goes back once no live process reads it. */
+    void retire(long box) {
+        synchronized (retired) {
+            retired.add(box);
+        }
+        reclaimRetired(false);
+    }
+
+    private void reclaimRetired(boolean all) {
+        ArrayList<Long> ready = new ArrayList<>();
+        synchronized (retired) {
+            if (retired.isEmpty()) return;
+            java.util.HashSet<Long> announced = announcedBoxes();
+            for (int i = retired.size() - 1; i >= 0; i--) {
+                long b = retired.get(i);
+                if (!announced.contains(b)) {
+                    ready.add(b);
+                    retired.set(i, retired.get(retired.size() - 1));
+                    retired.remove(retired.size() - 1);
+                }
+            }
+        }
+        for (long b : ready) codec.releaseRef(b);
+    }
+
+    /** Every box any live process has announced in a hazard word. */
+    private java.util.HashSet<Long> announcedBoxes() {
+        java.util.HashSet<Long> out = new java.util.HashSet<>();
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
+            if (s.getLongVolatile(sl + SLOT_STATE_OFFSET) == STATE_FREE) continue;
+            for (int h = 0; h < HAZARDS; h++) {
+                long b = s.getLongVolatile(sl + SLOT_HAZARDS_OFFSET + 8L * h);
+                if (b != 0) out.add(b);
+            }
+        }
+        return out;
+    }
+}
