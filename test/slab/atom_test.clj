@@ -85,7 +85,7 @@
   (let [path (temp-path "anon")
         seg (slab/open-segment path {:capacity (* 256 1024 1024)})]
     (slab/with-segment seg
-      (slab/atom {:warm [:up]})
+      (slab/atom {:i 0 :name "interns the keywords used below"})
       (let [baseline (settle! seg -1)]
         (dotimes [i 10000]
           (let [a (slab/atom {:i i :name (str "atom number " i)})]

@@ -20,13 +20,13 @@
             s (slab/hash-set 1 2)
             before (slab/stats seg)]
         (doseq [[what f path cls]
-                [["a fn value" #(assoc m :f inc) [] "clojure.core$inc"]
+                [["a fn value" #(assoc m :f inc) [:f] "clojure.core$inc"]
                  ["an atom key" #(assoc m (atom 1) 1) [] "clojure.lang.Atom"]
                  ["an object in a set" #(conj s (Object.)) [] "java.lang.Object"]
                  ["a deep fn" #(slab/share {:brand-new-keyword {:deeper [1 2 {:c inc}]}})
                   [:brand-new-keyword :deeper 2 :c] "clojure.core$inc"]
                  ["a record" #(slab/share {:p (->Point 1 2)}) [:p] "slab.bad_input_test.Point"]
-                 ["a transient value" #(assoc! (transient m) :t (transient [])) [] "clojure.lang.PersistentVector$TransientVector"]
+                 ["a transient value" #(assoc! (transient m) :t (transient [])) [:t] "clojure.lang.PersistentVector$TransientVector"]
                  ["bad metadata" #(slab/share {:v (with-meta #{1} {:m (Object.)})}) [:v :slab/meta :m] "java.lang.Object"]
                  ["a hash-map arg" #(slab/hash-map :ok 1 :bad (Thread.)) [] "java.lang.Thread"]]]
           (testing what

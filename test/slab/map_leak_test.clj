@@ -96,3 +96,19 @@
                           (try @(future (count m))
                                (catch java.util.concurrent.ExecutionException e (throw (.getCause e)))))
         "from another thread too")))
+
+(deftest a-nested-value-keeps-its-parent-version-alive
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)]
+    (slab/with-segment seg
+      (slab/hash-map :inner 1 :b 2)
+      (let [baseline (settle! seg -1)
+            inner (get (slab/share {:inner {:b (str "a string long enough for a blob " 42)}}) :inner)]
+        (dotimes [_ 5] (System/gc) (Thread/sleep 20))
+        (is (= {:b "a string long enough for a blob 42"} inner) "the outer map is unreachable, its nodes are not freed")
+        (let [outer (slab/share {:inner {:b 2}})
+              nested (:inner outer)]
+          (slab/release! outer)
+          (is (thrown-with-msg? IllegalStateException #"released" (get nested :b))
+              "releasing the outer version makes the values read from it unusable, never dangling"))
+        (is (== baseline (do (System/gc) (settle! seg baseline))))))
+    (.close seg)))

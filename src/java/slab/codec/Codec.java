@@ -104,6 +104,24 @@ public final class Codec {
     }
 
     /**
+     * Records a count a transient holds on a node it may still change in
+     * place. The record carries bit 0 (offsets are 16-aligned), telling a
+     * recovering process not to trust that node's contents: a process killed
+     * mid-edit may leave it torn, so its counts are left for the sweep, which
+     * recounts from what the published roots reach.
+     */
+    public void ownMutable(long block) {
+        if (block != 0) own(block | MUTABLE);
+    }
+
+    public void disownMutable(long block) {
+        if (block != 0) disown(block | MUTABLE);
+    }
+
+    /** The ledger flag of a transient's record. */
+    public static final long MUTABLE = 1;
+
+    /**
      * Runs body with Cleaner releases held back, so a sweep sees a stable set
      * of owners; the held-back releases run afterwards.
      */
@@ -121,7 +139,7 @@ public final class Codec {
             }
             for (long b : held) {
                 disown(b);
-                releaseRef(b);
+                releaseRef(b & ~MUTABLE);
             }
         }
     }
@@ -133,10 +151,14 @@ public final class Codec {
      * On a segment with a ledger this runs under the codec's lock, so it never
      * interleaves with a sweep or a detach reading the ledger.
      */
+    void releaseOwnedMutable(long block) {
+        if (block != 0) releaseOwned(block | MUTABLE);
+    }
+
     void releaseOwned(long block) {
         if (block == 0) return;
         if (ledger == null && deferred == null && !releasesStopped) {
-            releaseRef(block);
+            releaseRef(block & ~MUTABLE);
             return;
         }
         synchronized (this) {
@@ -146,7 +168,7 @@ public final class Codec {
                 return;
             }
             disown(block);
-            releaseRef(block);
+            releaseRef(block & ~MUTABLE);
         }
     }
 
@@ -484,6 +506,24 @@ public final class Codec {
                 if (Tags.isInlineString(tag)) return Strings.unpackInline(p, tag - Tags.STR_INLINE);
                 throw new IllegalStateException("slab: unknown value tag " + tag + " (damaged node?)");
         }
+    }
+
+    /**
+     * decode for a slot read out of parent's version: a nested collection
+     * comes back as a handle borrowing parent's counts (see Root), which costs
+     * no count, no Cleaner registration and no ledger record.
+     */
+    public Object decodeIn(Root parent, int tag, long p) {
+        if (parent == null || !Tags.isCollection(tag)) return decode(tag, p);
+        HandleFactory f = factory;
+        if (f == null) throw new IllegalStateException("slab: load slab.core before reading nested collections");
+        IPersistentMap meta = null;
+        int metaTag = s.getByte(p + COLL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL) meta = (IPersistentMap) decodeIn(parent, metaTag, s.getLong(p + COLL_META_OFFSET));
+        Root r = new Root(parent, s.getByte(p + COLL_KIND_OFFSET), s.getLong(p + COLL_ROOT_OFFSET),
+            s.getLong(p + COLL_TAIL_OFFSET), s.getLong(p + COLL_COUNT_OFFSET), s.getByte(p + COLL_SHIFT_OFFSET),
+            s.getInt(p + COLL_HASH_OFFSET));
+        return f.make(tag, r, meta);
     }
 
     private Object decodeColl(int tag, long coll) {

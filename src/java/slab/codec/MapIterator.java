@@ -94,9 +94,10 @@ final class MapIterator implements Iterator<Object> {
         try {
             root.check();
             Object out = switch (mode) {
-                case KEYS -> c.decode(keyTag(s, e), keyPayload(s, e));
-                case VALS -> c.decode(valTag(s, e), valPayload(s, e));
-                default -> MapEntry.create(c.decode(keyTag(s, e), keyPayload(s, e)), c.decode(valTag(s, e), valPayload(s, e)));
+                case KEYS -> c.decodeIn(root, keyTag(s, e), keyPayload(s, e));
+                case VALS -> c.decodeIn(root, valTag(s, e), valPayload(s, e));
+                default -> MapEntry.create(c.decodeIn(root, keyTag(s, e), keyPayload(s, e)),
+                    c.decodeIn(root, valTag(s, e), valPayload(s, e)));
             };
             next = advance();
             return out;

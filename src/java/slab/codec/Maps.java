@@ -74,8 +74,8 @@ public final class Maps {
             long e = MapNodes.find(r.codec, r.node, key, Util.hasheq(key), es(r));
             if (e == 0) return notFound;
             Segment s = r.codec.segment();
-            return r.kind == Tags.SET ? r.codec.decode(keyTag(s, e), keyPayload(s, e))
-                : r.codec.decode(valTag(s, e), valPayload(s, e));
+            return r.kind == Tags.SET ? r.codec.decodeIn(r, keyTag(s, e), keyPayload(s, e))
+                : r.codec.decodeIn(r, valTag(s, e), valPayload(s, e));
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -96,8 +96,8 @@ public final class Maps {
             long e = MapNodes.find(r.codec, r.node, key, Util.hasheq(key), es(r));
             if (e == 0) return null;
             Segment s = r.codec.segment();
-            return MapEntry.create(r.codec.decode(keyTag(s, e), keyPayload(s, e)),
-                r.codec.decode(valTag(s, e), valPayload(s, e)));
+            return MapEntry.create(r.codec.decodeIn(r, keyTag(s, e), keyPayload(s, e)),
+                r.codec.decodeIn(r, valTag(s, e), valPayload(s, e)));
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -189,20 +189,20 @@ public final class Maps {
         long nilEntry = MapNodes.find(c, r.node, null, 0, es(r));
         Object acc = init;
         if (nilEntry != 0) {
-            acc = step(c, c.segment(), nilEntry, set, f, acc, kv);
+            acc = step(r, c.segment(), nilEntry, set, f, acc, kv);
             if (acc instanceof Reduced) return acc;
         }
-        return reduceNode(c, r.node, es(r), set, f, acc, kv, nilEntry);
+        return reduceNode(r, r.node, es(r), set, f, acc, kv, nilEntry);
     }
 
-    private static Object reduceNode(Codec c, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip) {
+    private static Object reduceNode(Root r, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip) {
         if (n == 0) return acc;
-        Segment s = c.segment();
+        Segment s = r.codec.segment();
         if (isCollision(s, n)) {
             for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) {
                 long e = entry(n, es, i);
                 if (e == skip) continue;
-                acc = step(c, s, e, set, f, acc, kv);
+                acc = step(r, s, e, set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
             }
             return acc;
@@ -214,19 +214,19 @@ public final class Maps {
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
                 if (e == skip) continue;
-                acc = step(c, s, e, set, f, acc, kv);
+                acc = step(r, s, e, set, f, acc, kv);
             } else {
-                acc = reduceNode(c, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv, skip);
+                acc = reduceNode(r, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv, skip);
             }
             if (acc instanceof Reduced) return acc;
         }
         return acc;
     }
 
-    private static Object step(Codec c, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
-        Object k = c.decode(keyTag(s, e), keyPayload(s, e));
+    private static Object step(Root r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
+        Object k = r.codec.decodeIn(r, keyTag(s, e), keyPayload(s, e));
         if (set) return kv ? f.invoke(acc, k, k) : f.invoke(acc, k);
-        Object v = c.decode(valTag(s, e), valPayload(s, e));
+        Object v = r.codec.decodeIn(r, valTag(s, e), valPayload(s, e));
         return kv ? f.invoke(acc, k, v) : f.invoke(acc, MapEntry.create(k, v));
     }
 

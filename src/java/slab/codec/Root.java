@@ -31,6 +31,11 @@ public final class Root {
     private volatile boolean released;
     private final Release release;
     private final Cleaner.Cleanable cleanable;
+    /**
+     * For a borrowed handle (a collection nested in parent's version), the
+     * handle whose counts keep this one's nodes alive; null for an owning one.
+     */
+    private final Root parent;
 
     /** Takes over one count the caller holds on node and one on tail (where non-zero). */
     public Root(Codec codec, int kind, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
@@ -42,6 +47,7 @@ public final class Root {
         this.shift = shift;
         this.hash = hash;
         this.hashKnown = hashKnown;
+        this.parent = null;
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
         if (cleanable != null) codec.handlesMade.increment();
@@ -49,8 +55,29 @@ public final class Root {
         codec.own(tail);
     }
 
+    /**
+     * A handle on a collection nested in parent's version. It takes no counts
+     * and needs no Cleaner: it holds parent, and parent's counts hold every
+     * node of parent's (immutable) version, this one's included. That makes
+     * reading nested values as cheap as reading scalars.
+     */
+    Root(Root parent, int kind, long node, long tail, long count, int shift, int hash) {
+        this.codec = parent.codec;
+        this.kind = kind;
+        this.node = node;
+        this.tail = tail;
+        this.count = count;
+        this.shift = shift;
+        this.hash = hash;
+        this.hashKnown = true;
+        this.parent = parent;
+        this.release = null;
+        this.cleanable = null;
+    }
+
     /** Throws the clear error for a released handle or a closed segment. */
     public void check() {
+        if (parent != null) parent.check();
         if (released) throw new IllegalStateException(
             "This slab collection was released with slab/release! and can no longer be used; "
             + "release a version only after its last use (keep the version itself, or one derived from it).");

@@ -51,7 +51,7 @@ public final class TransientMap {
         this.owned = new Owned(c);
         if (from != null && from.node != 0) {
             c.retain(from.node);
-            c.own(from.node);
+            c.ownMutable(from.node);
             owned.root = from.node;
             count = from.count;
             hashSum = from.hashSum();
@@ -111,7 +111,7 @@ public final class TransientMap {
         owned.root = 0;
         cleanable.clean();
         Root r = new Root(c, kind, root, 0, count, 0, hashSum, true);   // records its own count...
-        c.disown(root);                                                    // ...which was this transient's
+        c.disownMutable(root);                                                    // ...which was this transient's
         return r;
     }
 
@@ -222,7 +222,7 @@ public final class TransientMap {
         long root = owned.root;
         if (!isCollision(s, root) && datamap(s, root) == 0 && nodemap(s, root) == 0) {
             owned.root = 0;
-            c.disown(root);
+            c.disownMutable(root);
             c.releaseRef(root);
         }
     }
@@ -254,9 +254,9 @@ public final class TransientMap {
         long root = owned.root;
         if (edit(s, root) == op.edit) return root;
         long copy = copy(op, root, 2, 0);
-        c.own(copy);
+        c.ownMutable(copy);
         owned.root = copy;
-        c.disown(root);
+        c.disownMutable(root);
         c.releaseRef(root);
         return copy;
     }
@@ -278,14 +278,14 @@ public final class TransientMap {
         }
         long b = grow(op, n, moreEntries, moreChildren);   // frees the old root's block
         setRoot(b);
-        c.disown(n);
+        c.disownMutable(n);
         return b;
     }
 
     /** Makes a node this transient built its root (it held no root before, or its old one is gone). */
     private void setRoot(long n) {
         owned.root = n;
-        c.own(n);
+        c.ownMutable(n);
     }
 
     /** The Cleaner's action: holds the root the transient owns, never the transient. */
@@ -299,7 +299,7 @@ public final class TransientMap {
         public void run() {
             long r = root;
             root = 0;
-            c.releaseOwned(r);
+            c.releaseOwnedMutable(r);
         }
     }
 }

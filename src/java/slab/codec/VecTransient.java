@@ -66,8 +66,8 @@ public final class VecTransient {
             long r = root, t = tail;
             root = 0;
             tail = 0;
-            c.releaseOwned(r);
-            c.releaseOwned(t);
+            c.releaseOwnedMutable(r);
+            c.releaseOwnedMutable(t);
         }
     }
 
@@ -94,9 +94,9 @@ public final class VecTransient {
         try {
             Codec c = r.codec;
             c.retain(r.node);
-            c.own(r.node);
+            c.ownMutable(r.node);
             c.retain(r.tail);
-            c.own(r.tail);
+            c.ownMutable(r.tail);
             return new VecTransient(c, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
         } finally {
             Reference.reachabilityFence(r);
@@ -147,12 +147,12 @@ public final class VecTransient {
     private boolean editable(long node) { return node != 0 && editOf(s, node) == edit; }
 
     /** Records a count the transient itself now holds (root or tail). */
-    private void take(long node) { c.own(node); }
+    private void take(long node) { c.ownMutable(node); }
 
     /** Gives back a count the transient itself held (root or tail): erase the record, then release. */
     private void drop(long node) {
         if (node == 0) return;
-        c.disown(node);
+        c.disownMutable(node);
         c.releaseRef(node);
     }
 
@@ -237,7 +237,7 @@ public final class VecTransient {
                 setChild(s, root, 0, old);                  // takes over our count on the old root
                 owned.root = root;
                 take(root);
-                c.disown(old);
+                c.disownMutable(old);
                 shift += bits;
             } else {
                 pushTail(shift, editableRoot(), oldTail);
@@ -398,8 +398,8 @@ public final class VecTransient {
             owned.tail = 0;
             if (cleanable != null) cleanable.clean();
             Root r = new Root(c, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
-            c.disown(root);                                                 // ...which were this transient's
-            c.disown(tail);
+            c.disownMutable(root);                                                 // ...which were this transient's
+            c.disownMutable(tail);
             return r;
         } finally {
             Reference.reachabilityFence(this);

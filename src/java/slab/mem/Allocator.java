@@ -270,6 +270,33 @@ public final class Allocator {
         }
     }
 
+    // --- rebuilding after a crash ---------------------------------------------------
+
+    /**
+     * Recomputes every class's blocks-in-use counter and free list from the
+     * blocks themselves. A process killed inside allocate or free can leave a
+     * counter off by one or a popped block on no list; this undoes both. Only
+     * for a still segment: no other thread or process may allocate meanwhile.
+     */
+    public void rebuild(long frontier) {
+        long[] live = new long[SizeClasses.COUNT];
+        for (int c = 0; c < SizeClasses.COUNT; c++) s.putLongVolatile(classLine(c) + HEAD_OFFSET, 0);
+        long off = HEADER_LENGTH;
+        while (off < frontier) {
+            long h = s.getLong(off);
+            int state = stateOf(h);
+            if (state == STATE_LIVE || state == STATE_FREE) {
+                int cls = classOf(h);
+                if (state == STATE_LIVE) live[cls]++;
+                else push(cls, off);
+                off += SizeClasses.sizeOf(cls);
+            } else {
+                off += ALIGNMENT;
+            }
+        }
+        for (int c = 0; c < SizeClasses.COUNT; c++) s.putLongVolatile(classLine(c) + IN_USE_OFFSET, live[c]);
+    }
+
     // --- statistics -------------------------------------------------------------
 
     /** A snapshot of the allocator's counters; exact when no thread is allocating. */

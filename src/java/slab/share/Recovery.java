@@ -43,7 +43,9 @@ public final class Recovery {
             if (!s.casLong(sl + SLOT_STATE_OFFSET, st, STATE_RECOVERING)) continue;
             long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
             if (ledger != 0) {
+                // A transient's nodes may be torn mid-edit: their counts are left for the sweep.
                 SegmentLedger.forEach(s, ledger, (block, count) -> {
+                    if ((block & Codec.MUTABLE) != 0) return;
                     for (long k = 0; k < count; k++) c.releaseRef(block);
                 });
                 s.allocator().free(ledger);
@@ -169,7 +171,7 @@ public final class Recovery {
             long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
             if (ledger != 0) {
                 work.push(ledger);
-                SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block));
+                SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block & ~Codec.MUTABLE));
             }
         }
         while (!work.isEmpty()) {
@@ -191,23 +193,51 @@ public final class Recovery {
         marks[(int) (i >>> 6)] |= 1L << (i & 63);
     }
 
+    /**
+     * Frees every live block the mark did not reach, without reading it (a
+     * block a killed process was building may be torn), then sets every
+     * reachable block's count to the number of references that hold it: from
+     * reachable blocks, named-root cells, live ledgers and, for the
+     * bookkeeping blocks, the segment itself.
+     */
     private static long sweepUnmarked(Sharing sh, long[] marks, long frontier) {
         Segment s = sh.s;
         long[] freed = {0};
+        walk(s, frontier, (off, header) -> {
+            if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE) return;
+            if (isMarked(marks, s, off)) {
+                long system = BlockTypes.isSystem(AllocatorDescriptor.typeOf(header)) ? 1 : 0;
+                s.putLongVolatile(off, (header & ~AllocatorDescriptor.REFCOUNT_MASK) | system);
+            } else {
+                freed[0] += SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
+                s.putLongVolatile(off, header | 1);          // free() wants a live block; its count is moot
+                s.allocator().free(off);
+            }
+        });
         LongStack refs = new LongStack();
         walk(s, frontier, (off, header) -> {
-            if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || isMarked(marks, s, off)) return;
+            if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || !isMarked(marks, s, off)) return;
             sh.codec.pushRefs(off, refs);
-            while (!refs.isEmpty()) {
-                long child = refs.pop();
-                // Unmarked children are swept on their own; marked ones lose the count this block held.
-                if (child < frontier && isMarked(marks, s, child) && s.allocator().release(child))
-                    throw new IllegalStateException("slab: sweep found a reachable block whose only count was held by garbage at " + child);
-            }
-            freed[0] += SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
-            s.allocator().free(off);
+            while (!refs.isEmpty()) addCount(s, refs.pop(), 1);
         });
+        RootTable.forEachCell(s, cell -> {
+            long box = s.getLongVolatile(cell);
+            if (box != 0) addCount(s, box, 1);
+        });
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long sl = sh.table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
+            if (s.getLongVolatile(sl + SLOT_STATE_OFFSET) == STATE_FREE) continue;
+            long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
+            if (ledger == 0) continue;
+            addCount(s, ledger, 1);
+            SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Codec.MUTABLE, count));
+        }
+        s.allocator().rebuild(frontier);
         return freed[0];
+    }
+
+    private static void addCount(Segment s, long block, long n) {
+        s.getAndAddLong(block, n);
     }
 
     interface BlockVisitor { void visit(long off, long header); }

@@ -19,6 +19,8 @@ final class SegmentLedger implements Ledger {
     private long table;
     private long capacity;
     private long used;
+    /** Records with a count above 0; the table shrinks when they become few. */
+    private long live;
 
     SegmentLedger(Codec c, long slot) {
         this.s = c.segment();
@@ -54,12 +56,15 @@ final class SegmentLedger implements Ledger {
             long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLong(e);
             if (b == block) {
-                s.putLongVolatile(e + 8, s.getLong(e + 8) + 1);
+                long n = s.getLong(e + 8);
+                s.putLongVolatile(e + 8, n + 1);
+                if (n == 0) live++;
                 return;
             }
             if (b == 0) {
                 s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
                 s.putLongVolatile(e, block);
+                live++;
                 used++;
                 s.putLong(table + LEDGER_USED_OFFSET, used);
                 return;
@@ -78,21 +83,27 @@ final class SegmentLedger implements Ledger {
             if (b == block) {
                 long n = s.getLong(e + 8);
                 if (n > 0) s.putLongVolatile(e + 8, n - 1);
+                if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) grow();
                 return;
             }
             i = (i + 1) & (capacity - 1);
         }
     }
 
-    /** Rebuilds the table without records at count 0, doubling it if it is still half full. */
+    /**
+     * Rebuilds the table without records at count 0, sized for the records
+     * left (at most a quarter full, at least the initial size): it grows when
+     * handles pile up and shrinks when they are gone.
+     */
     private void grow() {
         long oldTable = table, oldCap = capacity;
-        long live = 0;
+        long counted = 0;
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            if (s.getLong(e) != 0 && s.getLong(e + 8) > 0) live++;
+            if (s.getLong(e) != 0 && s.getLong(e + 8) > 0) counted++;
         }
-        long cap = oldCap;
+        live = counted;
+        long cap = LEDGER_INITIAL_CAPACITY;
         while (4 * (live + 1) > cap) cap *= 2;
         long t = newTable(cap);
         for (long i = 0; i < oldCap; i++) {
