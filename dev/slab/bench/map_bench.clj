@@ -112,15 +112,16 @@
 
 (defn- calibrate
   "Warms the case up for about warmup-ms (at least one call), starting from
-  start-reps; returns the reps per call that make one call last at least
-  ~1 ms (1 for cases that must run once per call)."
-  ^long [{:keys [f done once?]} ^long warmup-ms ^long start-reps]
+  start-reps; returns [reps ns], the reps per call that make one call last
+  at least ~1 ms (1 for cases that must run once per call) and the last
+  call's wall time."
+  [{:keys [f done once?]} ^long warmup-ms ^long start-reps]
   (let [deadline (+ (System/nanoTime) (* warmup-ms 1000000))]
     (loop [reps start-reps]
       (let [t (long (first (timed-call f done reps)))
             reps' (if (or once? (>= t 1000000)) reps
                       (min (* reps 16) (max (inc reps) (long (Math/ceil (/ (* reps 1.2e6) (max t 1)))))))]
-        (if (< (System/nanoTime) deadline) (recur reps') reps')))))
+        (if (< (System/nanoTime) deadline) (recur reps') [reps' t])))))
 
 (defn- median ^double [xs]
   (let [v (vec (sort xs)), c (count v)]
@@ -139,8 +140,11 @@
   [phm slab {:keys [warmup-ms rounds round-ms]}]
   (let [half (quot (long warmup-ms) 2)
         ;; Warm up and calibrate: a call that outlasts the warmup runs once in each step.
-        rp (calibrate phm 0 (calibrate phm half 1))
-        rs (calibrate slab 0 (calibrate slab half 1))
+        ;; A second pass from the warmed-up reps, unless one call already outlasts a round.
+        settle (fn [c] (let [[r ^long t] (calibrate c half 1)]
+                         (if (> t (* (long round-ms) 1000000)) r (first (calibrate c 0 r)))))
+        rp (settle phm)
+        rs (settle slab)
         results (reduce (fn [acc ^long i]
                           (if (even? i)
                             (let [p (run-round phm rp round-ms) s (run-round slab rs round-ms)]
