@@ -15,7 +15,8 @@
   largest size) | mem=true/false (bytes per entry) | kw10m=true (also
   keyword keys at 10M, skipped by default) | ops=get-hit,assoc,..
   (a subset of the operations, by id; see `cases`) | out=path (EDN
-  results, default target/map-bench.edn).
+  results, default target/map-bench.edn) | report=path.edn (print the
+  markdown tables of doc/benchmarks.md from a saved run; runs nothing).
 
   Method (criterium is not available): every operation is a pair of cases,
   PersistentHashMap and slab, over the same keys. Each case is warmed up
@@ -110,15 +111,17 @@
              :ops (* calls reps ops) :gc-ms (- (gc-ms) g0)}))))))
 
 (defn- calibrate
-  "Warms the case up for about warmup-ms; returns the reps per call that make
-  one call last at least ~1 ms (1 for cases that must run once per call)."
-  ^long [{:keys [f done once?]} ^long warmup-ms]
+  "Warms the case up for about warmup-ms (at least one call), starting from
+  start-reps; returns [reps ns], the reps per call that make one call last
+  at least ~1 ms (1 for cases that must run once per call) and the last
+  call's wall time."
+  [{:keys [f done once?]} ^long warmup-ms ^long start-reps]
   (let [deadline (+ (System/nanoTime) (* warmup-ms 1000000))]
-    (loop [reps 1]
+    (loop [reps start-reps]
       (let [t (long (first (timed-call f done reps)))
             reps' (if (or once? (>= t 1000000)) reps
                       (min (* reps 16) (max (inc reps) (long (Math/ceil (/ (* reps 1.2e6) (max t 1)))))))]
-        (if (< (System/nanoTime) deadline) (recur reps') reps')))))
+        (if (< (System/nanoTime) deadline) (recur reps') [reps' t])))))
 
 (defn- median ^double [xs]
   (let [v (vec (sort xs)), c (count v)]
@@ -136,11 +139,12 @@
   "Measures the PHM case and the slab case interleaved; returns {:phm summary :slab summary}."
   [phm slab {:keys [warmup-ms rounds round-ms]}]
   (let [half (quot (long warmup-ms) 2)
-        ;; Warm both up first, then calibrate (a call that outlasts the warmup runs once each time).
-        _ (calibrate phm half)
-        _ (calibrate slab half)
-        rp (calibrate phm 0)
-        rs (calibrate slab 0)
+        ;; Warm up and calibrate: a call that outlasts the warmup runs once in each step.
+        ;; A second pass from the warmed-up reps, unless one call already outlasts a round.
+        settle (fn [c] (let [[r ^long t] (calibrate c half 1)]
+                         (if (> t (* (long round-ms) 1000000)) r (first (calibrate c 0 r)))))
+        rp (settle phm)
+        rs (settle slab)
         results (reduce (fn [acc ^long i]
                           (if (even? i)
                             (let [p (run-round phm rp round-ms) s (run-round slab rs round-ms)]
@@ -153,7 +157,7 @@
 
 ;; --- memory ---------------------------------------------------------------------------
 
-(defn- segment ^Segment [] (slab/default-segment))
+(defn- segment ^Segment [] (or slab/*segment* (slab/default-segment)))
 (defn- seg-in-use ^long [] (.bytesInUse (.stats (.allocator (segment)))))
 
 (defn- heap-used
@@ -163,14 +167,19 @@
   (.getUsed (.getHeapMemoryUsage memory-mx)))
 
 (defn- settle!
-  "Collects until the segment's bytes in use stop changing (dropped versions
-  are freed by the Cleaner asynchronously)."
+  "Collects until the segment's bytes in use stop changing: dropped versions
+  are freed by the Cleaner thread, asynchronously, and after a persistent
+  assoc or dissoc benchmark it has millions of them to free. Measuring
+  anything while it drains would charge slab for that work twice (and
+  pollute the caches), so every stage and every case that drops versions
+  waits for it (up to two minutes)."
   []
-  (loop [i 0, prev -1, same 0]
-    (System/gc)
-    (Thread/sleep 20)
-    (let [now (seg-in-use), same (if (== now prev) (inc same) 0)]
-      (when (and (< same 2) (< i 100)) (recur (inc i) now same)))))
+  (let [deadline (+ (System/nanoTime) (* 120 1000000000))]
+    (loop [prev -1, same 0]
+      (System/gc)
+      (Thread/sleep 100)
+      (let [now (seg-in-use), same (if (== now prev) (inc same) 0)]
+        (when (and (< same 3) (< (System/nanoTime) deadline)) (recur now same))))))
 
 ;; --- data --------------------------------------------------------------------------------
 
@@ -333,9 +342,27 @@
      :vs2 (objects n value-for)
      :hit hit :miss miss}))
 
+(def ^:private start-nanos (System/nanoTime))
+
+(declare bench-stage)
+
 (defn- bench-size
+  "One stage: one key type at one size, in a segment of its own, so that
+  what earlier stages freed does not decide where this stage's nodes go.
+  (After heavy churn the free lists hand out blocks spread over gigabytes
+  of segment; a map built from them is ~1.5x slower to read at 100k
+  entries than one built in a fresh segment: TLB misses on 4 KiB pages.)"
   [kt ^long n ^long size-index opts]
-  (println (format "\n== %s keys, %,d entries" (name kt) n))
+  (let [seg (Segment/anonymous (Segment/defaultCapacity) Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS)]
+    (try
+      (slab/with-segment seg
+        (slab/release! (slab/hash-map :bench/warm-up 1))   ; allocates the keyword table once
+        (bench-stage kt n size-index opts))
+      (finally (.close seg)))))
+
+(defn- bench-stage
+  [kt ^long n ^long size-index opts]
+  (println (format "\n== %s keys, %,d entries (at %.0f s)" (name kt) n (/ (- (System/nanoTime) (long start-nanos)) 1e9)))
   (let [mem (if (:mem? opts) (measure-memory kt n size-index) {:phm-heap 0.0 :slab-heap 0.0 :slab-segment 0.0})
         _ (println (format "   bytes/entry: PHM %.1f, slab %.1f (segment %.1f + heap %.1f)"
                            (double (:phm-heap mem)) (+ (double (:slab-segment mem)) (double (:slab-heap mem)))
@@ -343,11 +370,13 @@
         keys (key-set kt n)
         pd (data-set :phm keys)
         sd (data-set :slab keys)
+        _ (settle!)
         opts (if (>= n 10000000) (assoc opts :rounds (min 3 (long (:rounds opts)))) opts)
         results (vec (for [[[id label ops pf popt] [_ _ _ sf sopt]] (map vector (cases pd) (cases sd))
                            :when (or (nil? (:ops opts)) (contains? (:ops opts) id))]
                        (let [mk (fn [f o] (merge {:f f :ops ops :done identity} o))
                              r (compare-pair (mk pf popt) (mk sf sopt) opts)
+                             _ (when (#{:assoc :dissoc :build} id) (settle!))
                              med (fn ^double [impl k] (double (get-in r [impl k :median])))
                              ratio (fn [k] (/ (med :slab k) (med :phm k)))]
                          (println (format "   %-36s PHM %11.1f ns (cpu %11.1f)  slab %11.1f ns (cpu %11.1f)  ratio %6.3f (cpu %6.3f, process %6.3f)  alloc B/op %8.1f / %8.1f (all threads %8.1f / %8.1f)"
@@ -415,8 +444,8 @@
     {:sizes (if-let [s (:sizes kv)] (longs-of s) (if quick? [1000 100000] [1000 100000 1000000 10000000]))
      :keys (if-let [s (:keys kv)] (mapv keyword (str/split s #",")) [:long :keyword :string])
      :rounds (if-let [s (:rounds kv)] (Long/parseLong s) (if quick? 3 5))
-     :round-ms (if-let [s (:round-ms kv)] (Long/parseLong s) (if quick? 60 250))
-     :warmup-ms (if-let [s (:warmup-ms kv)] (Long/parseLong s) (if quick? 200 800))
+     :round-ms (if-let [s (:round-ms kv)] (Long/parseLong s) (if quick? 60 200))
+     :warmup-ms (if-let [s (:warmup-ms kv)] (Long/parseLong s) (if quick? 200 600))
      :gc? (if-let [s (:gc kv)] (= s "true") true)
      :mem? (if-let [s (:mem kv)] (= s "true") true)
      ;; 10M distinct keywords: the segment's keyword table has 16384 fixed buckets
@@ -425,7 +454,7 @@
      :ops (when-let [s (:ops kv)] (set (map keyword (str/split s #","))))
      :out (or (:out kv) "target/map-bench.edn")}))
 
-(defn -main [& args]
+(defn- run-benchmarks [& args]
   (let [{:keys [sizes rounds round-ms warmup-ms gc? mem? ops out] :as opts} (parse-args args)
         env (environment)
         t0 (System/nanoTime)
@@ -446,3 +475,84 @@
     (spit out (with-out-str (pp/pprint all)))
     (println (format "\nDone in %.0f s; results in %s" (double (:seconds all)) out))
     (shutdown-agents)))
+
+;; --- markdown report ------------------------------------------------------------------------
+
+(defn- fmt-ns [^double x]
+  (cond (>= x 1e9) (format "%.2f s" (/ x 1e9))
+        (>= x 1e6) (format "%.1f ms" (/ x 1e6))
+        (>= x 1e4) (format "%.1f µs" (/ x 1e3))
+        (>= x 100) (format "%.0f ns" x)
+        :else (format "%.1f ns" x)))
+
+(defn- fmt-ratio [^double x]
+  (cond (< x 0.001) (format "%.1e" x)
+        (< x 0.1) (format "%.3f" x)
+        :else (format "%.2f" x)))
+
+(defn markdown
+  "The tables of doc/benchmarks.md from a results map (as written to the EDN file)."
+  [{:keys [results gc-pause]}]
+  (let [by (group-by :size results)
+        sizes (sort (keys by))
+        kts [:long :keyword :string]
+        cell (fn [rs kt f] (if-let [r (first (filter #(= kt (:key-type %)) rs))] (f r) "—"))
+        op-row (fn [rs id]
+                 (let [get-op (fn [r] (first (filter #(= id (:id %)) (:results r))))
+                       long-r (some #(when (= :long (:key-type %)) (get-op %)) rs)
+                       med (fn [o impl k] (double (get-in o [impl k :median])))]
+                   (str "| " (:label (some get-op rs))
+                        " | " (if long-r (fmt-ns (med long-r :phm :cpu)) "—")
+                        " | " (if long-r (fmt-ns (med long-r :slab :cpu)) "—")
+                        (apply str (for [kt kts]
+                                     (str " | " (cell rs kt #(if-let [o (get-op %)] (fmt-ratio (double (:cpu-ratio o))) "—")))))
+                        " | " (if long-r (fmt-ratio (double (:ratio long-r))) "—")
+                        " |")))]
+    (str/join
+     "\n"
+     (concat
+      (for [n sizes :let [rs (by n)]]
+        (str/join
+         "\n"
+         (concat
+          [(format "### %,d entries" n)
+           ""
+           "Time ratios are slab ÷ PersistentHashMap of the benchmark thread's CPU time per op (median of the rounds); below 1 slab is faster. The last column is the wall-time ratio for long keys."
+           ""
+           "| operation | PHM, long keys | slab, long keys | ratio long | ratio keyword | ratio string | wall ratio long |"
+           "|---|---:|---:|---:|---:|---:|---:|"]
+          (for [id (map :id (:results (first rs)))] (op-row rs id))
+          [(str "| heap garbage per persistent assoc, bytes (PHM → slab, all threads) | "
+                (cell rs :long #(let [o (first (filter (fn [x] (= :assoc (:id x))) (:results %)))]
+                                  (format "%.0f → %.0f" (double (get-in o [:phm :alloc-all :median])) (double (get-in o [:slab :alloc-all :median])))))
+                " | | "
+                (apply str (interpose " | " (for [kt kts] (cell rs kt #(let [o (first (filter (fn [x] (= :assoc (:id x))) (:results %)))]
+                                                                         (fmt-ratio (/ (double (get-in o [:slab :alloc-all :median]))
+                                                                                       (double (get-in o [:phm :alloc-all :median])))))))))
+                " | |")
+           (str "| bytes per entry (PHM heap → slab segment + heap) | "
+                (cell rs :long #(let [m (:memory %)] (format "%.1f → %.1f" (double (:phm-heap m)) (+ (double (:slab-segment m)) (double (:slab-heap m))))))
+                " | | "
+                (apply str (interpose " | " (for [kt kts] (cell rs kt #(let [m (:memory %)]
+                                                                         (fmt-ratio (/ (+ (double (:slab-segment m)) (double (:slab-heap m)))
+                                                                                       (double (:phm-heap m)))))))))
+                " | |")
+           ""])))
+      (when gc-pause
+        [(format "### Full-GC pause with %,d entries live (long keys)" (:size gc-pause))
+         ""
+         "| live data | System/gc wall time (median of 5) | GC bean time |"
+         "|---|---:|---:|"
+         (format "| nothing (baseline) | %.1f ms | %.0f ms |" (double (get-in gc-pause [:baseline :wall-ms])) (double (get-in gc-pause [:baseline :gc-bean-ms])))
+         (format "| PersistentHashMap | %.1f ms | %.0f ms |" (double (get-in gc-pause [:phm :wall-ms])) (double (get-in gc-pause [:phm :gc-bean-ms])))
+         (format "| slab map | %.1f ms | %.0f ms |" (double (get-in gc-pause [:slab :wall-ms])) (double (get-in gc-pause [:slab :gc-bean-ms])))
+         (format "| **ratio slab ÷ PHM** | **%s** | |" (fmt-ratio (/ (double (get-in gc-pause [:slab :wall-ms])) (double (get-in gc-pause [:phm :wall-ms])))))
+         ""])))))
+
+(defn -main
+  "Runs the benchmarks (see the ns docstring), or with report=path.edn prints
+  the markdown tables of a saved run."
+  [& args]
+  (if-let [path (some #(second (re-matches #"report=(.*)" %)) args)]
+    (println (markdown (read-string (slurp path))))
+    (apply run-benchmarks args)))
