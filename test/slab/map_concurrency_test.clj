@@ -4,8 +4,10 @@
   under them, and nothing leaks afterwards."
   (:require [clojure.test :refer [deftest is]]
             [slab.core :as slab]
-            [slab.map-leak-test :refer [bytes-in-use settle!]])
-  (:import (slab.mem Segment)))
+            [slab.map-leak-test :refer [bytes-in-use settle!]]
+            [slab.test-util :refer [live-blocks leak-report]])
+  (:import (slab.codec Codec)
+           (slab.mem Segment)))
 
 (set! *warn-on-reflection* true)
 
@@ -14,6 +16,8 @@
     (slab/with-segment seg
       (slab/hash-map :owner 1 :i 2 :n 3 :name 4)   ; interns the keywords (never freed)
       (let [baseline (settle! seg -1)
+            before (live-blocks seg)
+            failures (Codec/cleanupFailures)
             twin (into {} (map (fn [i] [i {:n i :name (str "entry number " i)}])) (range 20000))
             shared (slab/share twin)
             expected-hash (hash twin)
@@ -40,6 +44,9 @@
         (is (every? #(= (- 20000 (count (range 0 20000 7))) (second @%)) agents))
         (is (= twin shared) "the shared version is unchanged")
         (is (= expected-hash (hash shared)))
-        (is (== baseline (do (slab/release! shared) (settle! seg baseline)))
-            "once every version is dropped, the segment is back to its baseline")))
+        (let [end (do (slab/release! shared) (settle! seg baseline))]
+          (is (== baseline end)
+              (str "once every version is dropped, the segment is back to its baseline"
+                   (when-not (== baseline end) (str "; " (leak-report before (live-blocks seg)))))))
+        (is (== failures (Codec/cleanupFailures)) "every dropped version gave its counts back without an error")))
     (.close seg)))

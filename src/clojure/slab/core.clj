@@ -203,8 +203,9 @@
 (defn stats
   "A readable map of a segment's statistics (default segment if none given):
   capacity, bytes in use and free, the high-water mark, bytes committed,
-  blocks in use by block size, named roots, and the versions (handles) this
-  process holds."
+  blocks in use by block size, named roots, the versions (handles) this
+  process holds, and how many releases of dropped handles failed in this
+  process (always 0 unless slab has a bug)."
   ([] (stats (default-segment)))
   ([^Segment seg]
    (let [^Allocator$Stats st (.stats (.allocator seg))
@@ -219,6 +220,7 @@
       :committed (.committed st)
       :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
       :live-versions (.liveVersions (Codec/of seg))
+      :cleanup-failures (Codec/cleanupFailures)
       :blocks-in-use (into (sorted-map)
                            (keep (fn [^long c]
                                    (let [n (aget blocks c)]

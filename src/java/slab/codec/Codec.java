@@ -75,6 +75,24 @@ public final class Codec {
     Cleaner cleaner() { return CLEANER; }
     int typeOf(long block) { return alloc.typeOf(block); }
 
+    /** Cleaner actions of this process that threw (the Cleaner drops their exceptions silently). */
+    private static final java.util.concurrent.atomic.AtomicLong CLEANUP_FAILURES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Records a Cleaner action that threw: a dropped version's counts were not
+     * all given back, which is a bug in slab. The first few are printed, since
+     * nothing else would ever see them.
+     */
+    static void cleanupFailed(Throwable t) {
+        if (CLEANUP_FAILURES.getAndIncrement() < 3) {
+            System.err.println("slab: internal error while giving back a dropped version's counts (please report):");
+            t.printStackTrace();
+        }
+    }
+
+    /** How many Cleaner actions have failed in this process; 0 unless slab has a bug. */
+    public static long cleanupFailures() { return CLEANUP_FAILURES.get(); }
+
     /** Asks the JVM to collect so that dropped handles give their counts back (the allocator then retries). */
     static void collect() {
         System.gc();

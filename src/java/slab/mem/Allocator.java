@@ -213,10 +213,13 @@ public final class Allocator {
         s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, -1);
     }
 
-    /** Adds one count to a live block. */
+    /**
+     * Adds one count to a live block. A count of zero means the block is being
+     * freed: whoever retains it holds a stale offset, so that is refused too.
+     */
     public void retain(long off) {
         long old = s.getAndAddLong(off, 1);
-        if (stateOf(old) != STATE_LIVE || refcountOf(old) == REFCOUNT_MASK) {
+        if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0 || refcountOf(old) == REFCOUNT_MASK) {
             s.getAndAddLong(off, -1);
             throw new IllegalStateException("slab: retain of a block that is not live at offset " + off);
         }
