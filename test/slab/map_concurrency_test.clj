@@ -4,8 +4,10 @@
   under them, and nothing leaks afterwards."
   (:require [clojure.test :refer [deftest is]]
             [slab.core :as slab]
-            [slab.map-leak-test :refer [bytes-in-use settle!]])
-  (:import (slab.mem Segment)))
+            [slab.map-leak-test :refer [bytes-in-use settle!]]
+            [slab.audit :as audit])
+  (:import (slab.mem Segment)
+           (slab.codec Codec)))
 
 (set! *warn-on-reflection* true)
 
@@ -40,6 +42,10 @@
         (is (every? #(= (- 20000 (count (range 0 20000 7))) (second @%)) agents))
         (is (= twin shared) "the shared version is unchanged")
         (is (= expected-hash (hash shared)))
-        (is (== baseline (do (slab/release! shared) (settle! seg baseline)))
-            "once every version is dropped, the segment is back to its baseline")))
+        (let [end (do (slab/release! shared) (settle! seg baseline))]
+          (is (== baseline end)
+              (str "once every version is dropped, the segment is back to its baseline"
+                   (when-not (== baseline end) (str "\n" (audit/describe seg)))))
+          (is (zero? (.cleanupFailures (Codec/of seg)))
+              (str "no handle release threw in the Cleaner: " (.lastCleanupFailure (Codec/of seg)))))))
     (.close seg)))

@@ -89,6 +89,26 @@ public final class Codec {
     /** Versions (handles holding nodes) this process has made and not yet given back. */
     public long liveVersions() { return handlesMade.sum() - handlesGone.sum(); }
 
+    /**
+     * Cleaner actions (handle and transient releases) that threw. The Cleaner
+     * swallows what its actions throw, and a release that throws part-way
+     * leaves counts behind, so leak tests report these to say why.
+     */
+    private final java.util.concurrent.atomic.LongAdder cleanupFailures = new java.util.concurrent.atomic.LongAdder();
+    private volatile Throwable lastCleanupFailure;
+
+    /** Records that a Cleaner action of this codec threw t. */
+    void cleanupFailed(Throwable t) {
+        lastCleanupFailure = t;
+        cleanupFailures.increment();
+    }
+
+    /** How many Cleaner actions of this codec have thrown. */
+    public long cleanupFailures() { return cleanupFailures.sum(); }
+
+    /** What the last Cleaner action that threw threw, or null. */
+    public Throwable lastCleanupFailure() { return lastCleanupFailure; }
+
     public Ledger ledger() { return ledger; }
 
     /** Records that an on-heap owner now holds a count on block (after taking it). */

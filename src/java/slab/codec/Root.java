@@ -127,8 +127,13 @@ public final class Root {
         @Override
         public void run() {
             codec.handlesGone.increment();
-            codec.releaseOwned(node);
-            codec.releaseOwned(tail);
+            try {
+                codec.releaseOwned(node);
+                codec.releaseOwned(tail);
+            } catch (RuntimeException | Error e) {
+                codec.cleanupFailed(e);
+                throw e;
+            }
         }
     }
 }

@@ -299,7 +299,12 @@ public final class TransientMap {
         public void run() {
             long r = root;
             root = 0;
-            c.releaseOwnedMutable(r);
+            try {
+                c.releaseOwnedMutable(r);
+            } catch (RuntimeException | Error e) {
+                c.cleanupFailed(e);
+                throw e;
+            }
         }
     }
 }

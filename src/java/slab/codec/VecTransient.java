@@ -68,8 +68,13 @@ public final class VecTransient {
             long r = root, t = tail;
             root = 0;
             tail = 0;
-            c.releaseOwnedMutable(r);
-            c.releaseOwnedMutable(t);
+            try {
+                c.releaseOwnedMutable(r);
+                c.releaseOwnedMutable(t);
+            } catch (RuntimeException | Error e) {
+                c.cleanupFailed(e);
+                throw e;
+            }
         }
     }
 
