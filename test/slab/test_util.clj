@@ -259,30 +259,3 @@
     {:free-blocks (count free)
      :free-bytes (reduce + 0 (map second free))
      :holes holes}))
-
-;; --- leak reports ----------------------------------------------------------------
-
-(defn live-blocks
-  "offset -> [type size refcount] of every live block (call only while no thread allocates)."
-  [^Segment s]
-  (let [frontier (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)]
-    (loop [off (long HeaderDescriptor/HEADER_LENGTH), acc (transient {})]
-      (if (< off frontier)
-        (let [h (.getLong s off)
-              state (AllocatorDescriptor/stateOf h)
-              size (SizeClasses/sizeOf (AllocatorDescriptor/classOf h))]
-          (cond (== state AllocatorDescriptor/STATE_LIVE)
-                (recur (+ off size) (assoc! acc off [(AllocatorDescriptor/typeOf h) size (AllocatorDescriptor/refcountOf h)]))
-                (== state AllocatorDescriptor/STATE_FREE) (recur (+ off size) acc)
-                :else (recur (+ off AllocatorDescriptor/ALIGNMENT) acc)))
-        (persistent! acc)))))
-
-(defn leak-report
-  "What differs between two live-block snapshots, for a failed leak assertion:
-  blocks live now that were not before, with [type size refcount]."
-  [before after]
-  (let [new-live (into (sorted-map) (remove (fn [[off _]] (contains? before off))) after)
-        gone (into (sorted-map) (remove (fn [[off _]] (contains? after off))) before)]
-    (str "blocks live now and not at the baseline (offset [type size refcount]): "
-         (pr-str (take 20 new-live)) (when (> (count new-live) 20) " ...")
-         "; live at the baseline and freed since: " (pr-str (take 20 gone)))))

@@ -60,7 +60,7 @@
         c (Codec/of seg)
         _ (.release ^Root (.slabRoot ^SharedColl (sv/vec-in c (map model-value (range 28)))))   ; interns keywords
         base (in-use seg)
-        failures (Codec/cleanupFailures)
+        failures (.cleanupFailures c)
         model (mapv model-value (range 5000))]
     (let [shared (sv/vec-in c model)
           hash-before (hash shared)
@@ -69,7 +69,7 @@
       (is (= model shared))
       (is (= hash-before (hash model))))
     (is (= base (settle seg base)))
-    (is (== failures (Codec/cleanupFailures)) "every dropped version gave its counts back without an error")))
+    (is (== failures (.cleanupFailures c)) "every dropped version gave its counts back without an error")))
 
 (deftest readers-of-an-atom-see-whole-versions
   ;; One writer swaps new versions into an atom; readers check each version they see is internally consistent.

@@ -220,7 +220,7 @@
       :committed (.committed st)
       :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
       :live-versions (.liveVersions (Codec/of seg))
-      :cleanup-failures (Codec/cleanupFailures)
+      :cleanup-failures (.cleanupFailures (Codec/of seg))
       :blocks-in-use (into (sorted-map)
                            (keep (fn [^long c]
                                    (let [n (aget blocks c)]

@@ -39,9 +39,11 @@ import slab.mem.Segment;
  * nothing for scalars, so lookups of scalar keys stay off the heap.
  */
 public final class Codec {
+    private static volatile Thread cleanerThread;
     private static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "slab-cleaner");
         t.setDaemon(true);
+        cleanerThread = t;
         return t;
     });
     private static volatile HandleFactory factory;
@@ -75,23 +77,8 @@ public final class Codec {
     Cleaner cleaner() { return CLEANER; }
     int typeOf(long block) { return alloc.typeOf(block); }
 
-    /** Cleaner actions of this process that threw (the Cleaner drops their exceptions silently). */
-    private static final java.util.concurrent.atomic.AtomicLong CLEANUP_FAILURES = new java.util.concurrent.atomic.AtomicLong();
-
-    /**
-     * Records a Cleaner action that threw: a dropped version's counts were not
-     * all given back, which is a bug in slab. The first few are printed, since
-     * nothing else would ever see them.
-     */
-    static void cleanupFailed(Throwable t) {
-        if (CLEANUP_FAILURES.getAndIncrement() < 3) {
-            System.err.println("slab: internal error while giving back a dropped version's counts (please report):");
-            t.printStackTrace();
-        }
-    }
-
-    /** How many Cleaner actions have failed in this process; 0 unless slab has a bug. */
-    public static long cleanupFailures() { return CLEANUP_FAILURES.get(); }
+    /** Cleaner failures printed so far in this process (only the first few are). */
+    private static final java.util.concurrent.atomic.AtomicInteger CLEANUP_FAILURES_PRINTED = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Asks the JVM to collect so that dropped handles give their counts back (the allocator then retries). */
     static void collect() {
@@ -109,6 +96,35 @@ public final class Codec {
 
     /** Owning handles (each a count and a Cleaner registration) this process has made on this segment, ever. */
     public long handlesMade() { return handlesMade.sum(); }
+
+    /**
+     * Cleaner actions (handle and transient releases) that threw. The Cleaner
+     * swallows what its actions throw, and a release that throws part-way
+     * leaves counts behind, so leak tests report these to say why.
+     */
+    private final java.util.concurrent.atomic.LongAdder cleanupFailures = new java.util.concurrent.atomic.LongAdder();
+    private volatile Throwable lastCleanupFailure;
+
+    /**
+     * Records that a Cleaner action of this codec threw t: a dropped
+     * version's counts were not all given back, which is a bug in slab. The
+     * first few failures on the Cleaner's thread are printed, since nothing
+     * else would ever show them (on a caller's thread the exception goes on up).
+     */
+    void cleanupFailed(Throwable t) {
+        lastCleanupFailure = t;
+        cleanupFailures.increment();
+        if (Thread.currentThread() == cleanerThread && CLEANUP_FAILURES_PRINTED.getAndIncrement() < 3) {
+            System.err.println("slab: internal error while giving back a dropped version's counts (please report):");
+            t.printStackTrace();
+        }
+    }
+
+    /** How many Cleaner actions of this codec have thrown; 0 unless slab has a bug. */
+    public long cleanupFailures() { return cleanupFailures.sum(); }
+
+    /** What the last Cleaner action that threw threw, or null. */
+    public Throwable lastCleanupFailure() { return lastCleanupFailure; }
 
     public Ledger ledger() { return ledger; }
 

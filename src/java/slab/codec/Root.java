@@ -131,7 +131,7 @@ public final class Root {
                 codec.releaseOwned(node);
                 codec.releaseOwned(tail);
             } catch (RuntimeException | Error e) {
-                Codec.cleanupFailed(e);
+                codec.cleanupFailed(e);
                 throw e;
             }
         }

@@ -302,7 +302,7 @@ public final class TransientMap {
             try {
                 c.releaseOwnedMutable(r);
             } catch (RuntimeException | Error e) {
-                Codec.cleanupFailed(e);
+                c.cleanupFailed(e);
                 throw e;
             }
         }

@@ -72,7 +72,7 @@ public final class VecTransient {
                 c.releaseOwnedMutable(r);
                 c.releaseOwnedMutable(t);
             } catch (RuntimeException | Error e) {
-                Codec.cleanupFailed(e);
+                c.cleanupFailed(e);
                 throw e;
             }
         }
