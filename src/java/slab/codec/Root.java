@@ -113,27 +113,21 @@ public final class Root {
     }
 
     /** The Cleaner's action: tiny, and free of any reference to the handle. */
-    static final class Release implements Runnable {
-        private final Codec codec;
+    static final class Release extends CleanerAction {
         private final long node;
         private final long tail;
 
         Release(Codec codec, long node, long tail) {
-            this.codec = codec;
+            super(codec);
             this.node = node;
             this.tail = tail;
         }
 
         @Override
-        public void run() {
+        void giveBack() {
             codec.handlesGone.increment();
-            try {
-                codec.releaseOwned(node);
-                codec.releaseOwned(tail);
-            } catch (RuntimeException | Error e) {
-                codec.cleanupFailed(e);
-                throw e;
-            }
+            codec.releaseOwned(node);
+            codec.releaseOwned(tail);
         }
     }
 }

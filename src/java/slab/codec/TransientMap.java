@@ -289,22 +289,16 @@ public final class TransientMap {
     }
 
     /** The Cleaner's action: holds the root the transient owns, never the transient. */
-    private static final class Owned implements Runnable {
-        private final Codec c;
+    private static final class Owned extends CleanerAction {
         long root;
 
-        Owned(Codec c) { this.c = c; }
+        Owned(Codec c) { super(c); }
 
         @Override
-        public void run() {
+        void giveBack() {
             long r = root;
             root = 0;
-            try {
-                c.releaseOwnedMutable(r);
-            } catch (RuntimeException | Error e) {
-                c.cleanupFailed(e);
-                throw e;
-            }
+            codec.releaseOwnedMutable(r);
         }
     }
 }

@@ -52,29 +52,23 @@ public final class VecTransient {
     private long myTail;
 
     /** The counts a transient owns; also the Cleaner action, which must not reach the transient. */
-    static final class Owned implements Runnable {
-        private final Codec c;
+    static final class Owned extends CleanerAction {
         volatile long root;
         volatile long tail;
 
         Owned(Codec c, long root, long tail) {
-            this.c = c;
+            super(c);
             this.root = root;
             this.tail = tail;
         }
 
         @Override
-        public void run() {
+        void giveBack() {
             long r = root, t = tail;
             root = 0;
             tail = 0;
-            try {
-                c.releaseOwnedMutable(r);
-                c.releaseOwnedMutable(t);
-            } catch (RuntimeException | Error e) {
-                c.cleanupFailed(e);
-                throw e;
-            }
+            codec.releaseOwnedMutable(r);
+            codec.releaseOwnedMutable(t);
         }
     }
 
