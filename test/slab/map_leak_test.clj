@@ -112,3 +112,24 @@
               "releasing the outer version makes the values read from it unusable, never dangling"))
         (is (== baseline (do (System/gc) (settle! seg baseline))))))
     (.close seg)))
+
+(deftest equality-of-nested-values-makes-no-handles
+  ;; = reads nested collections through the version that holds them: no count,
+  ;; no Cleaner registration, nothing left for the GC to give back.
+  (let [seg (Segment/anonymous (* 64 1024 1024) 5 5)
+        c (slab.codec.Codec/of seg)]
+    (slab/with-segment seg
+      (let [twin (into {} (map (fn [i] [i {:n i :v [i (str "entry " i)] :s #{i}}])) (range 300))
+            a (slab/share twin)
+            b (slab/share twin)                                    ; same values, separate nodes
+            c2 (assoc a 7 {:n 7 :v [7 "changed"] :s #{7}})
+            d (assoc a 7 {:n 7 :v '(7 "entry 7") :s #{7}})
+            made (.handlesMade c)]
+        (is (= a twin) "shared against on-heap")
+        (is (= twin a) "on-heap against shared")
+        (is (.equals ^Object a twin) "Java equals")
+        (is (= a b) "two shared versions whose nested values are separate nodes")
+        (is (not= a c2) "a nested difference is found")
+        (is (= d a) "a nested list = a nested vector")
+        (is (== made (.handlesMade c)) "and none of it made a handle")))
+    (.close seg)))

@@ -204,6 +204,19 @@
       (is (= c s))
       (is (= (hash c) (hash s))))))
 
+(deftest assoc-stores-the-new-value-even-when-equal
+  (testing "as clojure.core's assoc, an = value that looks different replaces the old one"
+    (let [s (slab/hash-map :z 0.0 :d 1.0M :n {:v [1 2]} :s "same")]
+      (is (= "-0.0" (str (:z (assoc s :z -0.0)))))
+      (is (= "1.00" (str (:d (assoc s :d 1.00M)))))
+      (is (seq? (get-in (assoc s :n {:v '(1 2)}) [:n :v])) "a nested list replaces an = nested vector")
+      (is (= {:m 1} (meta (:n (assoc s :n (with-meta {:v [1 2]} {:m 1}))))))))
+  (testing "a value that is the same encoding keeps the version"
+    (let [s (slab/hash-map :n {:v [1 2]} :s "same" :k :kw)]
+      (is (identical? s (assoc s :s (str "sa" "me"))))
+      (is (identical? s (assoc s :k :kw)))
+      (is (identical? s (assoc s :n (:n s)))))))
+
 (deftest every-scalar-type-round-trips
   (let [vs [nil true false 1 -1 Long/MAX_VALUE Long/MIN_VALUE 1.5 -0.0 (float 2.5) \x \u2603
             1N 123456789012345678901234567890N (biginteger 5) (biginteger 123456789012345678901234567890)

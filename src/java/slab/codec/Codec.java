@@ -62,7 +62,7 @@ public final class Codec {
         this.s = s;
         this.alloc = s.allocator();
         this.interner = new Interner(this);
-        alloc.onPressure(Codec::collect);
+        alloc.onPressure(System::gc, CleanerAction::completed);   // dropped handles give counts back as the Cleaner runs
     }
 
     /** The codec of a segment, made on first use. */
@@ -79,12 +79,6 @@ public final class Codec {
 
     /** Cleaner failures printed so far in this process (only the first few are). */
     private static final java.util.concurrent.atomic.AtomicInteger CLEANUP_FAILURES_PRINTED = new java.util.concurrent.atomic.AtomicInteger();
-
-    /** Asks the JVM to collect so that dropped handles give their counts back (the allocator then retries). */
-    static void collect() {
-        System.gc();
-        try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-    }
 
     // --- ownership records ------------------------------------------------------------
 
@@ -610,7 +604,13 @@ public final class Codec {
     }
 
     /** Whether a stored slot equals an on-heap value under Clojure's =; no allocation for scalar keys. */
-    public boolean equalsValue(int tag, long p, Object v) {
+    public boolean equalsValue(int tag, long p, Object v) { return equalsValue(null, tag, p, v); }
+
+    /**
+     * equalsValue for a slot of parent's version: a nested collection is
+     * compared through a handle borrowing parent's counts (no count, no Cleaner).
+     */
+    public boolean equalsValue(Root parent, int tag, long p, Object v) {
         switch (tag) {
             case Tags.NIL: return v == null;
             case Tags.FALSE: return v == Boolean.FALSE || (v instanceof Boolean b && !b);
@@ -635,7 +635,7 @@ public final class Codec {
             default:
                 if (Tags.isInlineString(tag)) return v instanceof String str && Strings.inlineEquals(p, tag - Tags.STR_INLINE, str);
                 if (v == null || v instanceof Keyword || v instanceof String || v instanceof Long) return false;
-                return Util.equiv(decode(tag, p), v);
+                return Util.equiv(decodeIn(parent, tag, p), v);
         }
     }
 
@@ -649,13 +649,38 @@ public final class Codec {
         if (ta == Tags.STRING && tb == Tags.STRING) return blobBytesEqual(pa, pb, STRING_DATA_OFFSET,
             byteLength(s.getInt(pa + LENGTH_OFFSET)), byteLength(s.getInt(pb + LENGTH_OFFSET)), true);
         if (ca == CAT_STRING || ca == CAT_KEYWORD || ca == CAT_SYMBOL) return false;   // canonical encodings
-        if (ta == Tags.MAP && tb == Tags.MAP || ta == Tags.SET && tb == Tags.SET) {
-            if (s.getLong(pa + COLL_COUNT_OFFSET) != s.getLong(pb + COLL_COUNT_OFFSET)
-                || s.getInt(pa + COLL_HASH_OFFSET) != s.getInt(pb + COLL_HASH_OFFSET)) return false;
-            if (s.getLong(pa + COLL_ROOT_OFFSET) == s.getLong(pb + COLL_ROOT_OFFSET)) return true;
-        }
+        if (Tags.isCollection(ta) && Tags.isCollection(tb)) return collectionsEqual(ta, pa, tb, pb);
         Object a = decode(ta, pa), b = decode(tb, pb);
         return Util.equiv(a, b);
+    }
+
+    /**
+     * Two collection blocks of this segment in one category (maps, sets, or
+     * vectors and lists), compared node against node: no handle is made, and
+     * subtrees the two share are equal without a look inside. Clojure's =
+     * ignores metadata, so this does too.
+     */
+    private boolean collectionsEqual(int ta, long pa, int tb, long pb) {
+        long cnt = s.getLong(pa + COLL_COUNT_OFFSET);
+        if (cnt != s.getLong(pb + COLL_COUNT_OFFSET)) return false;
+        // maps and sets: the entry-hash sum; vectors and lists: hasheq (both stored at encoding)
+        if (s.getInt(pa + COLL_HASH_OFFSET) != s.getInt(pb + COLL_HASH_OFFSET)) return false;
+        long ra = s.getLong(pa + COLL_ROOT_OFFSET), rb = s.getLong(pb + COLL_ROOT_OFFSET);
+        if (ta == Tags.MAP || ta == Tags.SET) {
+            if (ta != tb) return false;
+            boolean set = ta == Tags.SET;
+            return Maps.nodesEqual(this, ra, rb,
+                set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH, set);
+        }
+        return VecReads.triesEqual(this, ra, s.getLong(pa + COLL_TAIL_OFFSET), s.getByte(pa + COLL_SHIFT_OFFSET),
+            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), (int) cnt);
+    }
+
+    /** Do two collection blocks describe the same version (the same root and tail nodes)? */
+    boolean sameNodes(long collA, long collB) {
+        return s.getLong(collA + COLL_ROOT_OFFSET) == s.getLong(collB + COLL_ROOT_OFFSET)
+            && s.getLong(collA + COLL_TAIL_OFFSET) == s.getLong(collB + COLL_TAIL_OFFSET)
+            && s.getByte(collA + COLL_KIND_OFFSET) == s.getByte(collB + COLL_KIND_OFFSET);
     }
 
     /** Do two collection blocks carry equal metadata (or none)? */

@@ -141,14 +141,20 @@ final class MapUpdates {
     }
 
     /**
-     * Would storing the op's value change nothing a reader can see? Equal and
-     * of the same type, and for collections with equal metadata too.
+     * Would storing the op's value change nothing a reader can see? The same
+     * encoding: scalars bit for bit, strings byte for byte, collections the
+     * same nodes with equal metadata. Merely = values can differ visibly
+     * (0.0 and -0.0, 1.0M and 1.00M, a nested vector and a nested list), and
+     * Clojure's assoc stores the new one, so this does too.
      */
     static boolean sameValue(MapOp op, long e) {
         int t = valTag(op.s, e);
         long p = valPayload(op.s, e);
-        return t == op.v.tag && op.c.equalsSlot(t, p, op.v.tag, op.v.payload)
-            && (!Tags.isCollection(t) || op.c.sameMeta(p, op.v.payload));
+        long q = op.v.payload;
+        if (t != op.v.tag) return false;
+        if (p == q) return true;
+        if (t == Tags.STRING) return op.c.equalsSlot(t, p, t, q);
+        return Tags.isCollection(t) && op.c.sameNodes(p, q) && op.c.sameMeta(p, q);
     }
 
     static void replaceValue(MapOp op, long e) {

@@ -258,7 +258,7 @@ public final class Maps {
             for (Object x : m.entrySet()) {
                 java.util.Map.Entry<?, ?> me = (java.util.Map.Entry<?, ?>) x;
                 long e = MapNodes.find(r.codec, r.node, me.getKey(), Util.hasheq(me.getKey()), es(r));
-                if (e == 0 || !r.codec.equalsValue(valTag(s, e), valPayload(s, e), me.getValue())) return false;
+                if (e == 0 || !r.codec.equalsValue(r, valTag(s, e), valPayload(s, e), me.getValue())) return false;
             }
             return true;
         } finally {
@@ -280,7 +280,7 @@ public final class Maps {
             for (Object x : m.entrySet()) {
                 java.util.Map.Entry<?, ?> me = (java.util.Map.Entry<?, ?>) x;
                 long e = MapNodes.find(r.codec, r.node, me.getKey(), Util.hasheq(me.getKey()), es(r));
-                if (e == 0 || !Util.equals(r.codec.decode(valTag(s, e), valPayload(s, e)), me.getValue())) return false;
+                if (e == 0 || !Util.equals(r.codec.decodeIn(r, valTag(s, e), valPayload(s, e)), me.getValue())) return false;
             }
             return true;
         } finally {

@@ -286,7 +286,7 @@ public final class VecReads {
                     long leaf = leafAt(r, s, bits, cnt, base);
                     int cap = capAt(bits, cnt, base);
                     for (int j = 0; j < cap; j++)
-                        if (!c.equalsValue(tag(s, leaf, cap, j), payload(s, leaf, j), ov.nth(base + j))) return false;
+                        if (!c.equalsValue(r, tag(s, leaf, cap, j), payload(s, leaf, j), ov.nth(base + j))) return false;
                 }
                 return true;
             }
@@ -298,7 +298,7 @@ public final class VecReads {
                     long leaf = leafAt(r, s, bits, cnt, base);
                     int cap = capAt(bits, cnt, base);
                     for (int j = 0; j < cap; j++)
-                        if (!it.hasNext() || !c.equalsValue(tag(s, leaf, cap, j), payload(s, leaf, j), it.next())) return false;
+                        if (!it.hasNext() || !c.equalsValue(r, tag(s, leaf, cap, j), payload(s, leaf, j), it.next())) return false;
                 }
                 return !it.hasNext();
             }
@@ -308,7 +308,7 @@ public final class VecReads {
                 long leaf = leafAt(r, s, bits, cnt, base);
                 int cap = capAt(bits, cnt, base);
                 for (int j = 0; j < cap; j++, ms = ms.next())
-                    if (ms == null || !c.equalsValue(tag(s, leaf, cap, j), payload(s, leaf, j), ms.first())) return false;
+                    if (ms == null || !c.equalsValue(r, tag(s, leaf, cap, j), payload(s, leaf, j), ms.first())) return false;
             }
             return ms == null;
         } finally {
@@ -323,15 +323,19 @@ public final class VecReads {
         b.check();
         if (a.count != b.count) return false;
         if (a.hashKnown() && b.hashKnown() && a.hasheq() != b.hasheq()) return false;
-        Codec c = a.codec;
+        return triesEqual(a.codec, a.node, a.tail, a.shift, b.node, b.tail, b.shift, count(a));
+    }
+
+    /** Two tries of cnt elements in one segment, slot against slot, skipping shared subtrees. */
+    static boolean triesEqual(Codec c, long nodeA, long tailA, int shiftA, long nodeB, long tailB, int shiftB, int cnt) {
         Segment s = c.segment();
-        int bits = s.vecBits(), w = 1 << bits, cnt = count(a);
+        int bits = s.vecBits(), w = 1 << bits;
         int to = tailoff(cnt, bits);
-        if (a.tail != b.tail && !leavesEqual(c, s, a.tail, b.tail, cnt - to)) return false;
-        if (a.node == b.node) return true;
-        if (a.shift == b.shift) return nodesEqual(c, s, bits, a.shift, a.node, b.node);
+        if (tailA != tailB && !leavesEqual(c, s, tailA, tailB, cnt - to)) return false;
+        if (nodeA == nodeB) return true;
+        if (shiftA == shiftB) return nodesEqual(c, s, bits, shiftA, nodeA, nodeB);
         for (int base = 0; base < to; base += w) {   // differently shaped tries (not made by slab): leaf by leaf
-            long la = leafFor(s, a.node, a.shift, bits, base), lb = leafFor(s, b.node, b.shift, bits, base);
+            long la = leafFor(s, nodeA, shiftA, bits, base), lb = leafFor(s, nodeB, shiftB, bits, base);
             if (la != lb && !leavesEqual(c, s, la, lb, w)) return false;
         }
         return true;

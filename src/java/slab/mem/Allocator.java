@@ -31,44 +31,103 @@ public final class Allocator {
     /** Gives back the unused tail of a dead thread's chunk (core.async and virtual threads come and go). */
     private static final java.lang.ref.Cleaner CHUNK_CLEANER = java.lang.ref.Cleaner.create();
     private volatile Runnable pressureHook = System::gc;
+    /** A count that moves while memory is still being given back (the Cleaner's progress). */
+    private volatile java.util.function.LongSupplier releaseProgress = () -> 0;
 
     Allocator(Segment s) {
         this.s = s;
         this.capacity = s.capacity();
     }
 
+    /** What to run when the segment is full: by default {@code System.gc()}. */
+    public void onPressure(Runnable hook) { onPressure(hook, () -> 0); }
+
     /**
-     * What to run when the segment is full: by default {@code System.gc()}; the
-     * codec installs one that also waits for released handles to be cleaned.
+     * As {@link #onPressure(Runnable)}, with a count that moves while released
+     * memory is still coming back (the codec gives the Cleaner's completed
+     * actions): a full allocation keeps waiting as long as it moves.
      */
-    public void onPressure(Runnable hook) { this.pressureHook = hook; }
+    public void onPressure(Runnable hook, java.util.function.LongSupplier progress) {
+        this.releaseProgress = progress;
+        this.pressureHook = hook;
+    }
 
     // --- allocation -----------------------------------------------------------
 
     /**
      * Returns the offset of a new block with room for {@code payload} bytes
      * after its header, reference count 1. Under pressure it asks the JVM to
-     * collect, waits for cleaned handles, retries, and only then throws
-     * {@code :slab/error :segment-full}. A failed call changes nothing.
+     * collect, waits while the Cleaner gives memory back, retries, and only
+     * then throws {@code :slab/error :segment-full}. A failed call changes nothing.
      */
     public long allocate(long payload, int type) {
+        return allocate(payload, type, true);
+    }
+
+    /**
+     * As {@link #allocate}, but returns 0 at once instead of collecting and
+     * waiting when there is no room: for space that is only nice to have
+     * (and for the Cleaner's own thread, which must never wait on itself).
+     */
+    public long allocateIfRoom(long payload, int type) {
+        return allocate(payload, type, false);
+    }
+
+    private long allocate(long payload, int type, boolean wait) {
         s.checkOpen();
-        if (payload < 0 || payload > capacity) throw full(payload);
+        if (payload < 0 || payload > capacity) {
+            if (wait) throw full(payload);
+            return 0;
+        }
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
         long off = tryAllocate(cls);
-        for (int attempt = 0; off == 0; attempt++) {
-            if (attempt >= 10) throw full(payload);
-            if (attempt == 0 || attempt == 5) {
-                try { pressureHook.run(); } catch (RuntimeException ignored) { }
-            } else {
-                try { Thread.sleep(1L << (attempt - 1)); }
-                catch (InterruptedException e) { Thread.currentThread().interrupt(); throw full(payload); }
-            }
-            off = tryAllocate(cls);
+        if (off == 0) {
+            if (!wait) return 0;
+            off = allocateUnderPressure(cls, payload);
         }
         s.putLong(off, header(cls, STATE_LIVE, type, 1));
         s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, 1);
         return off;
+    }
+
+    /** Back-off steps (1, 2, 4 ... 256 ms, about half a second) with no release progress before giving up. */
+    private static final int IDLE_STEPS = 9;
+    /** However much is still being released, one allocation waits at most this long. */
+    private static final long MAX_WAIT_NANOS = 60_000_000_000L;
+
+    /**
+     * As DirectByteBuffer does: collect, then retry while the Cleaner is still
+     * giving memory back, however long the queue of dropped versions is (a
+     * fast writer can leave hundreds of thousands between two collections).
+     * Only once nothing comes back through a second collection and a
+     * back-off is the segment full.
+     */
+    private long allocateUnderPressure(int cls, long payload) {
+        runPressureHook();
+        long seen = releaseProgress.getAsLong();
+        long start = System.nanoTime();
+        int idle = 0;
+        while (true) {
+            long off = tryAllocate(cls);
+            if (off != 0) return off;
+            long now = releaseProgress.getAsLong();
+            long pause;
+            if (now != seen && System.nanoTime() - start < MAX_WAIT_NANOS) {
+                seen = now;
+                idle = 0;
+                pause = 1;
+            } else {
+                if (idle == IDLE_STEPS) throw full(payload);
+                if (idle == IDLE_STEPS / 2) runPressureHook();
+                pause = 1L << idle++;
+            }
+            try { Thread.sleep(pause); }
+            catch (InterruptedException e) { Thread.currentThread().interrupt(); throw full(payload); }
+        }
+    }
+
+    private void runPressureHook() {
+        try { pressureHook.run(); } catch (RuntimeException ignored) { }
     }
 
     private long tryAllocate(int cls) {

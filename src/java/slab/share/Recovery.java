@@ -124,8 +124,10 @@ public final class Recovery {
             long ledger = s.getLongVolatile(sh.slot + SLOT_LEDGER_OFFSET);
             sh.codec.setLedger(null);
             if (ledger != 0) {
+                // A transient's record (MUTABLE bit) counts as much as a handle's: this
+                // process is alive, so its transients' nodes are whole.
                 SegmentLedger.forEach(s, ledger, (block, count) -> {
-                    for (long k = 0; k < count; k++) sh.codec.releaseRef(block);
+                    for (long k = 0; k < count; k++) sh.codec.releaseRef(block & ~Codec.MUTABLE);
                 });
                 s.allocator().free(ledger);
             }

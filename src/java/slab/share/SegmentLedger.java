@@ -2,6 +2,7 @@ package slab.share;
 
 import static slab.share.SharingDescriptor.*;
 
+import slab.Errors;
 import slab.codec.BlockTypes;
 import slab.codec.Codec;
 import slab.codec.Ledger;
@@ -21,17 +22,23 @@ final class SegmentLedger implements Ledger {
     private long used;
     /** Records with a count above 0; the table shrinks when they become few. */
     private long live;
+    /** After a grow found no room: the record count at which to try again. */
+    private long retryAt;
 
     SegmentLedger(Codec c, long slot) {
         this.s = c.segment();
         this.slot = slot;
         this.capacity = LEDGER_INITIAL_CAPACITY;
-        this.table = newTable(capacity);
+        this.table = newTable(capacity, true);
         s.putLongVolatile(slot + SLOT_LEDGER_OFFSET, table);
     }
 
-    private long newTable(long cap) {
-        long t = s.allocator().allocate(LEDGER_ENTRIES_OFFSET - HEADER + cap * LEDGER_ENTRY_LENGTH, BlockTypes.LEDGER);
+    /** A zeroed table for cap records, or 0 if !wait and there is no room now. */
+    private long newTable(long cap, boolean wait) {
+        long payload = LEDGER_ENTRIES_OFFSET - HEADER + cap * LEDGER_ENTRY_LENGTH;
+        long t = wait ? s.allocator().allocate(payload, BlockTypes.LEDGER)
+                      : s.allocator().allocateIfRoom(payload, BlockTypes.LEDGER);
+        if (t == 0) return 0;
         s.fill(t + HEADER, LEDGER_ENTRIES_OFFSET - HEADER + cap * LEDGER_ENTRY_LENGTH, (byte) 0);
         s.putLong(t + LEDGER_CAPACITY_OFFSET, cap);
         return t;
@@ -44,13 +51,15 @@ final class SegmentLedger implements Ledger {
 
     /**
      * Every change is one aligned 8-byte write, so a crash at any instant
-     * leaves each record either before or after the change, never doubled:
-     * a record whose count drops to 0 stays in place (and is reused when the
-     * block is owned again) instead of being moved or deleted.
+     * leaves each record either before or after the change, never doubled.
+     * A record whose count drops to 0 stays in place (probe chains run
+     * through it) and is reused, for its block or another; a block has at
+     * most one record, so its probe chain is searched to the end first.
      */
     @Override
     public synchronized void own(long block) {
-        if (2 * (used + 1) > capacity) grow();
+        if (2 * (used + 1) > capacity && used >= retryAt) grow();
+        long spare = -1;
         long i = hash(block, capacity);
         while (true) {
             long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
@@ -61,16 +70,26 @@ final class SegmentLedger implements Ledger {
                 if (n == 0) live++;
                 return;
             }
-            if (b == 0) {
-                s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
-                s.putLongVolatile(e, block);
-                live++;
-                used++;
-                s.putLong(table + LEDGER_USED_OFFSET, used);
-                return;
-            }
+            if (b == 0) break;
+            if (spare < 0 && s.getLong(e + 8) == 0) spare = e;
             i = (i + 1) & (capacity - 1);
         }
+        if (spare >= 0) {
+            s.putLongVolatile(spare, block);          // block first: at count 0 a reader skips the record
+            s.putLongVolatile(spare + 8, 1);
+            live++;
+            return;
+        }
+        if (used + 1 >= capacity)   // linear probing needs an empty entry to end on
+            throw Errors.info("segment-full", "Segment " + s.describe() + " is full: no room to record a new handle "
+                + "in this process's ledger. Release values you no longer need, or use a larger segment.",
+                "capacity", s.capacity(), "ledger-records", used);
+        long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
+        s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
+        s.putLongVolatile(e, block);
+        live++;
+        used++;
+        s.putLong(table + LEDGER_USED_OFFSET, used);
     }
 
     @Override
@@ -83,7 +102,7 @@ final class SegmentLedger implements Ledger {
             if (b == block) {
                 long n = s.getLong(e + 8);
                 if (n > 0) s.putLongVolatile(e + 8, n - 1);
-                if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) grow();
+                if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) rebuild(false);
                 return;
             }
             i = (i + 1) & (capacity - 1);
@@ -91,21 +110,34 @@ final class SegmentLedger implements Ledger {
     }
 
     /**
-     * Rebuilds the table without records at count 0, sized for the records
-     * left (at most a quarter full, at least the initial size): it grows when
-     * handles pile up and shrinks when they are gone.
+     * Past half full the table grows if there is room now; past 7/8 full it
+     * waits for room like any allocation. Without room it stays as it is (a
+     * fuller table only probes longer) and tries again a little later.
      */
     private void grow() {
-        long oldTable = table, oldCap = capacity;
-        long counted = 0;
-        for (long i = 0; i < oldCap; i++) {
-            long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            if (s.getLong(e) != 0 && s.getLong(e + 8) > 0) counted++;
+        boolean urgent = 8 * (used + 1) > 7 * capacity;
+        try {
+            if (rebuild(urgent)) return;
+        } catch (RuntimeException e) {
+            if (!Errors.isSegmentFull(e)) throw e;
         }
-        live = counted;
+        retryAt = used + Math.max(1, capacity / 64);
+    }
+
+    /**
+     * Rebuilds the table without records at count 0, sized for the records
+     * left (at most a quarter full, at least the initial size): it grows when
+     * handles pile up and shrinks when they are gone. With no room for the
+     * new table it keeps the old one and returns false (a fuller table only
+     * probes longer); it waits for room only when {@code wait}, never when
+     * shrinking, since a release must not fail or stall for want of space.
+     */
+    private boolean rebuild(boolean wait) {
+        long oldTable = table, oldCap = capacity;
         long cap = LEDGER_INITIAL_CAPACITY;
         while (4 * (live + 1) > cap) cap *= 2;
-        long t = newTable(cap);
+        long t = newTable(cap, wait);
+        if (t == 0) return false;
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLong(e), n = s.getLong(e + 8);
@@ -117,12 +149,14 @@ final class SegmentLedger implements Ledger {
             s.putLong(ne, b);
         }
         used = live;
+        retryAt = 0;
         s.putLong(t + LEDGER_USED_OFFSET, used);
         table = t;
         capacity = cap;
         // Publish, then free: a crash between leaves an orphan ledger, which the sweep frees.
         s.putLongVolatile(slot + SLOT_LEDGER_OFFSET, t);
         s.allocator().free(oldTable);
+        return true;
     }
 
     /** Calls f(block, count) for every record in the ledger block at t (used for a dead process's ledger). */
