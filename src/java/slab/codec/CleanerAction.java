@@ -9,12 +9,7 @@ package slab.codec;
 abstract class CleanerAction implements Runnable {
     final Codec codec;
 
-    /** Actions completed in this process; an allocation waiting for space watches it move. */
-    private static final java.util.concurrent.atomic.LongAdder COMPLETED = new java.util.concurrent.atomic.LongAdder();
-
     CleanerAction(Codec codec) { this.codec = codec; }
-
-    static long completed() { return COMPLETED.sum(); }
 
     /** Gives the counts back. */
     abstract void giveBack();
@@ -27,7 +22,7 @@ abstract class CleanerAction implements Runnable {
             codec.cleanupFailed(e);
             throw e;
         } finally {
-            COMPLETED.increment();
+            codec.releasesCompleted.increment();
         }
     }
 }

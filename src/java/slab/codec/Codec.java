@@ -55,6 +55,8 @@ public final class Codec {
     /** Handles made and given back in this process, for stats (LongAdder: no contended word). */
     final java.util.concurrent.atomic.LongAdder handlesMade = new java.util.concurrent.atomic.LongAdder();
     final java.util.concurrent.atomic.LongAdder handlesGone = new java.util.concurrent.atomic.LongAdder();
+    /** Handle and transient releases finished on this segment; an allocation waiting for space watches it move. */
+    final java.util.concurrent.atomic.LongAdder releasesCompleted = new java.util.concurrent.atomic.LongAdder();
     /** While a sweep runs, releases from the Cleaner wait here instead of touching counts. */
     private java.util.ArrayList<Long> deferred;
 
@@ -62,7 +64,7 @@ public final class Codec {
         this.s = s;
         this.alloc = s.allocator();
         this.interner = new Interner(this);
-        alloc.onPressure(System::gc, CleanerAction::completed);   // dropped handles give counts back as the Cleaner runs
+        alloc.onPressure(System::gc, releasesCompleted::sum);   // dropped handles give counts back as the Cleaner runs
     }
 
     /** The codec of a segment, made on first use. */
