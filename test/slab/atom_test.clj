@@ -56,15 +56,17 @@
 
 (deftest a-swap-that-changes-nothing-publishes-nothing
   (let [seg (slab/open-segment (temp-path "noop") {:capacity (* 64 1024 1024)})
-        a (slab/atom seg :m {:a 1 :b "two"})
+        a (slab/atom seg :m {:a 1 :b "two" :c {:d [1 2 "three"]}})
         box (published-box seg :m)
         in-use (bytes-in-use seg)]
     (swap! a identity)
     (swap! a assoc :a 1)
     (swap! a dissoc :missing)
     (swap! a update :b str)
+    (swap! a assoc :c {:d [1 2 "three"]})
+    (swap! a update-in [:c :d] conj)
     (is (= box (published-box seg :m)) "no new box was published")
-    (is (= {:a 1 :b "two"} @a))
+    (is (= {:a 1 :b "two" :c {:d [1 2 "three"]}} @a))
     (is (= in-use (settle! seg in-use)))
     (slab/close-segment! seg)))
 

@@ -211,11 +211,14 @@
       (is (= "1.00" (str (:d (assoc s :d 1.00M)))))
       (is (seq? (get-in (assoc s :n {:v '(1 2)}) [:n :v])) "a nested list replaces an = nested vector")
       (is (= {:m 1} (meta (:n (assoc s :n (with-meta {:v [1 2]} {:m 1}))))))))
-  (testing "a value that is the same encoding keeps the version"
-    (let [s (slab/hash-map :n {:v [1 2]} :s "same" :k :kw)]
-      (is (identical? s (assoc s :s (str "sa" "me"))))
+  (testing "an = value of the same types all the way down keeps the version"
+    (let [s (slab/hash-map :n {:v [1 2] :d 1.0M} :s "a string longer than eight" :k :kw)]
+      (is (identical? s (assoc s :s (str "a string " "longer than eight"))))
       (is (identical? s (assoc s :k :kw)))
-      (is (identical? s (assoc s :n (:n s)))))))
+      (is (identical? s (assoc s :n (:n s))))
+      (is (identical? s (assoc s :n {:v [1 2] :d 1.0M})) "an equal nested map built on the heap")
+      (is (not (identical? s (assoc s :n {:v [1 2] :d 1.00M}))))
+      (is (not (identical? s (assoc s :n (with-meta {:v [1 2] :d 1.0M} {:m 1}))))))))
 
 (deftest every-scalar-type-round-trips
   (let [vs [nil true false 1 -1 Long/MAX_VALUE Long/MIN_VALUE 1.5 -0.0 (float 2.5) \x \u2603

@@ -651,18 +651,37 @@ public final class Codec {
         if (ta == Tags.STRING && tb == Tags.STRING) return blobBytesEqual(pa, pb, STRING_DATA_OFFSET,
             byteLength(s.getInt(pa + LENGTH_OFFSET)), byteLength(s.getInt(pb + LENGTH_OFFSET)), true);
         if (ca == CAT_STRING || ca == CAT_KEYWORD || ca == CAT_SYMBOL) return false;   // canonical encodings
-        if (Tags.isCollection(ta) && Tags.isCollection(tb)) return collectionsEqual(ta, pa, tb, pb);
+        if (Tags.isCollection(ta) && Tags.isCollection(tb)) return collectionsEqual(ta, pa, tb, pb, false);
         Object a = decode(ta, pa), b = decode(tb, pb);
         return Util.equiv(a, b);
+    }
+
+    /**
+     * Same encoding: = and indistinguishable to a reader, with the same types
+     * all the way down (a nested list is not a vector, 1.00M not 1.0M, -0.0
+     * not 0.0) and the same metadata on every collection. An assoc of a value
+     * with the encoding already there keeps the version.
+     */
+    public boolean sameEncoding(int ta, long pa, int tb, long pb) {
+        if (ta != tb) return false;
+        if (pa == pb) return true;
+        if (!Tags.isCounted(ta)) return false;          // inline: the payload is the value
+        if (ta == Tags.STRING) return equalsSlot(ta, pa, tb, pb);
+        if (!Tags.isCollection(ta)) return decode(ta, pa).equals(decode(tb, pb));   // Java equals keeps BigDecimal scale
+        return sameMeta(pa, pb) && collectionsEqual(ta, pa, tb, pb, true);
+    }
+
+    boolean slotsMatch(int ta, long pa, int tb, long pb, boolean strict) {
+        return strict ? sameEncoding(ta, pa, tb, pb) : equalsSlot(ta, pa, tb, pb);
     }
 
     /**
      * Two collection blocks of this segment in one category (maps, sets, or
      * vectors and lists), compared node against node: no handle is made, and
      * subtrees the two share are equal without a look inside. Clojure's =
-     * ignores metadata, so this does too.
+     * ignores metadata, so this does too; strict compares encodings instead.
      */
-    private boolean collectionsEqual(int ta, long pa, int tb, long pb) {
+    private boolean collectionsEqual(int ta, long pa, int tb, long pb, boolean strict) {
         long cnt = s.getLong(pa + COLL_COUNT_OFFSET);
         if (cnt != s.getLong(pb + COLL_COUNT_OFFSET)) return false;
         // maps and sets: the entry-hash sum; vectors and lists: hasheq (both stored at encoding)
@@ -672,24 +691,18 @@ public final class Codec {
             if (ta != tb) return false;
             boolean set = ta == Tags.SET;
             return Maps.nodesEqual(this, ra, rb,
-                set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH, set);
+                set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH, set, strict);
         }
+        if (strict && ta != tb) return false;
         return VecReads.triesEqual(this, ra, s.getLong(pa + COLL_TAIL_OFFSET), s.getByte(pa + COLL_SHIFT_OFFSET),
-            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), (int) cnt);
+            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), (int) cnt, strict);
     }
 
-    /** Do two collection blocks describe the same version (the same root and tail nodes)? */
-    boolean sameNodes(long collA, long collB) {
-        return s.getLong(collA + COLL_ROOT_OFFSET) == s.getLong(collB + COLL_ROOT_OFFSET)
-            && s.getLong(collA + COLL_TAIL_OFFSET) == s.getLong(collB + COLL_TAIL_OFFSET)
-            && s.getByte(collA + COLL_KIND_OFFSET) == s.getByte(collB + COLL_KIND_OFFSET);
-    }
-
-    /** Do two collection blocks carry equal metadata (or none)? */
-    public boolean sameMeta(long collA, long collB) {
+    /** Do two collection blocks carry metadata of the same encoding (or none)? */
+    private boolean sameMeta(long collA, long collB) {
         int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
         if (ta != tb) return false;
-        return ta == Tags.NIL || equalsSlot(ta, s.getLong(collA + COLL_META_OFFSET), tb, s.getLong(collB + COLL_META_OFFSET));
+        return ta == Tags.NIL || sameEncoding(ta, s.getLong(collA + COLL_META_OFFSET), tb, s.getLong(collB + COLL_META_OFFSET));
     }
 
     private static int byteLength(int lenField) {

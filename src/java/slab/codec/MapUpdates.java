@@ -141,20 +141,13 @@ final class MapUpdates {
     }
 
     /**
-     * Would storing the op's value change nothing a reader can see? The same
-     * encoding: scalars bit for bit, strings byte for byte, collections the
-     * same nodes with equal metadata. Merely = values can differ visibly
-     * (0.0 and -0.0, 1.0M and 1.00M, a nested vector and a nested list), and
-     * Clojure's assoc stores the new one, so this does too.
+     * Would storing the op's value change nothing a reader can see? Only if
+     * it has the encoding already there (Codec.sameEncoding): merely = values
+     * can differ visibly (0.0 and -0.0, 1.0M and 1.00M, a nested vector and a
+     * nested list), and Clojure's assoc stores the new one, so this does too.
      */
     static boolean sameValue(MapOp op, long e) {
-        int t = valTag(op.s, e);
-        long p = valPayload(op.s, e);
-        long q = op.v.payload;
-        if (t != op.v.tag) return false;
-        if (p == q) return true;
-        if (t == Tags.STRING) return op.c.equalsSlot(t, p, t, q);
-        return Tags.isCollection(t) && op.c.sameNodes(p, q) && op.c.sameMeta(p, q);
+        return op.c.sameEncoding(valTag(op.s, e), valPayload(op.s, e), op.v.tag, op.v.payload);
     }
 
     static void replaceValue(MapOp op, long e) {

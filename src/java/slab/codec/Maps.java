@@ -241,7 +241,7 @@ public final class Maps {
                 r2.check();
                 try {
                     if (r2.count != r.count || r2.hashSum() != r.hashSum()) return false;
-                    return nodesEqual(r.codec, r.node, r2.node, es(r), r.kind == Tags.SET);
+                    return nodesEqual(r.codec, r.node, r2.node, es(r), r.kind == Tags.SET, false);
                 } finally {
                     Reference.reachabilityFence(r2);
                 }
@@ -288,8 +288,11 @@ public final class Maps {
         }
     }
 
-    /** Structural equality of two versions of one segment; shared nodes are equal without a look inside. */
-    static boolean nodesEqual(Codec c, long a, long b, int es, boolean set) {
+    /**
+     * Structural equality of two versions of one segment; shared nodes are
+     * equal without a look inside. strict compares encodings (Codec.sameEncoding), not =.
+     */
+    static boolean nodesEqual(Codec c, long a, long b, int es, boolean set, boolean strict) {
         if (a == b) return true;
         if (a == 0 || b == 0) return false;
         Segment s = c.segment();
@@ -303,8 +306,8 @@ public final class Maps {
                 long ea = entry(a, es, i);
                 for (int j = 0; j < cnt; j++) {
                     long eb = entry(b, es, j);
-                    if (c.equalsSlot(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb))) {
-                        if (!set && !c.equalsSlot(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb)))
+                    if (c.slotsMatch(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb), strict)) {
+                        if (!set && !c.slotsMatch(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb), strict))
                             return false;
                         continue outer;
                     }
@@ -319,13 +322,13 @@ public final class Maps {
         for (int i = 0; i < entries; i++) {
             long ea = entry(a, es, i), eb = entry(b, es, i);
             if (entryHash(s, ea) != entryHash(s, eb)
-                || !c.equalsSlot(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb))
-                || (!set && !c.equalsSlot(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb))))
+                || !c.slotsMatch(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb), strict)
+                || (!set && !c.slotsMatch(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb), strict)))
                 return false;
         }
         int children = Integer.bitCount(nm);
         for (int j = 0; j < children; j++) {
-            if (!nodesEqual(c, s.getLong(childSlot(a, es, entries, j)), s.getLong(childSlot(b, es, entries, j)), es, set))
+            if (!nodesEqual(c, s.getLong(childSlot(a, es, entries, j)), s.getLong(childSlot(b, es, entries, j)), es, set, strict))
                 return false;
         }
         return true;

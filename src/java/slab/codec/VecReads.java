@@ -323,40 +323,44 @@ public final class VecReads {
         b.check();
         if (a.count != b.count) return false;
         if (a.hashKnown() && b.hashKnown() && a.hasheq() != b.hasheq()) return false;
-        return triesEqual(a.codec, a.node, a.tail, a.shift, b.node, b.tail, b.shift, count(a));
+        return triesEqual(a.codec, a.node, a.tail, a.shift, b.node, b.tail, b.shift, count(a), false);
     }
 
-    /** Two tries of cnt elements in one segment, slot against slot, skipping shared subtrees. */
-    static boolean triesEqual(Codec c, long nodeA, long tailA, int shiftA, long nodeB, long tailB, int shiftB, int cnt) {
+    /**
+     * Two tries of cnt elements in one segment, slot against slot, skipping
+     * shared subtrees; strict compares encodings (Codec.sameEncoding), not =.
+     */
+    static boolean triesEqual(Codec c, long nodeA, long tailA, int shiftA, long nodeB, long tailB, int shiftB, int cnt,
+                              boolean strict) {
         Segment s = c.segment();
         int bits = s.vecBits(), w = 1 << bits;
         int to = tailoff(cnt, bits);
-        if (tailA != tailB && !leavesEqual(c, s, tailA, tailB, cnt - to)) return false;
+        if (tailA != tailB && !leavesEqual(c, s, tailA, tailB, cnt - to, strict)) return false;
         if (nodeA == nodeB) return true;
-        if (shiftA == shiftB) return nodesEqual(c, s, bits, shiftA, nodeA, nodeB);
+        if (shiftA == shiftB) return nodesEqual(c, s, bits, shiftA, nodeA, nodeB, strict);
         for (int base = 0; base < to; base += w) {   // differently shaped tries (not made by slab): leaf by leaf
             long la = leafFor(s, nodeA, shiftA, bits, base), lb = leafFor(s, nodeB, shiftB, bits, base);
-            if (la != lb && !leavesEqual(c, s, la, lb, w)) return false;
+            if (la != lb && !leavesEqual(c, s, la, lb, w, strict)) return false;
         }
         return true;
     }
 
-    private static boolean nodesEqual(Codec c, Segment s, int bits, int level, long na, long nb) {
+    private static boolean nodesEqual(Codec c, Segment s, int bits, int level, long na, long nb, boolean strict) {
         if (na == nb) return true;
         int w = 1 << bits;
         if (na == 0 || nb == 0) return false;
-        if (level == 0) return leavesEqual(c, s, na, nb, w);
+        if (level == 0) return leavesEqual(c, s, na, nb, w, strict);
         for (int i = 0; i < w; i++)
-            if (!nodesEqual(c, s, bits, level - bits, child(s, na, i), child(s, nb, i))) return false;
+            if (!nodesEqual(c, s, bits, level - bits, child(s, na, i), child(s, nb, i), strict)) return false;
         return true;
     }
 
-    private static boolean leavesEqual(Codec c, Segment s, long la, long lb, int cap) {
+    private static boolean leavesEqual(Codec c, Segment s, long la, long lb, int cap, boolean strict) {
         for (int j = 0; j < cap; j++) {
             int ta = tag(s, la, cap, j), tb = tag(s, lb, cap, j);
             long pa = payload(s, la, j), pb = payload(s, lb, j);
             if (ta == tb && pa == pb && ta != Tags.DOUBLE && ta != Tags.FLOAT) continue;
-            if (!c.equalsSlot(ta, pa, tb, pb)) return false;
+            if (!c.slotsMatch(ta, pa, tb, pb, strict)) return false;
         }
         return true;
     }
