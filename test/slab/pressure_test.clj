@@ -2,7 +2,7 @@
   "Proves that a full segment is the last resort: an allocation keeps waiting
   while dropped versions are still being given back, a stream of dropped
   versions many times the segment's size never fills it, and a process keeps
-  recording new handles when there is no room to grow its ledger."
+  making new handles when there is no room to grow its ledger."
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
             [slab.test-util :as tu]
@@ -75,7 +75,7 @@
       (finally
         (slab/close-segment! seg)))))
 
-(deftest handles-are-recorded-when-the-ledger-cannot-grow
+(deftest handles-keep-coming-when-the-ledger-cannot-grow
   (let [path (temp-path "ledger")
         seg (slab/open-segment path {:capacity (* 4 1024 1024)})
         a (.allocator seg)]
@@ -91,9 +91,12 @@
             _ (doseq [off given] (.free a (long off)))
             _ (is (zero? (.allocateIfRoom a 33000 0)) "no room for a larger table")
             ;; the ledger starts with 1024 entries and grows past half full;
-            ;; each version derived by assoc is one handle and one record
-            handles (mapv #(assoc base :k %) (range 1 801))]
-        (is (= (range 1 801) (map :k handles)) "800 handles made, each with its own record")
+            ;; each version derived by assoc is one handle and one record, and
+            ;; past 7/8 full a handle goes unrecorded
+            handles (mapv #(assoc base :k %) (range 1 1001))]
+        (is (= (range 1 1001) (map :k handles)) "1000 handles made though the ledger could not grow")
+        (is (zero? (:reclaimed (slab/recover! seg))) "recover! does not sweep with an incomplete ledger...")
+        (is (= (range 1 1001) (map :k handles)) "...so what the unrecorded handles hold is intact")
         (doseq [off (concat reserve kept)] (.free a (long off)))
         (let [more (mapv #(assoc base :k %) (range 800 1600))]
           (is (= (range 800 1600) (map :k more)) "with room again, the ledger grows")

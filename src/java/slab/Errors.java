@@ -33,11 +33,6 @@ public final class Errors {
         return new ExceptionInfo(e.getMessage(), e.getData(), cause);
     }
 
-    /** True for the error a full segment raises (callers that can do without the space catch only that). */
-    public static boolean isSegmentFull(Throwable t) {
-        return t instanceof ExceptionInfo e && Keyword.intern("segment-full").equals(e.getData().valAt(ERROR));
-    }
-
     public static String mib(long bytes) {
         return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
     }

@@ -301,13 +301,22 @@ public final class Maps {
         if (ca) {
             int cnt = collisionCount(s, a);
             if (cnt != collisionCount(s, b)) return false;
+            if (strict) {   // the same encoding iterates in the same order
+                for (int i = 0; i < cnt; i++) {
+                    long ea = entry(a, es, i), eb = entry(b, es, i);
+                    if (!c.sameEncoding(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb))
+                        || !set && !c.sameEncoding(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb)))
+                        return false;
+                }
+                return true;
+            }
             outer:
             for (int i = 0; i < cnt; i++) {
                 long ea = entry(a, es, i);
                 for (int j = 0; j < cnt; j++) {
                     long eb = entry(b, es, j);
-                    if (c.slotsMatch(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb), strict)) {
-                        if (!set && !c.slotsMatch(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb), strict))
+                    if (c.equalsSlot(keyTag(s, ea), keyPayload(s, ea), keyTag(s, eb), keyPayload(s, eb))) {
+                        if (!set && !c.equalsSlot(valTag(s, ea), valPayload(s, ea), valTag(s, eb), valPayload(s, eb)))
                             return false;
                         continue outer;
                     }

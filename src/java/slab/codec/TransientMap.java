@@ -291,8 +291,8 @@ public final class TransientMap {
             return b;
         }
         long b = grow(op, n, moreEntries, moreChildren);   // frees the old root's block
-        setRoot(b);
         c.disownMutable(n);
+        setRoot(b);
         return b;
     }
 

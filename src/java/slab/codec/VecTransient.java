@@ -463,16 +463,14 @@ public final class VecTransient {
             int tc = cnt - tailoff(cnt, bits);
             if (t != 0 && capacity(s, t) != tc) {
                 // Published tails hold exactly their elements.
-                long trimmed;
-                if (editable(t) && c.allocator().refcount(t) == 1) {
-                    trimmed = newLeaf(c, tc, 0);
+                boolean move = editable(t) && c.allocator().refcount(t) == 1;
+                long trimmed = move ? newLeaf(c, tc, 0) : copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
+                takeCopy(trimmed);                                      // before t changes
+                if (move) {
                     s.copy(t + payloadOffset(0), trimmed + payloadOffset(0), (long) PAYLOAD_LENGTH * tc);
                     s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
                     s.fill(t + tagOffset(w, 0), w, (byte) Tags.NIL);   // the slots moved; drop none of them
-                } else {
-                    trimmed = copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
                 }
-                takeCopy(trimmed);
                 owned.tail = trimmed;
                 myTail = 0;
                 drop(t);

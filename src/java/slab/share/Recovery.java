@@ -93,9 +93,13 @@ public final class Recovery {
         return dead;
     }
 
-    /** Sweeps under the file lock, so no process can attach (and allocate) while it runs. */
+    /**
+     * Sweeps under the file lock, so no process can attach (and allocate) while
+     * it runs; never in a process whose ledger once ran out of room (its
+     * unrecorded handles' nodes would look unreachable).
+     */
     private static long sweepIfAlone(Sharing sh) {
-        if (sh.ledger == null) return 0;
+        if (sh.ledger == null || !sh.ledger.complete()) return 0;
         return sh.s.withFileLock(() -> othersAttached(sh) ? 0L : sweep(sh));
     }
 

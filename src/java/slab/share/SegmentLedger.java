@@ -2,7 +2,7 @@ package slab.share;
 
 import static slab.share.SharingDescriptor.*;
 
-import slab.Errors;
+import clojure.lang.ExceptionInfo;
 import slab.codec.BlockTypes;
 import slab.codec.Codec;
 import slab.codec.Ledger;
@@ -24,6 +24,8 @@ final class SegmentLedger implements Ledger {
     private long live;
     /** After a grow found no room: the record count at which to try again. */
     private long retryAt;
+    /** Set once a count went unrecorded for want of room. */
+    private boolean incomplete;
 
     SegmentLedger(Codec c, long slot) {
         this.s = c.segment();
@@ -80,10 +82,14 @@ final class SegmentLedger implements Ledger {
             live++;
             return;
         }
-        if (used + 1 >= capacity)   // linear probing needs an empty entry to end on
-            throw Errors.info("segment-full", "Segment " + s.describe() + " is full: no room to record a new handle "
-                + "in this process's ledger. Release values you no longer need, or use a larger segment.",
-                "capacity", s.capacity(), "ledger-records", used);
+        if (8 * (used + 1) > 7 * capacity) {
+            // Full, and no room to grow: leave the count unrecorded (probe chains stay
+            // short), as a crash between taking a count and recording it would. Another
+            // process's sweep reclaims it if this one dies; this process never sweeps again,
+            // since a sweep trusts its ledger to name everything its handles hold.
+            incomplete = true;
+            return;
+        }
         long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
         s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
         s.putLongVolatile(e, block);
@@ -102,7 +108,13 @@ final class SegmentLedger implements Ledger {
             if (b == block) {
                 long n = s.getLong(e + 8);
                 if (n > 0) s.putLongVolatile(e + 8, n - 1);
-                if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) rebuild(false);
+                if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) {
+                    try {
+                        rebuild();
+                    } catch (ExceptionInfo ignored) {
+                        // shrinking is optional; a release must not fail (e.g. :commit-stalled)
+                    }
+                }
                 return;
             }
             i = (i + 1) & (capacity - 1);
@@ -110,16 +122,16 @@ final class SegmentLedger implements Ledger {
     }
 
     /**
-     * Past half full the table grows if there is room now; past 7/8 full it
-     * waits for room like any allocation. Without room it stays as it is (a
-     * fuller table only probes longer) and tries again a little later.
+     * Past half full the table grows if there is room now. It never waits for
+     * room: that would hold this lock, which every release (the Cleaner's
+     * too) needs. Without room it stays as it is (a fuller table only probes
+     * longer) and tries again a little later.
      */
     private void grow() {
-        boolean urgent = 8 * (used + 1) > 7 * capacity;
         try {
-            if (rebuild(urgent)) return;
-        } catch (RuntimeException e) {
-            if (!Errors.isSegmentFull(e)) throw e;
+            if (rebuild()) return;
+        } catch (ExceptionInfo e) {
+            // no room after all (e.g. :commit-stalled): as above
         }
         retryAt = used + Math.max(1, capacity / 64);
     }
@@ -128,15 +140,13 @@ final class SegmentLedger implements Ledger {
      * Rebuilds the table without records at count 0, sized for the records
      * left (at most a quarter full, at least the initial size): it grows when
      * handles pile up and shrinks when they are gone. With no room for the
-     * new table it keeps the old one and returns false (a fuller table only
-     * probes longer); it waits for room only when {@code wait}, never when
-     * shrinking, since a release must not fail or stall for want of space.
+     * new table now it keeps the old one and returns false.
      */
-    private boolean rebuild(boolean wait) {
+    private boolean rebuild() {
         long oldTable = table, oldCap = capacity;
         long cap = LEDGER_INITIAL_CAPACITY;
         while (4 * (live + 1) > cap) cap *= 2;
-        long t = newTable(cap, wait);
+        long t = newTable(cap, false);
         if (t == 0) return false;
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
@@ -169,6 +179,9 @@ final class SegmentLedger implements Ledger {
             if (b != 0 && n > 0) f.accept(b, n);
         }
     }
+
+    /** Does this ledger name every count this process's owners hold? */
+    synchronized boolean complete() { return !incomplete; }
 
     synchronized void forEachOwned(java.util.function.BiConsumer<Long, Long> f) { forEach(s, table, f); }
 
