@@ -9,6 +9,7 @@ package slab.codec;
  * sweep reclaims) but never claims one that was already given back.
  */
 public interface Ledger {
+    /** Never fails for want of room: a full ledger leaves the count unrecorded (as a crash would). */
     void own(long block);
     void disown(long block);
 }

@@ -48,19 +48,8 @@ public final class Root {
         this.hash = hash;
         this.hashKnown = hashKnown;
         this.parent = null;
-        // Recorded before the Cleaner knows the handle: a ledger that cannot grow
-        // (segment full) gives the counts straight back and leaves no record behind.
-        boolean nodeOwned = false;
-        try {
-            codec.own(node);
-            nodeOwned = true;
-            codec.own(tail);
-        } catch (RuntimeException | Error e) {
-            if (nodeOwned) codec.releaseOwned(node);
-            else codec.releaseRef(node);
-            codec.releaseRef(tail);
-            throw e;
-        }
+        codec.own(node);
+        codec.own(tail);
         this.release = new Release(codec, node, tail);
         this.cleanable = (node | tail) == 0 ? null : codec.cleaner().register(this, release);
         if (cleanable != null) codec.handlesMade.increment();

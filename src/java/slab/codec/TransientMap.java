@@ -51,12 +51,7 @@ public final class TransientMap {
         this.owned = new Owned(c);
         if (from != null && from.node != 0) {
             c.retain(from.node);
-            try {
-                c.ownMutable(from.node);
-            } catch (RuntimeException | Error e) {
-                c.releaseRef(from.node);
-                throw e;
-            }
+            c.ownMutable(from.node);
             owned.root = from.node;
             count = from.count;
             hashSum = from.hashSum();
@@ -115,12 +110,8 @@ public final class TransientMap {
         long root = owned.root;
         owned.root = 0;
         cleanable.clean();
-        Root r;
-        try {
-            r = new Root(c, kind, root, 0, count, 0, hashSum, true);   // records its own count...
-        } finally {
-            c.disownMutable(root);                                     // ...which was this transient's (or was given back)
-        }
+        Root r = new Root(c, kind, root, 0, count, 0, hashSum, true);   // records its own count...
+        c.disownMutable(root);                                                    // ...which was this transient's
         return r;
     }
 
@@ -263,12 +254,7 @@ public final class TransientMap {
         long root = owned.root;
         if (edit(s, root) == op.edit) return root;
         long copy = copy(op, root, 2, 0);
-        try {
-            c.ownMutable(copy);
-        } catch (RuntimeException | Error e) {
-            c.releaseRef(copy);
-            throw e;
-        }
+        c.ownMutable(copy);
         owned.root = copy;
         c.disownMutable(root);
         c.releaseRef(root);

@@ -95,22 +95,9 @@ public final class VecTransient {
         try {
             Codec c = r.codec;
             c.retain(r.node);
+            c.ownMutable(r.node);
             c.retain(r.tail);
-            try {
-                c.ownMutable(r.node);
-            } catch (RuntimeException | Error e) {
-                c.releaseRef(r.node);
-                c.releaseRef(r.tail);
-                throw e;
-            }
-            try {
-                c.ownMutable(r.tail);
-            } catch (RuntimeException | Error e) {
-                c.disownMutable(r.node);
-                c.releaseRef(r.node);
-                c.releaseRef(r.tail);
-                throw e;
-            }
+            c.ownMutable(r.tail);
             return new VecTransient(c, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
         } finally {
             Reference.reachabilityFence(r);
@@ -163,16 +150,6 @@ public final class VecTransient {
     /** Records a count the transient itself now holds (root or tail). */
     private void take(long node) { c.ownMutable(node); }
 
-    /** take for a fresh copy not yet in owned: if it cannot be recorded, the copy goes. */
-    private void takeCopy(long copy) {
-        try {
-            take(copy);
-        } catch (RuntimeException | Error e) {
-            c.releaseRef(copy);
-            throw e;
-        }
-    }
-
     /** Gives back a count the transient itself held (root or tail): erase the record, then release. */
     private void drop(long node) {
         if (node == 0) return;
@@ -184,8 +161,8 @@ public final class VecTransient {
         long rt = owned.root;
         if (editable(rt)) return rt;
         long copy = rt == 0 ? newBranch(c, w, edit) : copyBranch(c, rt, w, -1, edit);
-        takeCopy(copy);
         owned.root = copy;
+        take(copy);
         drop(rt);
         return copy;
     }
@@ -197,9 +174,9 @@ public final class VecTransient {
         if (editable(t)) return myTail = t;
         int tc = cnt - tailoff(cnt, bits);
         long copy = t == 0 ? newLeaf(c, w, edit) : copyLeaf(c, t, capacity(s, t), tc, w, -1, edit);
-        takeCopy(copy);
         owned.tail = copy;
         myTail = copy;
+        take(copy);
         drop(t);
         return copy;
     }
@@ -465,7 +442,7 @@ public final class VecTransient {
                 // Published tails hold exactly their elements.
                 boolean move = editable(t) && c.allocator().refcount(t) == 1;
                 long trimmed = move ? newLeaf(c, tc, 0) : copyLeaf(c, t, capacity(s, t), tc, tc, -1, 0);
-                takeCopy(trimmed);                                      // before t changes
+                take(trimmed);
                 if (move) {
                     s.copy(t + payloadOffset(0), trimmed + payloadOffset(0), (long) PAYLOAD_LENGTH * tc);
                     s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
@@ -480,13 +457,9 @@ public final class VecTransient {
             owned.root = 0;
             owned.tail = 0;
             if (cleanable != null) cleanable.clean();
-            Root r;
-            try {
-                r = new Root(c, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
-            } finally {
-                c.disownMutable(root);                                     // ...which were this transient's (or were given back)
-                c.disownMutable(tail);
-            }
+            Root r = new Root(c, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
+            c.disownMutable(root);                                                 // ...which were this transient's
+            c.disownMutable(tail);
             return r;
         } finally {
             Reference.reachabilityFence(this);

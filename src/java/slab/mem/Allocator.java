@@ -44,8 +44,8 @@ public final class Allocator {
 
     /**
      * As {@link #onPressure(Runnable)}, with a count that moves while released
-     * memory is still coming back (the codec gives the Cleaner's completed
-     * actions): a full allocation keeps waiting as long as it moves.
+     * memory is still coming back (the codec gives its finished handle
+     * releases): a full allocation keeps waiting as long as it moves.
      */
     public void onPressure(Runnable hook, java.util.function.LongSupplier progress) {
         this.releaseProgress = progress;
