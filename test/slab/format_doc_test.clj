@@ -4,8 +4,8 @@
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
   (:import [java.lang.reflect Field Modifier]
-           [slab.codec BlockTypes Tags]
-           [slab.mem SizeClasses]))
+           [slab.mem BlockTypes SizeClasses]
+           [slab.value Tags]))
 
 (set! *warn-on-reflection* true)
 
@@ -13,16 +13,17 @@
 
 ;; Classes whose public constants must all appear in the document.
 (def ^:private described-classes
-  [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses
-   slab.codec.Tags slab.codec.BlockTypes slab.codec.BlobDescriptor slab.codec.MapNodeDescriptor
-   slab.codec.VecNodeDescriptor slab.share.SharingDescriptor])
+  [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses slab.mem.BlockTypes
+   slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.ref.CollDescriptor
+   slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor
+   slab.share.SharingDescriptor slab.share.BoxDescriptor])
 
 ;; Public static fields of the described classes that are not layout numbers,
 ;; with the reason; every other public static field must be numeric and documented.
 (def ^:private not-layout {})
 
 ;; Packages searched for a constant written as SimpleClass.FIELD.
-(def ^:private packages ["slab.mem" "slab.codec" "slab.share" "slab"])
+(def ^:private packages ["slab.mem" "slab.value" "slab.ref" "slab.map" "slab.vector" "slab.share" "slab"])
 
 ;; --- reading the tables ------------------------------------------------------------
 

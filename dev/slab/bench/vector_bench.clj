@@ -22,18 +22,18 @@
   (:import (clojure.lang PersistentVector)
            (java.lang.management ManagementFactory MemoryMXBean GarbageCollectorMXBean)
            (java.util Random)
-           (slab.codec Codec)
+           (slab.ref Heap)
            (slab.mem Segment)))
 
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
 
 (def ^:private seg (delay (Segment/anonymous (* 8 1024 1024 1024) 5 5)))
-(defn- codec ^Codec [] (Codec/of ^Segment @seg))
+(defn- heap ^Heap [] (Heap/of ^Segment @seg))
 (defn- in-use ^long [] (.bytesInUse (.stats (.allocator ^Segment @seg))))
 
 (defn- pv ^PersistentVector [^long n] (persistent! (reduce conj! (transient []) (range n))))
-(defn- slab-vec [^long n] (persistent! (reduce conj! (transient (sv/vector-in (codec))) (range n))))
+(defn- slab-vec [^long n] (persistent! (reduce conj! (transient (sv/vector-in (heap))) (range n))))
 
 (defn- random-indexes
   "2^20 random indexes below n (a fixed sequence, the same for both sides)."
@@ -59,10 +59,10 @@
   (loop [prev -1 tries 0]
     (System/gc)
     (Thread/sleep 100)
-    (let [live (.liveVersions (codec))]
+    (let [live (.liveVersions (.ownership (heap)))]
       (when (and (not= live prev) (< tries 50)) (recur live (inc tries))))))
 
-(defn- release! [v] (.release ^slab.codec.Root (.slabRoot ^slab.codec.SharedColl v)))
+(defn- release! [v] (.release ^slab.ref.Handle (.slabHandle ^slab.ref.SharedColl v)))
 
 (defn- build-body
   "Transient build: one op = one conj!; persistent! every n elements and at

@@ -1,5 +1,5 @@
 (ns slab.stress.map-concurrency
-  "Repeats the scenario of slab.map-concurrency-test (futures and agents
+  "Repeats the scenario of slab.map.concurrency-test (futures and agents
   deriving versions from one shared map, then everything dropped) many times
   and audits the segment after each run, printing the blocks that leaked.
 
@@ -13,10 +13,10 @@
   their chunk tails are handed to later threads). Add JVM_OPTS=-Xmx400m for
   frequent collections."
   (:require [slab.core :as slab]
-            [slab.audit :as audit]
-            [slab.map-leak-test :refer [settle!]])
+            [slab.support.audit :as audit]
+            [slab.support.util :refer [settle!]])
   (:import (slab.mem Segment)
-           (slab.codec Codec)))
+           (slab.ref Heap)))
 
 (defn- on-new-thread [f]
   (let [p (promise)
@@ -75,7 +75,7 @@
           (when-let [e (some agent-error agents)] (throw e))
           (slab/release! shared)
           (let [end (settle! seg baseline)]
-            (when (or (not= baseline end) (pos? (.cleanupFailures (Codec/of seg))))
+            (when (or (not= baseline end) (pos? (.cleanupFailures (.ownership (Heap/of seg)))))
               (str "baseline " baseline ", end " end "\n" (audit/describe seg))))))
       (finally (.close seg)))))
 

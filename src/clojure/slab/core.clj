@@ -23,7 +23,7 @@
             [slab.set :as sset]
             [slab.vector :as svec]
             [slab.atom :as satom])
-  (:import (slab.codec Codec Root SharedColl)
+  (:import (slab.ref Handle Handles Heap SharedColl)
            (slab.mem Segment SizeClasses Allocator$Stats)
            (slab.share AtomCell Cells Cells$Snapshot Recovery Recovery$Report RootTable Sharing)))
 
@@ -39,30 +39,30 @@
   [seg & body]
   `(binding [*segment* ~seg] ~@body))
 
-(defn- codec ^Codec [] (common/codec-of *segment*))
+(defn- heap ^Heap [] (common/heap-of *segment*))
 
 ;; --- constructors ---------------------------------------------------------------
 
 (defn hash-map
   "A slab map with the given keys and values (as clojure.core/hash-map)."
   [& kvs]
-  (smap/hash-map-in (codec) kvs))
+  (smap/hash-map-in (heap) kvs))
 
 (defn hash-set
   "A slab set of the given keys (as clojure.core/hash-set)."
   [& ks]
-  (sset/hash-set-in (codec) ks))
+  (sset/hash-set-in (heap) ks))
 
 (defn vector
   "A slab vector of xs (as clojure.core/vector)."
   [& xs]
-  (apply svec/vector-in (codec) xs))
+  (apply svec/vector-in (heap) xs))
 
 (defn vec
   "A slab vector of coll's elements (as clojure.core/vec). A slab vector of
   the same segment comes back sharing its nodes, without metadata."
   [coll]
-  (svec/vec-in (codec) coll))
+  (svec/vec-in (heap) coll))
 
 (defn share
   "A shared version of x: maps, sets, vectors and lists are converted deeply
@@ -72,8 +72,8 @@
   slab cannot store, and writes nothing.
 
   Options: {:segment seg} to build in a segment other than *segment*."
-  ([x] (.share (codec) x))
-  ([x {:keys [segment]}] (.share (common/codec-of (or segment *segment*)) x)))
+  ([x] (Handles/share (heap) x))
+  ([x {:keys [segment]}] (Handles/share (common/heap-of (or segment *segment*)) x)))
 
 (defn shared?
   "True if x is a slab collection."
@@ -87,7 +87,7 @@
   Do not release a version another thread is still reading through x."
   [x]
   (when (instance? SharedColl x)
-    (.release ^Root (.slabRoot ^SharedColl x)))
+    (.release ^Handle (.slabHandle ^SharedColl x)))
   nil)
 
 ;; --- segments ---------------------------------------------------------------------
@@ -96,7 +96,7 @@
   "The default anonymous segment (created on first use). Its capacity comes
   from -Dslab.capacity (e.g. 16g), default 8 GiB of address space."
   ^Segment []
-  (.segment (common/default-codec)))
+  (.segment (common/default-heap)))
 
 (defn open-segment
   "Maps the segment file at path, creating it if it does not exist.
@@ -198,7 +198,7 @@
 (defn segment-of
   "The segment a slab collection lives in."
   ^Segment [x]
-  (.segment (.codec ^Root (.slabRoot ^SharedColl x))))
+  (.segment (.heap ^Handle (.slabHandle ^SharedColl x))))
 
 (defn stats
   "A readable map of a segment's statistics (default segment if none given):
@@ -219,8 +219,8 @@
       :high-water (.frontier st)
       :committed (.committed st)
       :named-roots (if (Sharing/isAttached seg) (count (RootTable/names (Sharing/of seg))) 0)
-      :live-versions (.liveVersions (Codec/of seg))
-      :cleanup-failures (.cleanupFailures (Codec/of seg))
+      :live-versions (.liveVersions (.ownership (Heap/of seg)))
+      :cleanup-failures (.cleanupFailures (.ownership (Heap/of seg)))
       :blocks-in-use (into (sorted-map)
                            (keep (fn [^long c]
                                    (let [n (aget blocks c)]

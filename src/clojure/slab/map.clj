@@ -1,8 +1,10 @@
 (ns slab.map
-  "SharedMap and TransientSharedMap: facades over slab.codec.Maps. Every
+  "SharedMap and TransientSharedMap: facades over slab.map.Maps. Every
   method checks and fences its handle inside the Java call it delegates to."
   (:require [slab.impl.common :as common])
-  (:import (slab.codec Root Maps Tags TransientMap SharedColl Codec)
+  (:import (slab.ref Handle Heap SharedColl)
+           (slab.map Maps MapTransient)
+           (slab.value Tags)
            (clojure.lang IPersistentMap IPersistentVector MapEntry RT Util
                          IMapIterable ITransientMap ISeq)
            (java.util Map Map$Entry)))
@@ -32,9 +34,9 @@
 
 (def ^:private ^:const unknown-hash Long/MIN_VALUE)
 
-(deftype SharedMap [^Root root meta ^:unsynchronized-mutable ^long jhash]
+(deftype SharedMap [^Handle root meta ^:unsynchronized-mutable ^long jhash]
   SharedColl
-  (slabRoot [_] root)
+  (slabHandle [_] root)
   (slabKind [_] Tags/MAP)
 
   IPersistentMap
@@ -50,9 +52,9 @@
       (if (identical? r root) this (SharedMap. r meta unknown-hash))))
   (containsKey [_ k] (Maps/containsKey root k))
   (entryAt [_ k] (Maps/entryAt root k))
-  (count [_] (.check root) (int (.count root)))
+  (count [_] (Maps/count root))
   (cons [this o] (cons-entries this o (fn [^IPersistentMap m k v] (.assoc m k v))))
-  (empty [_] (SharedMap. (Maps/empty (.codec root) Tags/MAP) meta unknown-hash))
+  (empty [_] (SharedMap. (Maps/empty (.heap root) Tags/MAP) meta unknown-hash))
   (equiv [_ o] (Maps/equiv root o))
   (seq [_] (Maps/seq root))
   (valAt [_ k] (Maps/valAt root k nil))
@@ -66,7 +68,7 @@
   clojure.lang.MapEquivalence
 
   clojure.lang.IHashEq
-  (hasheq [_] (.hasheq root))
+  (hasheq [_] (Maps/hasheq root))
 
   clojure.lang.IObj
   (meta [_] meta)
@@ -88,11 +90,11 @@
   (reduce [_ f init] (Maps/reduce root f init))
 
   clojure.lang.IEditableCollection
-  (asTransient [_] (->TransientSharedMap (Maps/asTransient root) (.codec root)))
+  (asTransient [_] (->TransientSharedMap (Maps/asTransient root)))
 
   Map
-  (size [_] (.check root) (int (.count root)))
-  (isEmpty [_] (.check root) (zero? (.count root)))
+  (size [_] (Maps/count root))
+  (isEmpty [_] (zero? (Maps/count root)))
   (containsValue [this v] (boolean (some #(Util/equiv v %) (vals this))))
   (get [_ k] (Maps/valAt root k nil))
   (put [_ _ _] (throw (UnsupportedOperationException.)))
@@ -110,7 +112,7 @@
     (unchecked-int jhash))
   (toString [this] (RT/printString this)))
 
-(deftype TransientSharedMap [^TransientMap t ^Codec codec]
+(deftype TransientSharedMap [^MapTransient t]
   clojure.lang.ITransientMap
   (assoc [this k v] (.assoc t k v) this)
   (without [this k] (.dissoc t k) this)
@@ -121,7 +123,7 @@
   (valAt [_ k not-found] (.valAt t k not-found))
 
   clojure.lang.ITransientAssociative2
-  (containsKey [_ k] (not (zero? (.find t k))))
+  (containsKey [_ k] (.containsKey t k))
   (entryAt [_ k]
     (let [none (Object.)
           v (.valAt t k none)]
@@ -131,7 +133,7 @@
   (invoke [_ k] (.valAt t k nil))
   (invoke [_ k not-found] (.valAt t k not-found)))
 
-(defn- make [^Root root meta] (SharedMap. root meta unknown-hash))
+(defn- make [^Handle root meta] (SharedMap. root meta unknown-hash))
 
 (common/register-maker! Tags/MAP make)
 
@@ -141,9 +143,9 @@
   (instance? SharedMap x))
 
 (defn hash-map-in
-  "A slab map with the given keys and values, in the segment of codec."
-  [^Codec codec kvs]
-  (SharedMap. (Maps/build codec Tags/MAP (seq kvs)) nil unknown-hash))
+  "A slab map with the given keys and values, in the segment of heap."
+  [^Heap heap kvs]
+  (SharedMap. (Maps/build heap Tags/MAP (seq kvs)) nil unknown-hash))
 
 (alter-meta! #'->SharedMap assoc :private true)
 (alter-meta! #'->TransientSharedMap assoc :private true)

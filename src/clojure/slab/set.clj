@@ -1,8 +1,10 @@
 (ns slab.set
-  "SharedSet and TransientSharedSet: facades over slab.codec.Maps (a set is
+  "SharedSet and TransientSharedSet: facades over slab.map.Maps (a set is
   a CHAMP of keys without values)."
   (:require [slab.impl.common :as common])
-  (:import (slab.codec Root Maps Tags TransientMap SharedColl Codec)
+  (:import (slab.ref Handle Heap SharedColl)
+           (slab.map Maps MapTransient)
+           (slab.value Tags)
            (clojure.lang RT Util)))
 
 (set! *warn-on-reflection* true)
@@ -11,9 +13,9 @@
 
 (declare ->SharedSet ->TransientSharedSet)
 
-(deftype SharedSet [^Root root meta ^:unsynchronized-mutable ^long jhash]
+(deftype SharedSet [^Handle root meta ^:unsynchronized-mutable ^long jhash]
   SharedColl
-  (slabRoot [_] root)
+  (slabHandle [_] root)
   (slabKind [_] Tags/SET)
 
   clojure.lang.IPersistentSet
@@ -22,16 +24,16 @@
       (if (identical? r root) this (SharedSet. r meta unknown-hash))))
   (contains [_ k] (Maps/containsKey root k))
   (get [_ k] (Maps/valAt root k nil))
-  (count [_] (.check root) (int (.count root)))
+  (count [_] (Maps/count root))
   (cons [this k]
     (let [r (Maps/conj root k)]
       (if (identical? r root) this (SharedSet. r meta unknown-hash))))
-  (empty [_] (SharedSet. (Maps/empty (.codec root) Tags/SET) meta unknown-hash))
+  (empty [_] (SharedSet. (Maps/empty (.heap root) Tags/SET) meta unknown-hash))
   (equiv [_ o] (Maps/equiv root o))
   (seq [_] (Maps/seq root))
 
   clojure.lang.IHashEq
-  (hasheq [_] (.hasheq root))
+  (hasheq [_] (Maps/hasheq root))
 
   clojure.lang.IObj
   (meta [_] meta)
@@ -53,8 +55,8 @@
   (asTransient [_] (->TransientSharedSet (Maps/asTransient root)))
 
   java.util.Set
-  (size [_] (.check root) (int (.count root)))
-  (isEmpty [_] (.check root) (zero? (.count root)))
+  (size [_] (Maps/count root))
+  (isEmpty [_] (zero? (Maps/count root)))
   (containsAll [_ c] (every? #(Maps/containsKey root %) c))
   (iterator [_] (Maps/keyIterator root))
   (toArray [this] (RT/seqToArray (seq this)))
@@ -73,11 +75,11 @@
     (unchecked-int jhash))
   (toString [this] (RT/printString this)))
 
-(deftype TransientSharedSet [^TransientMap t]
+(deftype TransientSharedSet [^MapTransient t]
   clojure.lang.ITransientSet
   (conj [this k] (.conj t k) this)
   (disjoin [this k] (.dissoc t k) this)
-  (contains [_ k] (not (zero? (.find t k))))
+  (contains [_ k] (.containsKey t k))
   (get [_ k] (.valAt t k nil))
   (count [_] (int (.count t)))
   (persistent [_] (SharedSet. (.persistent t) nil unknown-hash))
@@ -86,7 +88,7 @@
   (invoke [_ k] (.valAt t k nil))
   (invoke [_ k not-found] (.valAt t k not-found)))
 
-(defn- make [^Root root meta] (SharedSet. root meta unknown-hash))
+(defn- make [^Handle root meta] (SharedSet. root meta unknown-hash))
 
 (common/register-maker! Tags/SET make)
 
@@ -96,9 +98,9 @@
   (instance? SharedSet x))
 
 (defn hash-set-in
-  "A slab set of the given keys, in the segment of codec."
-  [^Codec codec ks]
-  (SharedSet. (Maps/build codec Tags/SET (seq ks)) nil unknown-hash))
+  "A slab set of the given keys, in the segment of heap."
+  [^Heap heap ks]
+  (SharedSet. (Maps/build heap Tags/SET (seq ks)) nil unknown-hash))
 
 (alter-meta! #'->SharedSet assoc :private true)
 (alter-meta! #'->TransientSharedSet assoc :private true)

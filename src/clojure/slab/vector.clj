@@ -1,19 +1,20 @@
 (ns slab.vector
   "Shared persistent vectors: `SharedVector` and `TransientSharedVector`,
   drop-ins for clojure.core's vector and its transient whose nodes live in
-  a slab segment (see slab.codec.VecNodes). The types hold no algorithms:
-  each method checks its handle, calls into Java and keeps the handle
-  reachable until the call returns (`fenced`).
+  a slab segment (see slab.vector.Vectors). The types hold no algorithms:
+  each method delegates to Java, which checks the handle and keeps it
+  reachable until the call returns.
 
-  A stored list (codec kind LIST) is decoded into a
+  A stored list (tag LIST) is decoded into a
   clojure.lang.PersistentList: it is `list?`, `seq?` and `=` to what was
   stored, at the cost of copying it to the heap on each read."
   (:refer-clojure :exclude [vector vec])
-  (:require [slab.impl.common :as common :refer [fenced]])
-  (:import (clojure.lang AFn APersistentVector$RSeq ArityException IPersistentMap MapEntry
-                         PersistentList RT Util)
-           (java.util Arrays Collection)
-           (slab.codec Codec Root SharedColl Tags VecNodes VecReads VecSeq VecTransient)))
+  (:require [slab.impl.common :as common])
+  (:import (clojure.lang AFn APersistentVector$RSeq ArityException MapEntry PersistentList RT Util)
+           (java.util Arrays)
+           (slab.ref Handle Heap SharedColl)
+           (slab.value Tags)
+           (slab.vector Vectors VecTransient)))
 
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
@@ -50,21 +51,13 @@
 (defn- key-error []
   (IllegalArgumentException. "Key must be integer"))
 
-(defmacro ^:private cnt
-  "The element count of a Root, as an int, after checking that the handle
-  is usable (a heap field: no fence needed)."
-  [root]
-  `(let [r# ~(with-meta root {:tag `Root})]
-     (.check r#)
-     (int (.-count r#))))
-
 ;; --- SharedVector ---------------------------------------------------------------
 
 (declare ->TransientSharedVector)
 
-(deftype-with-arities SharedVector [^Root root meta ^:unsynchronized-mutable ^int hcode]
+(deftype-with-arities SharedVector [^Handle root meta ^:unsynchronized-mutable ^int hcode]
   SharedColl
-  (slabRoot [_] root)
+  (slabHandle [_] root)
   (slabKind [_] Tags/VECTOR)
 
   clojure.lang.IMeta
@@ -75,117 +68,109 @@
     (if (identical? m meta) this (SharedVector. root m -1)))
 
   clojure.lang.Counted
-  (count [_] (cnt root))
+  (count [_] (Vectors/count root))
 
   clojure.lang.IPersistentCollection
-  (cons [_ x] (fenced root (SharedVector. (VecNodes/cons root x) meta -1)))
-  (empty [_] (SharedVector. (VecNodes/empty (.-codec root) (.-kind root)) meta -1))
-  (equiv [_ o] (fenced root (VecReads/equiv root o)))
+  (cons [_ x] (SharedVector. (Vectors/cons root x) meta -1))
+  (empty [_] (SharedVector. (Vectors/empty (.-heap root) (.-kind root)) meta -1))
+  (equiv [_ o] (Vectors/equiv root o))
 
   clojure.lang.Seqable
-  (seq [_] (fenced root (VecSeq/create root 0)))
+  (seq [_] (Vectors/seq root 0))
 
   clojure.lang.Reversible
   (rseq [this]
-    (let [n (cnt root)]
+    (let [n (Vectors/count root)]
       (when (pos? n) (APersistentVector$RSeq. this (dec n)))))
 
   clojure.lang.Indexed
-  (nth [_ i] (fenced root (VecNodes/nth root i)))
-  (nth [_ i not-found] (fenced root (VecNodes/nth root i not-found)))
+  (nth [_ i] (Vectors/nth root i))
+  (nth [_ i not-found] (Vectors/nth root i not-found))
 
   clojure.lang.ILookup
   (valAt [this k] (.valAt this k nil))
   (valAt [_ k not-found]
     (if (Util/isInteger k)
-      (fenced root (VecNodes/nth root (.intValue ^Number k) not-found))
+      (Vectors/nth root (.intValue ^Number k) not-found)
       not-found))
 
   clojure.lang.Associative
   (containsKey [_ k]
     (and (Util/isInteger k)
          (let [i (.intValue ^Number k)]
-           (and (>= i 0) (< i (cnt root))))))
+           (and (>= i 0) (< i (Vectors/count root))))))
   (entryAt [_ k]
     (when (Util/isInteger k)
       (let [i (.intValue ^Number k)]
-        (fenced root
-          (when (and (>= i 0) (< i (cnt root)))
-            (MapEntry/create k (VecNodes/nth root i)))))))
+        (when (and (>= i 0) (< i (Vectors/count root)))
+          (MapEntry/create k (Vectors/nth root i))))))
   (assoc [_ k v]
     (if (Util/isInteger k)
-      (fenced root (SharedVector. (VecNodes/assocN root (.intValue ^Number k) v) meta -1))
+      (SharedVector. (Vectors/assocN root (.intValue ^Number k) v) meta -1)
       (throw (key-error))))
 
   clojure.lang.IPersistentStack
-  (peek [_]
-    (fenced root
-      (let [n (cnt root)]
-        (when (pos? n) (VecNodes/nth root (dec n))))))
-  (pop [_] (fenced root (SharedVector. (VecNodes/pop root) meta -1)))
+  (peek [_] (Vectors/peek root))
+  (pop [_] (SharedVector. (Vectors/pop root) meta -1))
 
   clojure.lang.IPersistentVector
-  (length [_] (cnt root))
-  (assocN [_ i v] (fenced root (SharedVector. (VecNodes/assocN root i v) meta -1)))
+  (length [_] (Vectors/count root))
+  (assocN [_ i v] (SharedVector. (Vectors/assocN root i v) meta -1))
 
   clojure.lang.Sequential
 
   clojure.lang.IFn
   (invoke [_ k]
     (if (Util/isInteger k)
-      (fenced root (VecNodes/nth root (.intValue ^Number k)))
+      (Vectors/nth root (.intValue ^Number k))
       (throw (key-error))))
   (arity-errors)
 
   clojure.lang.IHashEq
-  (hasheq [_] (.check root) (.hasheq root))
+  (hasheq [_] (Vectors/hasheq root))
 
   clojure.lang.IKVReduce
-  (kvreduce [_ f init] (VecReads/kvreduce root f init))
+  (kvreduce [_ f init] (Vectors/kvreduce root f init))
 
   clojure.lang.IReduceInit
-  (reduce [_ f init] (VecReads/reduce root 0 ^clojure.lang.IFn f init))
+  (reduce [_ f init] (Vectors/reduce root 0 ^clojure.lang.IFn f init))
 
   clojure.lang.IReduce
-  (reduce [_ f] (VecReads/reduce root 0 ^clojure.lang.IFn f))
+  (reduce [_ f] (Vectors/reduce root 0 ^clojure.lang.IFn f))
 
   clojure.lang.IDrop
-  (drop [this n]
-    (fenced root
-      (cond (neg? n) this
-            (< n (cnt root)) (VecSeq/create root n)
-            :else nil)))
+  (drop [this n] (if (neg? n) this (Vectors/drop root n)))
 
   clojure.lang.IEditableCollection
-  (asTransient [_] (->TransientSharedVector (VecTransient/of root)))
+  (asTransient [_] (->TransientSharedVector (Vectors/asTransient root)))
 
   Comparable
-  (compareTo [_ o] (fenced root (VecReads/compare root o)))
+  (compareTo [_ o] (Vectors/compare root o))
 
   Iterable
-  (iterator [_] (fenced root (VecReads/iterator root)))
+  (iterator [_] (Vectors/iterator root))
 
   java.util.RandomAccess
 
   java.util.List
-  (size [_] (cnt root))
-  (isEmpty [_] (zero? (cnt root)))
-  (contains [_ o] (not= -1 (VecReads/indexOf root o)))
+  (size [_] (Vectors/count root))
+  (isEmpty [_] (zero? (Vectors/count root)))
+  (contains [_ o] (not= -1 (Vectors/indexOf root o)))
   (containsAll [this c] (every? #(.contains this %) c))
-  (toArray [_] (VecReads/toArray root))
+  (toArray [_] (Vectors/toArray root))
   (^objects toArray [_ ^objects a]
-    (let [src (VecReads/toArray root)
+    (let [src (Vectors/toArray root)
           n (alength src)]
       (if (>= (alength a) n)
         (do (System/arraycopy src 0 a 0 n)
             (when (> (alength a) n) (aset a n nil))
             a)
         src)))
-  (get [_ i] (fenced root (VecNodes/nth root i)))
-  (indexOf [_ o] (VecReads/indexOf root o))
-  (lastIndexOf [_ o] (VecReads/lastIndexOf root o))
-  (listIterator [_] (fenced root (VecReads/listIterator root 0)))
-  (listIterator [_ i] (fenced root (VecReads/listIterator root i)))
+  (get [_ i] (Vectors/nth root i))
+  (indexOf [_ o] (Vectors/indexOf root o))
+  (lastIndexOf [_ o] (Vectors/lastIndexOf root o))
+  (listIterator [_] (Vectors/listIterator root 0))
+  (listIterator [_ i] (Vectors/listIterator root i))
   (subList [this from to] (RT/subvec this from to))
   (add [_ _o] (throw (UnsupportedOperationException.)))
   (^void add [_ ^int _i _o] (throw (UnsupportedOperationException.)))
@@ -201,11 +186,11 @@
   Object
   (hashCode [_]
     (if (== hcode -1)
-      (let [h (VecReads/javaHashCode root)]
+      (let [h (Vectors/javaHashCode root)]
         (set! hcode (int h))
         h)
       hcode))
-  (equals [this o] (VecReads/equals root this o))
+  (equals [this o] (Vectors/equals root this o))
   (toString [this] (RT/printString this)))
 
 ;; --- TransientSharedVector ---------------------------------------------------------
@@ -269,8 +254,8 @@
 
 (defn- list-of
   "A PersistentList of a stored list's elements; gives the handle's counts back at once."
-  [^Root root meta]
-  (let [l (try (PersistentList/create (Arrays/asList (VecReads/toArray root)))
+  [^Handle root meta]
+  (let [l (try (PersistentList/create (Arrays/asList (Vectors/toArray root)))
                (finally (.release root)))]
     (if meta (with-meta l meta) l)))
 
@@ -280,28 +265,28 @@
 ;; --- constructors --------------------------------------------------------------------
 
 (defn vector-in
-  "A shared vector of xs in the segment of `codec`."
-  [^Codec codec & xs]
-  (SharedVector. (VecNodes/build codec xs Tags/VECTOR) nil -1))
+  "A shared vector of xs in the segment of `heap`."
+  [^Heap heap & xs]
+  (SharedVector. (Vectors/build heap xs Tags/VECTOR) nil -1))
 
 (defn vec-in
-  "A shared vector of coll's elements in the segment of `codec`. A shared
+  "A shared vector of coll's elements in the segment of `heap`. A shared
   vector of that segment comes back without metadata, sharing its nodes."
-  [^Codec codec coll]
+  [^Heap heap coll]
   (if (and (instance? SharedVector coll)
-           (identical? codec (.-codec ^Root (.slabRoot ^SharedVector coll))))
+           (identical? heap (.-heap ^Handle (.slabHandle ^SharedVector coll))))
     (with-meta coll nil)
-    (SharedVector. (VecNodes/build codec coll Tags/VECTOR) nil -1)))
+    (SharedVector. (Vectors/build heap coll Tags/VECTOR) nil -1)))
 
 (defn vector
   "A shared vector of xs in the default segment: like clojure.core/vector."
   [& xs]
-  (SharedVector. (VecNodes/build (common/default-codec) xs Tags/VECTOR) nil -1))
+  (SharedVector. (Vectors/build (common/default-heap) xs Tags/VECTOR) nil -1))
 
 (defn vec
   "A shared vector of coll's elements in the default segment: like clojure.core/vec."
   [coll]
-  (vec-in (common/default-codec) coll))
+  (vec-in (common/default-heap) coll))
 
 (defn shared-vector?
   "True when x is a SharedVector."

@@ -38,6 +38,8 @@ public final class AllocatorDescriptor {
     public static final int STATE_SHIFT = 40;
     public static final int CLASS_SHIFT = 48;
     public static final long REFCOUNT_MASK = 0xFFFF_FFFFL;
+    /** The type byte alone, for readers that need only the type (the word is little-endian). */
+    public static final int TYPE_BYTE_OFFSET = TYPE_SHIFT / 8;
 
     public static final int STATE_LIVE = 0xA1;
     public static final int STATE_FREE = 0xF7;

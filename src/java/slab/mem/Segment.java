@@ -365,6 +365,7 @@ public final class Segment implements AutoCloseable {
 
     public byte getByte(long off) { return ms.get(ValueLayout.JAVA_BYTE, off); }
     public void putByte(long off, byte v) { ms.set(ValueLayout.JAVA_BYTE, off, v); }
+    public void putShort(long off, short v) { ms.set(ValueLayout.JAVA_SHORT, off, v); }
     public int getInt(long off) { return ms.get(INT_LAYOUT, off); }
     public void putInt(long off, int v) { ms.set(INT_LAYOUT, off, v); }
     public long getLong(long off) { return ms.get(LONG_LAYOUT, off); }

@@ -2,6 +2,8 @@ package slab.share;
 
 import java.lang.ref.Cleaner;
 
+import slab.ref.RefCounts;
+
 /**
  * The cell an atom publishes through: a named root's entry (kept forever),
  * or an anonymous CELL block that the atom owns and gives back, through the
@@ -25,8 +27,8 @@ public final class AtomCell {
     public static AtomCell named(Sharing sh, Object name, Object init, boolean hasInit) {
         long word = RootTable.cell(sh, name);
         if (hasInit && sh.s.getLongVolatile(word) == 0) {
-            long box = Cells.box(sh.codec, init);
-            if (!Cells.publish(sh, word, 0, box)) sh.codec.releaseRef(box);   // someone set it first: keep theirs
+            long box = Boxes.box(sh.heap, init);
+            if (!Cells.publish(sh, word, 0, box)) RefCounts.release(sh.heap, box);   // someone set it first: keep theirs
         }
         return new AtomCell(sh, word, name);
     }

@@ -1,17 +1,18 @@
 package slab.share;
 
-import static slab.codec.BlobDescriptor.*;
+import static slab.share.BoxDescriptor.*;
 
 import clojure.lang.IFn;
 import clojure.lang.IMeta;
 import clojure.lang.Util;
 import slab.Errors;
-import slab.codec.BlockTypes;
-import slab.codec.Codec;
-import slab.codec.Root;
-import slab.codec.SharedColl;
-import slab.codec.Slot;
+import slab.ref.Heap;
+import slab.ref.Handle;
+import slab.ref.SharedColl;
+import slab.mem.BlockTypes;
 import slab.mem.Segment;
+import slab.ref.RefCounts;
+import slab.value.Decoder;
 
 /**
  * Cells: segment words that each publish one value, as the offset of a box
@@ -61,25 +62,8 @@ public final class Cells {
             if (box == 0) return new Snapshot(0, null);
             s.putLongVolatile(hz, box);
             if (s.getLongVolatile(cell) != box) continue;   // moved on before we announced: try again
-            return new Snapshot(box, sh.codec.decode(s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
+            return new Snapshot(box, Decoder.decode(sh.heap, s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
         }
-    }
-
-    /** A new box holding v (validated first: an unsupported value writes nothing). */
-    public static long box(Codec c, Object v) {
-        Slot slot = new Slot();
-        c.encode(v, slot);
-        long b;
-        try {
-            b = c.allocator().allocate(BOX_LENGTH - HEADER, BlockTypes.BOX);
-        } catch (RuntimeException e) {
-            c.releaseSlot(slot.tag, slot.payload);
-            throw e;
-        }
-        Segment s = c.segment();
-        s.putLong(b + BOX_TAG_OFFSET, slot.tag);
-        s.putLong(b + BOX_PAYLOAD_OFFSET, slot.payload);
-        return b;
     }
 
     /**
@@ -97,7 +81,7 @@ public final class Cells {
     public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
         sh.s.checkOpen();
         validate(validator, v);
-        long nb = box(sh.codec, v);
+        long nb = Boxes.box(sh.heap, v);
         while (true) {
             long old = sh.s.getLongVolatile(cell);
             if (publish(sh, cell, old, nb)) return new Snapshot(old, null);
@@ -133,9 +117,9 @@ public final class Cells {
                     : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
                 if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
                 validate(validator, nv);
-                long nb = box(sh.codec, nv);
+                long nb = Boxes.box(sh.heap, nv);
                 if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
-                sh.codec.releaseRef(nb);
+                RefCounts.release(sh.heap, nb);
             }
         } finally {
             sh.releaseHazard(h);
@@ -151,9 +135,9 @@ public final class Cells {
             if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
             if (sameVersion(cur.value, newv)) return true;
             validate(validator, newv);
-            long nb = box(sh.codec, newv);
+            long nb = Boxes.box(sh.heap, newv);
             if (publish(sh, cell, cur.box, nb)) return true;
-            sh.codec.releaseRef(nb);
+            RefCounts.release(sh.heap, nb);
             return false;
         } finally {
             sh.releaseHazard(h);
@@ -168,8 +152,8 @@ public final class Cells {
     static boolean sameVersion(Object a, Object b) {
         if (a == b) return true;
         if (a instanceof SharedColl x && b instanceof SharedColl y) {
-            Root ra = x.slabRoot(), rb = y.slabRoot();
-            return ra.codec == rb.codec && ra.kind == rb.kind && ra.node == rb.node && ra.tail == rb.tail
+            Handle ra = x.slabHandle(), rb = y.slabHandle();
+            return ra.heap == rb.heap && ra.kind == rb.kind && ra.node == rb.node && ra.tail == rb.tail
                 && ra.count == rb.count && Util.equiv(((IMeta) a).meta(), ((IMeta) b).meta());
         }
         return false;
@@ -185,16 +169,16 @@ public final class Cells {
 
     /** A new CELL block (owned by the caller's atom object) publishing v. */
     public static long newCell(Sharing sh, Object v) {
-        long nb = box(sh.codec, v);
+        long nb = Boxes.box(sh.heap, v);
         long cell;
         try {
-            cell = sh.codec.allocator().allocate(CELL_LENGTH - HEADER, BlockTypes.CELL);
+            cell = sh.heap.allocator().allocate(CELL_LENGTH - HEADER, BlockTypes.CELL);
         } catch (RuntimeException e) {
-            sh.codec.releaseRef(nb);
+            RefCounts.release(sh.heap, nb);
             throw e;
         }
         sh.s.putLongVolatile(cell + CELL_WORD_OFFSET, nb);
-        sh.codec.own(cell);
+        sh.heap.ownership().own(cell);
         return cell;
     }
 
@@ -204,11 +188,11 @@ public final class Cells {
     /** Gives back an anonymous atom's cell (its Cleaner action). */
     public static void dropCell(Sharing sh, long cellBlock) {
         if (sh.s.isClosed()) return;
-        sh.codec.disown(cellBlock);
+        sh.heap.ownership().disown(cellBlock);
         long box = sh.s.getLongVolatile(cellBlock + CELL_WORD_OFFSET);
         sh.s.putLongVolatile(cellBlock + CELL_WORD_OFFSET, 0);
         if (box != 0) sh.retire(box);
-        sh.codec.releaseRef(cellBlock);
+        RefCounts.release(sh.heap, cellBlock);
     }
 
     static RuntimeException notKeyword(Object name) {

@@ -7,7 +7,7 @@ import java.util.List;
 
 import clojure.lang.Keyword;
 import slab.Errors;
-import slab.codec.BlockTypes;
+import slab.mem.BlockTypes;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 
@@ -26,15 +26,15 @@ public final class RootTable {
         Segment s = sh.s;
         s.checkOpen();
         long t = table(s);
-        long nameOff = sh.codec.internKeyword(k);
+        long nameOff = sh.heap.interner().intern(k);
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
         long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
         for (long probes = 0; probes < cap; probes++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
-            long n = s.getLongVolatile(e);
-            if (n == nameOff) return e + 8;
-            if (n == 0 && s.casLong(e, 0, nameOff)) return e + 8;
-            if (s.getLongVolatile(e) == nameOff) return e + 8;
+            long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
+            if (n == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
+            if (n == 0 && s.casLong(e + ROOTS_ENTRY_NAME_OFFSET, 0, nameOff)) return e + ROOTS_ENTRY_CELL_OFFSET;
+            if (s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET) == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
             i = (i + 1) & (cap - 1);
         }
         throw Errors.info("too-many-roots", "Segment " + s.describe() + " already holds " + cap
@@ -52,8 +52,8 @@ public final class RootTable {
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
         for (long i = 0; i < cap; i++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
-            long n = s.getLongVolatile(e);
-            if (n != 0 && s.getLongVolatile(e + 8) != 0) out.add(sh.codec.decode(slab.codec.Tags.KEYWORD, n));
+            long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
+            if (n != 0 && s.getLongVolatile(e + ROOTS_ENTRY_CELL_OFFSET) != 0) out.add(sh.heap.interner().decode(n));
         }
         return out;
     }
@@ -65,7 +65,7 @@ public final class RootTable {
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
         for (long i = 0; i < cap; i++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
-            if (s.getLongVolatile(e) != 0) f.accept(e + 8);
+            if (s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET) != 0) f.accept(e + ROOTS_ENTRY_CELL_OFFSET);
         }
     }
 

@@ -3,9 +3,9 @@ package slab.share;
 import static slab.share.SharingDescriptor.*;
 
 import clojure.lang.ExceptionInfo;
-import slab.codec.BlockTypes;
-import slab.codec.Codec;
-import slab.codec.Ledger;
+import slab.mem.BlockTypes;
+import slab.ref.Heap;
+import slab.ref.Ledger;
 import slab.mem.Segment;
 
 /**
@@ -27,7 +27,7 @@ final class SegmentLedger implements Ledger {
     /** Set once a count went unrecorded for want of room. */
     private boolean incomplete;
 
-    SegmentLedger(Codec c, long slot) {
+    SegmentLedger(Heap c, long slot) {
         this.s = c.segment();
         this.slot = slot;
         this.capacity = LEDGER_INITIAL_CAPACITY;
@@ -65,20 +65,20 @@ final class SegmentLedger implements Ledger {
         long i = hash(block, capacity);
         while (true) {
             long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            long b = s.getLong(e);
+            long b = s.getLong(e + LEDGER_ENTRY_BLOCK_OFFSET);
             if (b == block) {
-                long n = s.getLong(e + 8);
-                s.putLongVolatile(e + 8, n + 1);
+                long n = s.getLong(e + LEDGER_ENTRY_COUNT_OFFSET);
+                s.putLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET, n + 1);
                 if (n == 0) live++;
                 return;
             }
             if (b == 0) break;
-            if (spare < 0 && s.getLong(e + 8) == 0) spare = e;
+            if (spare < 0 && s.getLong(e + LEDGER_ENTRY_COUNT_OFFSET) == 0) spare = e;
             i = (i + 1) & (capacity - 1);
         }
         if (spare >= 0) {
-            s.putLongVolatile(spare, block);          // block first: at count 0 a reader skips the record
-            s.putLongVolatile(spare + 8, 1);
+            s.putLongVolatile(spare + LEDGER_ENTRY_BLOCK_OFFSET, block);          // block first: at count 0 a reader skips the record
+            s.putLongVolatile(spare + LEDGER_ENTRY_COUNT_OFFSET, 1);
             live++;
             return;
         }
@@ -91,8 +91,8 @@ final class SegmentLedger implements Ledger {
             return;
         }
         long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-        s.putLongVolatile(e + 8, 1);      // count first: a crash here leaves a record a reader skips
-        s.putLongVolatile(e, block);
+        s.putLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET, 1);      // count first: a crash here leaves a record a reader skips
+        s.putLongVolatile(e + LEDGER_ENTRY_BLOCK_OFFSET, block);
         live++;
         used++;
         s.putLong(table + LEDGER_USED_OFFSET, used);
@@ -103,11 +103,11 @@ final class SegmentLedger implements Ledger {
         long i = hash(block, capacity);
         while (true) {
             long e = table + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            long b = s.getLong(e);
+            long b = s.getLong(e + LEDGER_ENTRY_BLOCK_OFFSET);
             if (b == 0) return;   // taken before this process attached: nothing was recorded
             if (b == block) {
-                long n = s.getLong(e + 8);
-                if (n > 0) s.putLongVolatile(e + 8, n - 1);
+                long n = s.getLong(e + LEDGER_ENTRY_COUNT_OFFSET);
+                if (n > 0) s.putLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET, n - 1);
                 if (n == 1 && --live * 16 < capacity && capacity > LEDGER_INITIAL_CAPACITY) {
                     try {
                         rebuild();
@@ -150,13 +150,13 @@ final class SegmentLedger implements Ledger {
         if (t == 0) return false;
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            long b = s.getLong(e), n = s.getLong(e + 8);
+            long b = s.getLong(e + LEDGER_ENTRY_BLOCK_OFFSET), n = s.getLong(e + LEDGER_ENTRY_COUNT_OFFSET);
             if (b == 0 || n == 0) continue;
             long j = hash(b, cap);
-            while (s.getLong(t + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH) != 0) j = (j + 1) & (cap - 1);
+            while (s.getLong(t + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH + LEDGER_ENTRY_BLOCK_OFFSET) != 0) j = (j + 1) & (cap - 1);
             long ne = t + LEDGER_ENTRIES_OFFSET + j * LEDGER_ENTRY_LENGTH;
-            s.putLong(ne + 8, n);
-            s.putLong(ne, b);
+            s.putLong(ne + LEDGER_ENTRY_COUNT_OFFSET, n);
+            s.putLong(ne + LEDGER_ENTRY_BLOCK_OFFSET, b);
         }
         used = live;
         retryAt = 0;
@@ -174,8 +174,8 @@ final class SegmentLedger implements Ledger {
         long cap = s.getLong(t + LEDGER_CAPACITY_OFFSET);
         for (long i = 0; i < cap; i++) {
             long e = t + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
-            long b = s.getLongVolatile(e);
-            long n = s.getLongVolatile(e + 8);
+            long b = s.getLongVolatile(e + LEDGER_ENTRY_BLOCK_OFFSET);
+            long n = s.getLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET);
             if (b != 0 && n > 0) f.accept(b, n);
         }
     }

@@ -8,8 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import slab.Errors;
-import slab.codec.BlockTypes;
-import slab.codec.Codec;
+import slab.mem.BlockTypes;
+import slab.ref.Heap;
+import slab.ref.RefCounts;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 
@@ -31,7 +32,7 @@ public final class Sharing {
     private static final Map<Segment, Sharing> BY_SEGMENT = new ConcurrentHashMap<>();
 
     final Segment s;
-    final Codec codec;
+    final Heap heap;
     final long table;
     final long slot;
     final int slotIndex;
@@ -41,16 +42,16 @@ public final class Sharing {
 
     private Sharing(Segment s) {
         this.s = s;
-        this.codec = Codec.of(s);
+        this.heap = Heap.of(s);
         this.table = processTable(s);
         int idx = claimSlot();
         this.slotIndex = idx;
         this.slot = table + SLOTS_OFFSET + (long) idx * SLOT_LENGTH;
         // Only a segment other processes can open needs a ledger; the anonymous one dies with us.
-        this.ledger = s.path() == null ? null : new SegmentLedger(codec, slot);
+        this.ledger = s.path() == null ? null : new SegmentLedger(heap, slot);
         s.putLongVolatile(slot + SLOT_STATE_OFFSET, STATE_LIVE);
         for (int i = 0; i < HAZARDS; i++) freeHazards.add(i);
-        if (ledger != null) codec.setLedger(ledger);
+        if (ledger != null) heap.ownership().setLedger(ledger);
     }
 
     /** This process's membership of s, registering it on first use. */
@@ -71,7 +72,7 @@ public final class Sharing {
         if (sh != null && !s.isClosed()) Recovery.detach(sh);
     }
 
-    public Codec codec() { return codec; }
+    public Heap heap() { return heap; }
     public Segment segment() { return s; }
 
     // --- the process table -----------------------------------------------------------
@@ -163,7 +164,7 @@ public final class Sharing {
                 }
             }
         }
-        for (long b : ready) codec.releaseRef(b);
+        for (long b : ready) RefCounts.release(heap, b);
     }
 
     /** Every box any live process has announced in a hazard word. */

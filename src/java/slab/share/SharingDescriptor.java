@@ -18,11 +18,11 @@ import slab.mem.AllocatorDescriptor;
  *
  * Ledger (one per process, written only by that process):
  *   +8  capacity (entries)   +16 entries in use
- *   +64 entries: (block offset, count) pairs of longs; offset 0 = empty
+ *   +64 entries: (block offset +0, count +8) pairs of longs; offset 0 = empty
  *
  * Named-root table (one block, offset in the header's root-table word):
  *   +8  capacity (entries)
- *   +64 entries: (name, cell) pairs of longs: name is the offset of an
+ *   +64 entries: (name +0, cell +8) pairs of longs: name is the offset of an
  *       interned keyword (0 = empty entry), cell the offset of the box the
  *       root currently publishes (0 = never set). Entries are never removed.
  * </pre>
@@ -48,11 +48,15 @@ public final class SharingDescriptor {
     public static final int LEDGER_CAPACITY_OFFSET = 8;
     public static final int LEDGER_USED_OFFSET = 16;
     public static final int LEDGER_ENTRIES_OFFSET = 64;
+    public static final int LEDGER_ENTRY_BLOCK_OFFSET = 0;
+    public static final int LEDGER_ENTRY_COUNT_OFFSET = 8;
     public static final int LEDGER_ENTRY_LENGTH = 16;
     public static final int LEDGER_INITIAL_CAPACITY = 1024;
 
     public static final int ROOTS_CAPACITY_OFFSET = 8;
     public static final int ROOTS_ENTRIES_OFFSET = 64;
+    public static final int ROOTS_ENTRY_NAME_OFFSET = 0;
+    public static final int ROOTS_ENTRY_CELL_OFFSET = 8;
     public static final int ROOTS_ENTRY_LENGTH = 16;
     /** Distinct root names a segment can ever hold; a clear error beyond it. */
     public static final int ROOTS_CAPACITY = 65536;

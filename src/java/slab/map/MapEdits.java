@@ -1,0 +1,285 @@
+package slab.map;
+
+import static slab.map.MapNodeDescriptor.*;
+import static slab.map.MapNodes.*;
+
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.ref.RefCounts;
+import slab.value.Equality;
+
+/**
+ * The primitive edits every map and set update is written against. A
+ * primitive either copies a node (adding a count to everything the copy
+ * shares) or edits a node in place; in-place edits are allowed only on a
+ * node the update owns outright: a fresh copy, or a node carrying the edit
+ * id of the transient doing the edit. In-place edits release what they
+ * overwrite and take over the counts of what they store.
+ */
+final class MapEdits {
+    private MapEdits() {}
+
+    // --- allocation and copying -----------------------------------------------------
+
+    static int nodeType(boolean set) { return set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE; }
+    static int collisionType(boolean set) { return set ? BlockTypes.SET_COLLISION : BlockTypes.MAP_COLLISION; }
+
+    /** A new empty bitmap node with room for this many entries and children. */
+    static long newBitmap(MapOp op, int entries, int children) {
+        long n = op.s.allocator().allocate(bitmapBytes(op.es, entries, children) - HEADER, nodeType(op.set));
+        op.s.putLong(n + DATAMAP_OFFSET, 0);   // datamap and nodemap
+        op.s.putLong(n + EDIT_OFFSET, op.edit);
+        return n;
+    }
+
+    static long newCollision(MapOp op, int hash, int room) {
+        long n = op.s.allocator().allocate(bitmapBytes(op.es, room, 0) - HEADER, collisionType(op.set));
+        op.s.putInt(n + COLLISION_HASH_OFFSET, hash);
+        op.s.putInt(n + COLLISION_COUNT_OFFSET, 0);
+        op.s.putLong(n + EDIT_OFFSET, op.edit);
+        return n;
+    }
+
+    /** Room for one more entry (and moreChildren children) in node n's block? */
+    static boolean hasRoom(MapOp op, long n, int moreEntries, int moreChildren) {
+        Segment s = op.s;
+        int entries, children;
+        if (isCollision(s, n)) { entries = collisionCount(s, n); children = 0; }
+        else { entries = Integer.bitCount(datamap(s, n)); children = Integer.bitCount(nodemap(s, n)); }
+        return bitmapBytes(op.es, entries + moreEntries, children + moreChildren) <= s.allocator().blockSize(n);
+    }
+
+    /**
+     * Copies node n (bitmap or collision) into a new block with the op's edit
+     * id and room for extra entries and children, adding a count to every
+     * counted slot and child the copy shares with n.
+     */
+    static long copy(MapOp op, long n, int extraEntries, int extraChildren) {
+        Segment s = op.s;
+        int es = op.es;
+        boolean collision = isCollision(s, n);
+        int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        int children = collision ? 0 : Integer.bitCount(nodemap(s, n));
+        long bytes = bitmapBytes(es, entries, children);
+        long b = s.allocator().allocate(bitmapBytes(es, entries + extraEntries, children + extraChildren) - HEADER,
+            collision ? collisionType(op.set) : nodeType(op.set));
+        s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
+        s.putLong(b + EDIT_OFFSET, op.edit);
+        retainShared(op, b, entries, children);
+        return b;
+    }
+
+    /** Moves node n's bytes into a bigger block; n must be owned outright and is freed. */
+    static long grow(MapOp op, long n, int moreEntries, int moreChildren) {
+        Segment s = op.s;
+        boolean collision = isCollision(s, n);
+        int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        int children = collision ? 0 : Integer.bitCount(nodemap(s, n));
+        long bytes = bitmapBytes(op.es, entries, children);
+        // Grow by half again, so a transient filling one node moves it a few times, not once per entry.
+        int roomE = Math.max(moreEntries, entries / 2 + 1), roomC = Math.max(moreChildren, children / 2);
+        long b = s.allocator().allocate(bitmapBytes(op.es, entries + roomE, children + roomC) - HEADER,
+            collision ? collisionType(op.set) : nodeType(op.set));
+        s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
+        freeShell(op, n);
+        return b;
+    }
+
+    /** Frees a node whose contents have been moved elsewhere (its counts go with them). */
+    static void freeShell(MapOp op, long n) {
+        if (!op.s.allocator().release(n))
+            throw new IllegalStateException("slab: a node owned by a transient was shared (offset " + n + ")");
+        op.s.allocator().free(n);
+    }
+
+    private static void retainShared(MapOp op, long n, int entries, int children) {
+        Segment s = op.s;
+        for (int i = 0; i < entries; i++) {
+            long e = entry(n, op.es, i);
+            RefCounts.retainSlot(op.h, keyTag(s, e), keyPayload(s, e));
+            if (!op.set) RefCounts.retainSlot(op.h, valTag(s, e), valPayload(s, e));
+        }
+        for (int j = 0; j < children; j++) RefCounts.retain(op.h, s.getLong(childSlot(n, op.es, entries, j)));
+    }
+
+    // --- in-place edits (node owned outright, room checked by the caller) ---------------
+
+    /** Writes the op's key and value as entry i (bytes already made room for). */
+    static void writeEntry(MapOp op, long e) {
+        Segment s = op.s;
+        s.putInt(e + ENTRY_HASH_OFFSET, op.k.hash);
+        s.putByte(e + ENTRY_KEY_TAG_OFFSET, (byte) op.k.tag);
+        s.putLong(e + ENTRY_KEY_OFFSET, op.k.payload);
+        if (!op.set) {
+            s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) op.v.tag);
+            s.putLong(e + ENTRY_VALUE_OFFSET, op.v.payload);
+        } else {
+            s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) 0);
+        }
+        s.putShort(e + ENTRY_PAD_OFFSET, (short) 0);
+        op.keyUsed = true;
+        op.valUsed = true;
+    }
+
+    /** Copies entry bytes from src to dst, adding counts for the copy. */
+    static void copyEntry(MapOp op, long src, long dst) {
+        op.s.copy(src, dst, op.es);
+        RefCounts.retainSlot(op.h, keyTag(op.s, dst), keyPayload(op.s, dst));
+        if (!op.set) RefCounts.retainSlot(op.h, valTag(op.s, dst), valPayload(op.s, dst));
+    }
+
+    static void releaseEntry(MapOp op, long e) {
+        RefCounts.releaseSlot(op.h, keyTag(op.s, e), keyPayload(op.s, e));
+        if (!op.set) RefCounts.releaseSlot(op.h, valTag(op.s, e), valPayload(op.s, e));
+    }
+
+    /** Replaces the value of entry e with the op's value, releasing the old one. */
+    static void setValue(MapOp op, long e) {
+        Segment s = op.s;
+        int oldTag = valTag(s, e);
+        long oldPayload = valPayload(s, e);
+        s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) op.v.tag);
+        s.putLong(e + ENTRY_VALUE_OFFSET, op.v.payload);
+        op.valUsed = true;
+        RefCounts.releaseSlot(op.h, oldTag, oldPayload);
+    }
+
+    /** Inserts the op's entry at bit of a bitmap node. */
+    static void insertEntry(MapOp op, long n, int bit) {
+        writeEntry(op, openEntry(op, n, bit));
+        op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
+    }
+
+    /** Inserts at bit a copy of the entry at src (adding counts for the copy). */
+    static void insertEntryFrom(MapOp op, long n, int bit, long src) {
+        copyEntry(op, src, openEntry(op, n, bit));
+        op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
+    }
+
+    /** Shifts the entries after bit's position and the children up by one entry; returns the gap. */
+    private static long openEntry(MapOp op, long n, int bit) {
+        Segment s = op.s;
+        int dm = datamap(s, n), nm = nodemap(s, n);
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
+        int idx = index(dm, bit);
+        long at = entry(n, op.es, idx);
+        s.copy(at, at + op.es, (long) (entries - idx) * op.es + (long) children * CHILD_LENGTH);
+        return at;
+    }
+
+    /** Removes the entry at bit of a bitmap node, releasing its slots if release is set. */
+    static void removeEntry(MapOp op, long n, int bit, boolean release) {
+        Segment s = op.s;
+        int dm = datamap(s, n), nm = nodemap(s, n);
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
+        int idx = index(dm, bit);
+        long at = entry(n, op.es, idx);
+        if (release) releaseEntry(op, at);
+        long tailBytes = (long) (entries - idx - 1) * op.es + (long) children * CHILD_LENGTH;
+        s.copy(at + op.es, at, tailBytes);
+        s.putInt(n + DATAMAP_OFFSET, dm & ~bit);
+    }
+
+    static void insertChild(MapOp op, long n, int bit, long child) {
+        Segment s = op.s;
+        int dm = datamap(s, n), nm = nodemap(s, n);
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
+        int idx = index(nm, bit);
+        long at = childSlot(n, op.es, entries, idx);
+        s.copy(at, at + CHILD_LENGTH, (long) (children - idx) * CHILD_LENGTH);
+        s.putLong(at, child);
+        s.putInt(n + NODEMAP_OFFSET, nm | bit);
+    }
+
+    /** Removes the child at bit; releases it if release is set. */
+    static void removeChild(MapOp op, long n, int bit, boolean release) {
+        Segment s = op.s;
+        int dm = datamap(s, n), nm = nodemap(s, n);
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
+        int idx = index(nm, bit);
+        long at = childSlot(n, op.es, entries, idx);
+        long old = s.getLong(at);
+        s.copy(at + CHILD_LENGTH, at, (long) (children - idx - 1) * CHILD_LENGTH);
+        s.putInt(n + NODEMAP_OFFSET, nm & ~bit);
+        if (release) RefCounts.release(op.h, old);
+    }
+
+    /** Stores child at slot address, releasing what was there. */
+    static void setChild(MapOp op, long slot, long child) {
+        long old = op.s.getLong(slot);
+        op.s.putLong(slot, child);
+        RefCounts.release(op.h, old);
+    }
+
+    /** Appends the op's entry to a collision node. */
+    static void appendCollision(MapOp op, long n) {
+        int cnt = collisionCount(op.s, n);
+        writeEntry(op, entry(n, op.es, cnt));
+        op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt + 1);
+    }
+
+    static void removeCollision(MapOp op, long n, int i, boolean release) {
+        int cnt = collisionCount(op.s, n);
+        long at = entry(n, op.es, i);
+        if (release) releaseEntry(op, at);
+        op.s.copy(at + op.es, at, (long) (cnt - i - 1) * op.es);
+        op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt - 1);
+    }
+
+    /** Index of key in a collision node, or -1. */
+    static int collisionIndex(MapOp op, long n) {
+        int cnt = collisionCount(op.s, n);
+        for (int i = 0; i < cnt; i++) {
+            long e = entry(n, op.es, i);
+            if (Equality.equalsValue(op.h, keyTag(op.s, e), keyPayload(op.s, e), op.key)) return i;
+        }
+        return -1;
+    }
+
+    /**
+     * A node holding a copy of existing entry e (hash he) and the op's new
+     * entry, placed at the first level from shift where their hashes differ,
+     * or in a collision node when all 32 bits agree.
+     */
+    static long mergeTwo(MapOp op, long e, int he, int shift) {
+        int hn = op.k.hash;
+        if (shift >= 32) {
+            long n = newCollision(op, hn, 2 + (op.edit != 0 ? 2 : 0));
+            copyEntry(op, e, entry(n, op.es, 0));
+            writeEntry(op, entry(n, op.es, 1));
+            op.s.putInt(n + COLLISION_COUNT_OFFSET, 2);
+            return n;
+        }
+        int m1 = mask(he, shift, op.bits), m2 = mask(hn, shift, op.bits);
+        if (m1 != m2) {
+            // Two entries, and in a transient room for one more: most nodes made here never
+            // grow (in a 1M-entry map ~60% of entries sit in such nodes), and grow() makes room
+            // if one does. Room for two more made 2-entry nodes 128-byte blocks.
+            long n = newBitmap(op, op.edit != 0 ? 3 : 2, 0);
+            long first = entry(n, op.es, 0), second = entry(n, op.es, 1);
+            if (m1 < m2) { copyEntry(op, e, first); writeEntry(op, second); }
+            else { writeEntry(op, first); copyEntry(op, e, second); }
+            op.s.putInt(n + DATAMAP_OFFSET, (1 << m1) | (1 << m2));
+            return n;
+        }
+        long sub = mergeTwo(op, e, he, shift + op.bits);
+        long n;
+        try {
+            n = newBitmap(op, 0, 1);
+        } catch (RuntimeException ex) {
+            RefCounts.release(op.h, sub);
+            throw ex;
+        }
+        op.s.putLong(childSlot(n, op.es, 0, 0), sub);
+        op.s.putInt(n + NODEMAP_OFFSET, 1 << m1);
+        return n;
+    }
+
+    /** A bitmap node holding only a copy of entry e, laid out as a root (level 0). */
+    static long singleEntry(MapOp op, long e) {
+        long n = newBitmap(op, 1, 0);
+        copyEntry(op, e, entry(n, op.es, 0));
+        op.s.putInt(n + DATAMAP_OFFSET, bitpos(entryHash(op.s, e), 0, op.bits));
+        return n;
+    }
+}

@@ -1,0 +1,112 @@
+package slab.map;
+
+import static slab.map.MapNodes.*;
+
+import java.lang.ref.Reference;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+import clojure.lang.MapEntry;
+import slab.mem.Segment;
+import slab.ref.Handle;
+import slab.ref.Heap;
+import slab.value.Decoder;
+import slab.value.Tags;
+
+/**
+ * Walks a map or set version depth first with an explicit stack, yielding
+ * entries, keys or values. It holds its handle, so the version stays alive
+ * for as long as the iterator (or a seq made from it) is in use.
+ */
+final class MapIterator implements Iterator<Object> {
+    static final int ENTRIES = 0, KEYS = 1, VALS = 2;
+
+    private final Handle root;
+    private final Heap h;
+    private final Segment s;
+    private final int es;
+    private final int mode;
+    private final long[] nodes = new long[34];
+    /** Bitmap nodes: slots not yet visited. Collision nodes: next entry index. */
+    private final int[] pending = new int[34];
+    private int depth = -1;
+    private long next;
+    /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
+    private long nilEntry;
+
+    MapIterator(Handle root, int mode) {
+        root.check();
+        this.root = root;
+        this.h = root.heap;
+        this.s = h.segment();
+        this.es = MapNodes.entryLength(root.kind == Tags.SET);
+        this.mode = root.kind == Tags.SET ? KEYS : mode;
+        if (root.node != 0) push(root.node);
+        nilEntry = MapNodes.find(h, root.node, null, 0, es);
+        next = nilEntry != 0 ? nilEntry : advance();
+        Reference.reachabilityFence(root);
+    }
+
+    private void push(long n) {
+        depth++;
+        nodes[depth] = n;
+        pending[depth] = isCollision(s, n) ? 0 : datamap(s, n) | nodemap(s, n);
+    }
+
+    /**
+     * Visits slots in bitmap order, entries and subtrees interleaved, which is
+     * the order PersistentHashMap walks the same keys in, so seqs and printing
+     * match clojure.core's hash-map.
+     */
+    private long advance() {
+        while (depth >= 0) {
+            long n = nodes[depth];
+            if (isCollision(s, n)) {
+                if (pending[depth] < collisionCount(s, n)) {
+                    long e = entry(n, es, pending[depth]++);
+                    if (e != nilEntry) return e;
+                    continue;
+                }
+                depth--;
+                continue;
+            }
+            int rem = pending[depth];
+            if (rem == 0) {
+                depth--;
+                continue;
+            }
+            int bit = rem & -rem;
+            pending[depth] = rem & ~bit;
+            int dm = datamap(s, n);
+            if ((dm & bit) != 0) {
+                long e = entry(n, es, index(dm, bit));
+                if (e != nilEntry) return e;
+                continue;
+            }
+            push(s.getLong(childSlot(n, es, Integer.bitCount(dm), index(nodemap(s, n), bit))));
+        }
+        return 0;
+    }
+
+    @Override
+    public boolean hasNext() { return next != 0; }
+
+    @Override
+    public Object next() {
+        long e = next;
+        if (e == 0) throw new NoSuchElementException();
+        try {
+            root.check();
+            Object out = switch (mode) {
+                case KEYS -> Decoder.decodeIn(h, root, keyTag(s, e), keyPayload(s, e));
+                case VALS -> Decoder.decodeIn(h, root, valTag(s, e), valPayload(s, e));
+                default -> MapEntry.create(Decoder.decodeIn(h, root, keyTag(s, e), keyPayload(s, e)),
+                    Decoder.decodeIn(h, root, valTag(s, e), valPayload(s, e)));
+            };
+            next = advance();
+            return out;
+        } finally {
+            Reference.reachabilityFence(root);
+        }
+    }
+}

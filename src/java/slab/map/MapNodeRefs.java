@@ -1,0 +1,35 @@
+package slab.map;
+
+import static slab.map.MapNodes.*;
+
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.ref.RefVisitor;
+import slab.value.Tags;
+
+/**
+ * The walker of map and set nodes: the one place that knows which bytes of
+ * a node hold counts (counted key and value slots, then child nodes), used
+ * through slab.ref.RefWalker by the reclaimer, the sweep, verify and the
+ * audit alike.
+ */
+public final class MapNodeRefs {
+    private MapNodeRefs() {}
+
+    /** Calls v for every counted slot and child of node n (block types MAP_NODE ... SET_COLLISION). */
+    public static void forEachRef(Segment s, long n, RefVisitor v) {
+        int t = type(s, n);
+        boolean set = t == BlockTypes.SET_NODE || t == BlockTypes.SET_COLLISION;
+        int es = entryLength(set);
+        boolean collision = t == BlockTypes.MAP_COLLISION || t == BlockTypes.SET_COLLISION;
+        int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        for (int i = 0; i < entries; i++) {
+            long e = entry(n, es, i);
+            if (Tags.isCounted(keyTag(s, e))) v.visit(keyPayload(s, e));
+            if (!set && Tags.isCounted(valTag(s, e))) v.visit(valPayload(s, e));
+        }
+        if (collision) return;
+        int children = Integer.bitCount(nodemap(s, n));
+        for (int j = 0; j < children; j++) v.visit(s.getLong(childSlot(n, es, entries, j)));
+    }
+}

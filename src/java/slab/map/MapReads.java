@@ -1,0 +1,71 @@
+package slab.map;
+
+import static slab.map.MapNodes.*;
+
+import clojure.lang.IFn;
+import clojure.lang.MapEntry;
+import clojure.lang.Reduced;
+import slab.mem.Segment;
+import slab.ref.Handle;
+import slab.ref.Heap;
+import slab.value.Decoder;
+import slab.value.Tags;
+
+/**
+ * Whole-map reads: reduce and reduce-kv over every entry, in the order
+ * {@link MapIterator} yields them (the nil key first, then bitmap order, as
+ * PersistentHashMap). The caller ({@link Maps}) checks and fences the handle.
+ */
+final class MapReads {
+    private MapReads() {}
+
+    /** Reduces r's entries (kv: f gets acc, key, value; else acc, entry); returns a Reduced as it is. */
+    static Object reduce(Handle r, IFn f, Object init, boolean kv) {
+        Heap h = r.heap;
+        boolean set = r.kind == Tags.SET;
+        int es = entryLength(set);
+        long nilEntry = MapNodes.find(h, r.node, null, 0, es);
+        Object acc = init;
+        if (nilEntry != 0) {
+            acc = step(r, h.segment(), nilEntry, set, f, acc, kv);
+            if (acc instanceof Reduced) return acc;
+        }
+        return reduceNode(r, r.node, es, set, f, acc, kv, nilEntry);
+    }
+
+    private static Object reduceNode(Handle r, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip) {
+        if (n == 0) return acc;
+        Segment s = r.heap.segment();
+        if (isCollision(s, n)) {
+            for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) {
+                long e = entry(n, es, i);
+                if (e == skip) continue;
+                acc = step(r, s, e, set, f, acc, kv);
+                if (acc instanceof Reduced) return acc;
+            }
+            return acc;
+        }
+        int dm = datamap(s, n), nm = nodemap(s, n);
+        int entries = Integer.bitCount(dm);
+        for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
+            int bit = rem & -rem;
+            if ((dm & bit) != 0) {
+                long e = entry(n, es, index(dm, bit));
+                if (e == skip) continue;
+                acc = step(r, s, e, set, f, acc, kv);
+            } else {
+                acc = reduceNode(r, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv, skip);
+            }
+            if (acc instanceof Reduced) return acc;
+        }
+        return acc;
+    }
+
+    private static Object step(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
+        Heap h = r.heap;
+        Object k = Decoder.decodeIn(h, r, keyTag(s, e), keyPayload(s, e));
+        if (set) return kv ? f.invoke(acc, k, k) : f.invoke(acc, k);
+        Object v = Decoder.decodeIn(h, r, valTag(s, e), valPayload(s, e));
+        return kv ? f.invoke(acc, k, v) : f.invoke(acc, MapEntry.create(k, v));
+    }
+}

@@ -1,0 +1,199 @@
+package slab.map;
+
+import static slab.map.MapNodes.*;
+
+import java.lang.ref.Reference;
+import java.util.Iterator;
+
+import clojure.lang.IFn;
+import clojure.lang.ISeq;
+import clojure.lang.MapEntry;
+import clojure.lang.RT;
+import clojure.lang.Reduced;
+import clojure.lang.Util;
+import slab.mem.Segment;
+import slab.ref.Handle;
+import slab.ref.Heap;
+import slab.value.Decoder;
+import slab.value.Tags;
+
+/**
+ * The operations the Clojure layer's map and set types delegate to, one
+ * line each. Every method that reads through a handle checks it first and
+ * fences it last, so the version it reads stays alive for the whole call.
+ * Updates return a new handle, or the same handle when nothing changed (so
+ * {@code (assoc m k v)} with the value already there publishes nothing new).
+ */
+public final class Maps {
+    private Maps() {}
+
+    public static Handle empty(Heap h, int kind) {
+        return new Handle(h, kind, 0, 0, 0, 0, 0, true);
+    }
+
+    /** A new map (kvs alternate keys and values) or set (kvs are the keys); see {@link MapBuild#build}. */
+    public static Handle build(Heap h, int kind, ISeq kvs) { return MapBuild.build(h, kind, kvs); }
+
+    public static int count(Handle r) {
+        r.check();
+        return (int) r.count;
+    }
+
+    // --- lookup -----------------------------------------------------------------------
+
+    public static Object valAt(Handle r, Object key, Object notFound) {
+        r.check();
+        try {
+            long e = MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r));
+            if (e == 0) return notFound;
+            Segment s = r.heap.segment();
+            return r.kind == Tags.SET ? Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e))
+                : Decoder.decodeIn(r.heap, r, valTag(s, e), valPayload(s, e));
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static boolean containsKey(Handle r, Object key) {
+        r.check();
+        try {
+            return MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r)) != 0;
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static MapEntry entryAt(Handle r, Object key) {
+        r.check();
+        try {
+            long e = MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r));
+            if (e == 0) return null;
+            Segment s = r.heap.segment();
+            return MapEntry.create(Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e)),
+                Decoder.decodeIn(r.heap, r, valTag(s, e), valPayload(s, e)));
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    // --- updates ------------------------------------------------------------------------
+
+    public static Handle assoc(Handle r, Object key, Object val) {
+        r.check();
+        MapOp op = MapOp.persistent(r.heap, r.kind == Tags.SET);
+        try {
+            op.begin(key, val);
+            long root;
+            try {
+                root = MapUpdates.assoc(op, r.node);
+            } finally {
+                op.finish();
+            }
+            if (!op.changed) return r;
+            return new Handle(r.heap, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
+        } finally {
+            op.done();
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static Handle conj(Handle r, Object key) { return assoc(r, key, null); }
+
+    public static Handle dissoc(Handle r, Object key) {
+        r.check();
+        MapOp op = MapOp.persistent(r.heap, r.kind == Tags.SET);
+        try {
+            op.beginProbe(key);
+            long root = MapUpdates.dissoc(op, r.node);
+            if (!op.changed) return r;
+            return new Handle(r.heap, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
+        } finally {
+            op.done();
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static MapTransient asTransient(Handle r) {
+        r.check();
+        try {
+            return new MapTransient(r.heap, r.kind, r);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    // --- iteration and reduction -------------------------------------------------------
+
+    public static Iterator<Object> iterator(Handle r) { return new MapIterator(r, MapIterator.ENTRIES); }
+    public static Iterator<Object> keyIterator(Handle r) { return new MapIterator(r, MapIterator.KEYS); }
+    public static Iterator<Object> valIterator(Handle r) { return new MapIterator(r, MapIterator.VALS); }
+
+    public static ISeq seq(Handle r) {
+        r.check();
+        if (r.count == 0) return null;
+        return RT.chunkIteratorSeq(iterator(r));
+    }
+
+    /** reduce-kv for maps; for sets f gets (acc, key, key). Honors reduced. */
+    public static Object kvreduce(Handle r, IFn f, Object init) {
+        r.check();
+        try {
+            return unreduced(MapReads.reduce(r, f, init, true));
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** reduce over map entries (or set keys). Honors reduced. */
+    public static Object reduce(Handle r, IFn f, Object init) {
+        r.check();
+        try {
+            return unreduced(MapReads.reduce(r, f, init, false));
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    private static Object unreduced(Object out) {
+        return out instanceof Reduced red ? red.deref() : out;
+    }
+
+    // --- equality and hashing ------------------------------------------------------------
+
+    /** Clojure's = between a map or set version and any object. */
+    public static boolean equiv(Handle r, Object o) {
+        r.check();
+        try {
+            return MapEquality.equiv(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Java's equals (Util.equals on values, as APersistentMap.equals). */
+    public static boolean javaEquals(Handle r, Object o) {
+        r.check();
+        try {
+            return MapEquality.javaEquals(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Clojure's hash, O(1): kept up to date as entries change. */
+    public static int hasheq(Handle r) {
+        r.check();
+        return r.hasheq();
+    }
+
+    public static int javaHashCode(Handle r) {
+        r.check();
+        try {
+            return MapEquality.javaHashCode(r);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    private static int es(Handle r) { return entryLength(r.kind == Tags.SET); }
+}

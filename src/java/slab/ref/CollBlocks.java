@@ -1,0 +1,144 @@
+package slab.ref;
+
+import static slab.ref.CollDescriptor.*;
+
+import clojure.lang.ExceptionInfo;
+import clojure.lang.IPersistentMap;
+import clojure.lang.Murmur3;
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.map.MapEquality;
+import slab.map.MapNodeDescriptor;
+import slab.value.Decoder;
+import slab.value.Encoder;
+import slab.value.Slot;
+import slab.value.Tags;
+import slab.value.Validator;
+import slab.vector.VecEquality;
+
+/**
+ * Collection blocks (layout in {@link CollDescriptor}): how a version of a
+ * collection is stored as a value inside another one, or in a box. Writing
+ * one takes its own counts on the version's nodes; reading one gives a
+ * handle, owning or borrowing; two blocks compare node against node.
+ */
+public final class CollBlocks {
+    private CollBlocks() {}
+
+    /** A collection block describing r's version, holding its own counts on r's nodes. */
+    public static long write(Handle r, int kind, IPersistentMap meta) {
+        Heap h = r.heap;
+        Segment s = h.segment();
+        Slot m = new Slot();
+        if (meta != null && meta.count() > 0) {
+            try {
+                Encoder.encode(h, meta, m);
+            } catch (ExceptionInfo e) {
+                throw Validator.withPath(e, Validator.META_KEY);
+            }
+        }
+        long b;
+        try {
+            b = h.allocator().allocate(COLL_LENGTH - HEADER, BlockTypes.COLL);
+        } catch (RuntimeException e) {
+            RefCounts.releaseSlot(h, m.tag, m.payload);
+            throw e;
+        }
+        RefCounts.retain(h, r.node);
+        RefCounts.retain(h, r.tail);
+        s.putByte(b + COLL_KIND_OFFSET, (byte) kind);
+        s.putByte(b + COLL_META_TAG_OFFSET, (byte) m.tag);
+        s.putByte(b + COLL_SHIFT_OFFSET, (byte) r.shift);
+        s.putByte(b + COLL_PAD_OFFSET, (byte) 0);
+        s.putInt(b + COLL_HASH_OFFSET, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq());
+        s.putLong(b + COLL_COUNT_OFFSET, r.count);
+        s.putLong(b + COLL_ROOT_OFFSET, r.node);
+        s.putLong(b + COLL_TAIL_OFFSET, r.tail);
+        s.putLong(b + COLL_META_OFFSET, m.payload);
+        return b;
+    }
+
+    /** A new owning handle on the version a collection block describes (one count on each of its nodes). */
+    public static Handle handleOf(Heap h, long coll) {
+        Segment s = h.segment();
+        int kind = s.getByte(coll + COLL_KIND_OFFSET);
+        long node = s.getLong(coll + COLL_ROOT_OFFSET);
+        long tail = s.getLong(coll + COLL_TAIL_OFFSET);
+        RefCounts.retain(h, node);
+        RefCounts.retain(h, tail);
+        return new Handle(h, kind, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
+            s.getByte(coll + COLL_SHIFT_OFFSET), s.getInt(coll + COLL_HASH_OFFSET), true);
+    }
+
+    /** The collection a slot names, as the Clojure layer's type, on an owning handle. */
+    public static Object decode(Heap h, int tag, long coll) {
+        Segment s = h.segment();
+        IPersistentMap meta = null;
+        int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL) meta = (IPersistentMap) Decoder.decode(h, metaTag, s.getLong(coll + COLL_META_OFFSET));
+        return Handles.make(tag, handleOf(h, coll), meta);
+    }
+
+    /** The collection a slot of parent's version names, on a handle borrowing parent's counts. */
+    public static Object decodeIn(Handle parent, int tag, long coll) {
+        Heap h = parent.heap;
+        Segment s = h.segment();
+        IPersistentMap meta = null;
+        int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL)
+            meta = (IPersistentMap) Decoder.decodeIn(h, parent, metaTag, s.getLong(coll + COLL_META_OFFSET));
+        Handle r = new Handle(parent, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+            s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+            s.getInt(coll + COLL_HASH_OFFSET));
+        return Handles.make(tag, r, meta);
+    }
+
+    /** Clojure's hasheq of the collection a slot with this tag names. */
+    public static int hasheq(Segment s, int tag, long coll) {
+        int stored = s.getInt(coll + COLL_HASH_OFFSET);
+        return tag == Tags.MAP || tag == Tags.SET
+            ? Murmur3.mixCollHash(stored, (int) s.getLong(coll + COLL_COUNT_OFFSET)) : stored;
+    }
+
+    /**
+     * Two collection blocks of one segment whose tags are in one category
+     * (maps, sets, or vectors and lists), compared node against node: no
+     * handle is made, and subtrees the two share are equal without a look
+     * inside. Clojure's = ignores metadata, so this does too; strict compares
+     * encodings instead (see Equality.sameEncoding).
+     */
+    public static boolean equal(Heap h, int ta, long pa, int tb, long pb, boolean strict) {
+        Segment s = h.segment();
+        long cnt = s.getLong(pa + COLL_COUNT_OFFSET);
+        if (cnt != s.getLong(pb + COLL_COUNT_OFFSET)) return false;
+        // maps and sets: the entry-hash sum; vectors and lists: hasheq (both stored at encoding)
+        if (s.getInt(pa + COLL_HASH_OFFSET) != s.getInt(pb + COLL_HASH_OFFSET)) return false;
+        long ra = s.getLong(pa + COLL_ROOT_OFFSET), rb = s.getLong(pb + COLL_ROOT_OFFSET);
+        if (ta == Tags.MAP || ta == Tags.SET) {
+            if (ta != tb) return false;
+            boolean set = ta == Tags.SET;
+            return MapEquality.nodesEqual(h, ra, rb,
+                set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH, set, strict);
+        }
+        if (strict && ta != tb) return false;
+        return VecEquality.triesEqual(h, ra, s.getLong(pa + COLL_TAIL_OFFSET), s.getByte(pa + COLL_SHIFT_OFFSET),
+            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), (int) cnt, strict);
+    }
+
+    /** Do two collection blocks carry metadata of the same encoding (or none)? */
+    public static boolean sameMeta(Heap h, long collA, long collB) {
+        Segment s = h.segment();
+        int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
+        if (ta != tb) return false;
+        return ta == Tags.NIL || slab.value.Equality.sameEncoding(h, ta, s.getLong(collA + COLL_META_OFFSET),
+            tb, s.getLong(collB + COLL_META_OFFSET));
+    }
+
+    /** The walker of COLL blocks: root and tail nodes, and counted metadata. */
+    public static void forEachRef(Segment s, long b, RefVisitor v) {
+        long root = s.getLong(b + COLL_ROOT_OFFSET), tail = s.getLong(b + COLL_TAIL_OFFSET);
+        if (root != 0) v.visit(root);
+        if (tail != 0) v.visit(tail);
+        if (Tags.isCounted(s.getByte(b + COLL_META_TAG_OFFSET))) v.visit(s.getLong(b + COLL_META_OFFSET));
+    }
+}

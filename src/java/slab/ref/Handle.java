@@ -1,0 +1,132 @@
+package slab.ref;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+
+import clojure.lang.Murmur3;
+import slab.value.Tags;
+import slab.vector.VecEquality;
+
+/**
+ * An on-heap handle on one version of a shared collection. An owning handle
+ * holds exactly one count on its root node (and, for vectors, one on its
+ * tail node) and gives them back when it is released explicitly or when the
+ * JVM collects it: it is registered with the Cleaner, whose action holds
+ * only the offsets, never the handle. A borrowing handle (a collection
+ * nested in another version) takes no counts: it holds its parent.
+ *
+ * <p>Every public operation in slab.map and slab.vector calls {@link #check}
+ * first and {@code Reference.reachabilityFence} on the handle last, so
+ * neither a released handle nor the JIT ending the handle's life early can
+ * let it read freed nodes.
+ */
+public final class Handle {
+    public final Heap heap;
+    public final int kind;
+    /** Root node offset, 0 for an empty collection. */
+    public final long node;
+    /** Vector tail node offset, 0 if none. */
+    public final long tail;
+    public final long count;
+    public final int shift;
+    /** Maps and sets: the sum of entry hashes (hasheq = mixCollHash(sum, count)). Others: the hasheq once known. */
+    private int hash;
+    private volatile boolean hashKnown;
+    private volatile boolean released;
+    private final Cleaner.Cleanable cleanable;
+    /** For a borrowing handle, the handle whose counts keep this one's nodes alive; null for an owning one. */
+    private final Handle parent;
+
+    /** An owning handle: takes over one count the caller holds on node and one on tail (where non-zero). */
+    public Handle(Heap heap, int kind, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
+        this.heap = heap;
+        this.kind = kind;
+        this.node = node;
+        this.tail = tail;
+        this.count = count;
+        this.shift = shift;
+        this.hash = hash;
+        this.hashKnown = hashKnown;
+        this.parent = null;
+        Ownership o = heap.ownership();
+        o.own(node);
+        o.own(tail);
+        this.cleanable = (node | tail) == 0 ? null : o.register(this, new Release(o, node, tail));
+        if (cleanable != null) o.handlesMade.increment();
+    }
+
+    /**
+     * A borrowing handle on a collection nested in parent's version: no
+     * counts and no Cleaner, since parent's counts hold every node of its
+     * (immutable) version, this one's included. That makes reading nested
+     * values as cheap as reading scalars.
+     */
+    Handle(Handle parent, int kind, long node, long tail, long count, int shift, int hash) {
+        this.heap = parent.heap;
+        this.kind = kind;
+        this.node = node;
+        this.tail = tail;
+        this.count = count;
+        this.shift = shift;
+        this.hash = hash;
+        this.hashKnown = true;
+        this.parent = parent;
+        this.cleanable = null;
+    }
+
+    /** Throws the clear error for a released handle or a closed segment. */
+    public void check() {
+        if (parent != null) parent.check();
+        if (released) throw new IllegalStateException(
+            "This slab collection was released with slab/release! and can no longer be used; "
+            + "release a version only after its last use (keep the version itself, or one derived from it).");
+        if (heap.segment().isClosed()) throw heap.segment().closedError();
+    }
+
+    /** Gives the counts back now. Releasing twice is a no-op. */
+    public void release() {
+        released = true;
+        if (cleanable != null) cleanable.clean();
+    }
+
+    public boolean isReleased() { return released; }
+
+    /** Maps and sets: the running sum of entry hashes. */
+    public int hashSum() { return hash; }
+
+    public boolean hashKnown() { return hashKnown; }
+
+    /** Clojure's hasheq; for maps and sets O(1), for vectors and lists computed once. */
+    public int hasheq() {
+        if (kind == Tags.MAP || kind == Tags.SET) return Murmur3.mixCollHash(hash, (int) count);
+        if (!hashKnown) {
+            check();
+            try {
+                hash = VecEquality.orderedHash(this);
+                hashKnown = true;
+            } finally {
+                Reference.reachabilityFence(this);
+            }
+        }
+        return hash;
+    }
+
+    /** The Cleaner's action: tiny, and free of any reference to the handle. */
+    private static final class Release extends CleanerAction {
+        private final long node;
+        private final long tail;
+
+        Release(Ownership owners, long node, long tail) {
+            super(owners);
+            this.node = node;
+            this.tail = tail;
+        }
+
+        @Override
+        protected void giveBack() {
+            owners.handlesGone.increment();
+            owners.releaseOwned(node);
+            owners.releaseOwned(tail);
+        }
+    }
+}

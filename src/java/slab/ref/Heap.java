@@ -1,0 +1,44 @@
+package slab.ref;
+
+import slab.mem.Allocator;
+import slab.mem.HeaderDescriptor;
+import slab.mem.Segment;
+import slab.value.Interner;
+
+/**
+ * One segment's shared values, as this process sees them: the segment, its
+ * allocator, its keyword and symbol interner, and the ownership records of
+ * this process's handles. Made once per segment on first use; it holds
+ * state, not algorithms: encoding lives in slab.value, counts in
+ * {@link RefCounts}, nodes in slab.map and slab.vector.
+ */
+public final class Heap {
+    private final Segment s;
+    private final Allocator alloc;
+    private final Interner interner;
+    private final Ownership ownership;
+
+    private Heap(Segment s) {
+        this.s = s;
+        this.alloc = s.allocator();
+        this.interner = new Interner(s);
+        this.ownership = new Ownership(this);
+        // dropped handles give counts back as the Cleaner runs; a full allocation waits for that
+        alloc.onPressure(System::gc, ownership::releasesCompleted);
+    }
+
+    /** The heap of a segment, made on first use. */
+    public static Heap of(Segment s) {
+        return s.extension(Heap::new);
+    }
+
+    public Segment segment() { return s; }
+    public Allocator allocator() { return alloc; }
+    public Interner interner() { return interner; }
+    public Ownership ownership() { return ownership; }
+
+    /** A fresh transient edit id, unique in the segment across processes. */
+    public long newEdit() {
+        return s.getAndAddLong(HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
+    }
+}

@@ -1,0 +1,48 @@
+package slab.share;
+
+import static slab.share.BoxDescriptor.*;
+
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.ref.Heap;
+import slab.ref.RefCounts;
+import slab.ref.RefVisitor;
+import slab.value.Encoder;
+import slab.value.Slot;
+import slab.value.Tags;
+
+/**
+ * Boxes and cells (layout in {@link BoxDescriptor}): making a box for a
+ * value, and the walker of both block types, the one place that knows
+ * which of their words hold counts.
+ */
+public final class Boxes {
+    private Boxes() {}
+
+    /** A new box holding v (validated first: an unsupported value writes nothing). */
+    public static long box(Heap h, Object v) {
+        Slot slot = new Slot();
+        Encoder.encode(h, v, slot);
+        long b;
+        try {
+            b = h.allocator().allocate(BOX_LENGTH - HEADER, BlockTypes.BOX);
+        } catch (RuntimeException e) {
+            RefCounts.releaseSlot(h, slot.tag, slot.payload);
+            throw e;
+        }
+        Segment s = h.segment();
+        s.putLong(b + BOX_TAG_OFFSET, slot.tag);
+        s.putLong(b + BOX_PAYLOAD_OFFSET, slot.payload);
+        return b;
+    }
+
+    /** Calls v for the counted payload of a box, or the box a cell names (block types BOX, CELL). */
+    public static void forEachRef(Segment s, long b, RefVisitor v) {
+        if (s.getByte(b + slab.mem.AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.BOX) {
+            if (Tags.isCounted(s.getByte(b + BOX_TAG_OFFSET))) v.visit(s.getLong(b + BOX_PAYLOAD_OFFSET));
+        } else {
+            long box = s.getLongVolatile(b + CELL_WORD_OFFSET);
+            if (box != 0) v.visit(box);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package slab.value;
+
+import static slab.value.BlobDescriptor.*;
+
+import java.math.BigInteger;
+
+import clojure.lang.BigInt;
+import clojure.lang.Keyword;
+import clojure.lang.Symbol;
+import clojure.lang.Util;
+import slab.mem.Segment;
+import slab.ref.CollBlocks;
+import slab.ref.Handle;
+import slab.ref.Heap;
+
+/**
+ * Clojure's = between stored slots and on-heap values, and between two
+ * stored slots of one segment. Scalar keys compare without allocating, so
+ * lookups of scalar keys stay off the heap; two collections of one segment
+ * compare node against node (see {@link CollBlocks#equal}).
+ */
+public final class Equality {
+    private Equality() {}
+
+    /** Whether a stored slot equals an on-heap value under Clojure's =; no allocation for scalar keys. */
+    public static boolean equalsValue(Heap h, int tag, long p, Object v) { return equalsValue(h, null, tag, p, v); }
+
+    /**
+     * equalsValue for a slot of parent's version: a nested collection is
+     * compared through a handle borrowing parent's counts (no count, no Cleaner).
+     */
+    public static boolean equalsValue(Heap h, Handle parent, int tag, long p, Object v) {
+        switch (tag) {
+            case Tags.NIL: return v == null;
+            case Tags.FALSE: return v == Boolean.FALSE || (v instanceof Boolean b && !b);
+            case Tags.TRUE: return v == Boolean.TRUE || (v instanceof Boolean b && b);
+            case Tags.LONG: case Tags.BIGINT_SMALL: case Tags.BIGINTEGER_SMALL:
+                if (v instanceof Long l) return l == p;
+                if (v instanceof Integer || v instanceof Short || v instanceof Byte) return ((Number) v).longValue() == p;
+                if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
+                if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
+                return false;
+            case Tags.KEYWORD: return v instanceof Keyword k && h.interner().find(k) == p;   // no decoding, no allocation
+            case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
+            case Tags.DOUBLE:
+                return (v instanceof Double || v instanceof Float) && Double.longBitsToDouble(p) == ((Number) v).doubleValue();
+            case Tags.FLOAT:
+                return (v instanceof Double || v instanceof Float) && Float.intBitsToFloat((int) p) == ((Number) v).doubleValue();
+            case Tags.CHAR: return v instanceof Character c && c == (char) p;
+            case Tags.STRING: {
+                if (!(v instanceof String str)) return false;
+                Segment s = h.segment();
+                int len = s.getInt(p + LENGTH_OFFSET);
+                return (len & ~UTF16_FLAG) == str.length() && Strings.equalsAt(s, p + STRING_DATA_OFFSET, (len & UTF16_FLAG) != 0, str);
+            }
+            default:
+                if (Tags.isInlineString(tag)) return v instanceof String str && Strings.inlineEquals(p, tag - Tags.STR_INLINE, str);
+                if (v == null || v instanceof Keyword || v instanceof String || v instanceof Long) return false;
+                return Util.equiv(Decoder.decodeIn(h, parent, tag, p), v);
+        }
+    }
+
+    /** Whether two stored slots of this segment hold = values. */
+    public static boolean equalsSlot(Heap h, int ta, long pa, int tb, long pb) {
+        if (ta == tb && pa == pb) return !(ta == Tags.DOUBLE && Double.isNaN(Double.longBitsToDouble(pa)))
+            && !(ta == Tags.FLOAT && Float.isNaN(Float.intBitsToFloat((int) pa)));
+        int ca = category(ta), cb = category(tb);
+        if (ca != cb) return false;
+        if (Tags.isSmallInteger(ta) && Tags.isSmallInteger(tb)) return pa == pb;
+        if (ta == Tags.STRING && tb == Tags.STRING) return stringsEqual(h.segment(), pa, pb);
+        if (ca == CAT_STRING || ca == CAT_KEYWORD || ca == CAT_SYMBOL) return false;   // canonical encodings
+        if (Tags.isCollection(ta) && Tags.isCollection(tb)) return CollBlocks.equal(h, ta, pa, tb, pb, false);
+        return Util.equiv(Decoder.decode(h, ta, pa), Decoder.decode(h, tb, pb));
+    }
+
+    /**
+     * Same encoding: = and indistinguishable to a reader, with the same types
+     * all the way down (a nested list is not a vector, 1.00M not 1.0M, -0.0
+     * not 0.0) and the same metadata on every collection. An assoc of a value
+     * with the encoding already there keeps the version.
+     */
+    public static boolean sameEncoding(Heap h, int ta, long pa, int tb, long pb) {
+        if (ta != tb) return false;
+        if (pa == pb) return true;
+        if (!Tags.isCounted(ta)) return false;          // inline: the payload is the value
+        if (ta == Tags.STRING) return equalsSlot(h, ta, pa, tb, pb);
+        if (!Tags.isCollection(ta)) return Decoder.decode(h, ta, pa).equals(Decoder.decode(h, tb, pb));   // Java equals keeps BigDecimal scale
+        return CollBlocks.sameMeta(h, pa, pb) && CollBlocks.equal(h, ta, pa, tb, pb, true);
+    }
+
+    /** sameEncoding when strict, else equalsSlot. */
+    public static boolean slotsMatch(Heap h, int ta, long pa, int tb, long pb, boolean strict) {
+        return strict ? sameEncoding(h, ta, pa, tb, pb) : equalsSlot(h, ta, pa, tb, pb);
+    }
+
+    private static boolean stringsEqual(Segment s, long a, long b) {
+        int la = s.getInt(a + LENGTH_OFFSET), lb = s.getInt(b + LENGTH_OFFSET);
+        if (la != lb) return false;
+        long bytes = (la & UTF16_FLAG) != 0 ? (long) (la & ~UTF16_FLAG) * 2 : la;
+        return s.memory().asSlice(a + STRING_DATA_OFFSET, bytes)
+            .mismatch(s.memory().asSlice(b + STRING_DATA_OFFSET, bytes)) == -1;
+    }
+
+    private static final int CAT_NIL = 0, CAT_BOOL = 1, CAT_INTEGER = 2, CAT_FLOATING = 3, CAT_DECIMAL = 4,
+        CAT_RATIO = 5, CAT_CHAR = 6, CAT_DATE = 7, CAT_KEYWORD = 8, CAT_SYMBOL = 9, CAT_STRING = 10,
+        CAT_UUID = 11, CAT_INSTANT = 12, CAT_MAP = 13, CAT_SET = 14, CAT_SEQUENTIAL = 15;
+
+    /** Values of different categories are never =. */
+    private static int category(int tag) {
+        switch (tag) {
+            case Tags.NIL: return CAT_NIL;
+            case Tags.FALSE: case Tags.TRUE: return CAT_BOOL;
+            case Tags.LONG: case Tags.BIGINT_SMALL: case Tags.BIGINTEGER_SMALL: case Tags.BIGINT: case Tags.BIGINTEGER:
+                return CAT_INTEGER;
+            case Tags.DOUBLE: case Tags.FLOAT: return CAT_FLOATING;
+            case Tags.BIGDECIMAL: return CAT_DECIMAL;
+            case Tags.RATIO: return CAT_RATIO;
+            case Tags.CHAR: return CAT_CHAR;
+            case Tags.DATE: return CAT_DATE;
+            case Tags.KEYWORD: return CAT_KEYWORD;
+            case Tags.SYMBOL: return CAT_SYMBOL;
+            case Tags.STRING: return CAT_STRING;
+            case Tags.UUID: return CAT_UUID;
+            case Tags.INSTANT: return CAT_INSTANT;
+            case Tags.MAP: return CAT_MAP;
+            case Tags.SET: return CAT_SET;
+            case Tags.VECTOR: case Tags.LIST: return CAT_SEQUENTIAL;
+            default: return Tags.isInlineString(tag) ? CAT_STRING : -1;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package slab.vector;
+
+import slab.mem.AllocatorDescriptor;
+
+/**
+ * Layout of vector trie nodes (block types VEC_BRANCH and VEC_LEAF). A
+ * vector is a trie of branching W = 2^vecBits (the segment header's
+ * vecBits, 5 by default) plus a tail leaf, the shape of
+ * clojure.lang.PersistentVector; the collection block (see
+ * {@link BlobDescriptor}) or an on-heap handle holds root, tail, count and
+ * shift. All fields are little-endian.
+ *
+ * <pre>
+ * Branch node (VEC_BRANCH), 16 + 8 * W bytes:
+ *
+ *   0                   8                  16
+ *   +-------------------+-------------------+------------------------------+
+ *   | allocator header  | node word         | child[0] ... child[W-1]      |
+ *   | (refcount, type)  | edit:56 | cap:8   | node offsets, 0 = none       |
+ *   +-------------------+-------------------+------------------------------+
+ *
+ * Leaf node (VEC_LEAF) with cap slots, 16 + 9 * cap bytes:
+ *
+ *   0                   8                  16               16 + 8 * cap
+ *   +-------------------+-------------------+----------------+---------------+
+ *   | allocator header  | node word         | payload[0..cap)| tag[0..cap)   |
+ *   |                   | edit:56 | cap:8   | 8 bytes each   | 1 byte each   |
+ *   +-------------------+-------------------+----------------+---------------+
+ * </pre>
+ *
+ * The node word holds the slot capacity in its low byte and the transient
+ * edit id above it (0 = persistent: the node is never written again). Slot
+ * i of a leaf is the value-codec slot (tag[i], payload[i]) described in
+ * {@link Tags}; counted tags hold one reference count on their block.
+ *
+ * <p>Capacities: a branch and every leaf inside the trie have cap = W and
+ * are full. The tail of a published vector has cap = count - tailoff, the
+ * number of elements it holds (so a three-element vector costs one 48-byte
+ * block). The tail of a transient has cap = W; persistent! trims it. Slots
+ * and children past the vector's end hold tag NIL and offset 0, so the
+ * reclaimer can drop every slot of a leaf without knowing the count.
+ */
+public final class VecNodeDescriptor {
+    private VecNodeDescriptor() {}
+
+    /** The allocator's block header (reference count, block type). */
+    public static final int HEADER_OFFSET;
+    /** Node word: capacity (low 8 bits) and edit id (high 56 bits). */
+    public static final int NODE_WORD_OFFSET;
+    /** First child offset of a branch; first payload of a leaf. */
+    public static final int SLOTS_OFFSET;
+    public static final int CHILD_LENGTH = 8;
+    public static final int PAYLOAD_LENGTH = 8;
+    public static final int TAG_LENGTH = 1;
+
+    public static final int CAPACITY_BITS = 8;
+    public static final long CAPACITY_MASK = (1L << CAPACITY_BITS) - 1;
+    public static final int EDIT_SHIFT = CAPACITY_BITS;
+    /** Edit ids must fit the node word's 56 high bits. */
+    public static final long MAX_EDIT = (1L << (64 - CAPACITY_BITS)) - 1;
+
+    public static final int MIN_BITS = 1;
+    public static final int MAX_BITS = 5;
+
+    static {
+        int offset = 0;
+        HEADER_OFFSET = offset;     offset += AllocatorDescriptor.BLOCK_HEADER_LENGTH;
+        NODE_WORD_OFFSET = offset;  offset += 8;
+        SLOTS_OFFSET = offset;
+    }
+
+    /** Bytes of a branch of branching w, header included. */
+    public static long branchLength(int w) { return SLOTS_OFFSET + (long) CHILD_LENGTH * w; }
+
+    /** Bytes of a leaf with cap slots, header included. */
+    public static long leafLength(int cap) { return SLOTS_OFFSET + (long) (PAYLOAD_LENGTH + TAG_LENGTH) * cap; }
+
+    public static long childOffset(int i) { return SLOTS_OFFSET + (long) CHILD_LENGTH * i; }
+
+    public static long payloadOffset(int i) { return SLOTS_OFFSET + (long) PAYLOAD_LENGTH * i; }
+
+    /** Offset of tag i in a leaf of capacity cap: the tags follow the payloads. */
+    public static long tagOffset(int cap, int i) { return SLOTS_OFFSET + (long) PAYLOAD_LENGTH * cap + i; }
+
+    public static long nodeWord(long edit, int cap) { return (edit << EDIT_SHIFT) | cap; }
+
+    public static int capacityOf(long nodeWord) { return (int) (nodeWord & CAPACITY_MASK); }
+
+    public static long editOf(long nodeWord) { return nodeWord >>> EDIT_SHIFT; }
+
+    public static void checkBits(int bits) {
+        if (bits < MIN_BITS || bits > MAX_BITS)
+            throw new IllegalStateException("slab: vector branching bits must be 1..5, got " + bits);
+    }
+
+    public static void checkCapacity(int cap, int w) {
+        if (cap < 1 || cap > w)
+            throw new IllegalStateException("slab: vector node capacity " + cap + " outside 1.." + w
+                + " (damaged node?)");
+    }
+
+    public static void checkEdit(long edit) {
+        if (edit < 0 || edit > MAX_EDIT)
+            throw new IllegalStateException("slab: transient edit id " + edit + " does not fit a vector node");
+    }
+}

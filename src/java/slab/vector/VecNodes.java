@@ -1,0 +1,191 @@
+package slab.vector;
+
+import static slab.mem.AllocatorDescriptor.BLOCK_HEADER_LENGTH;
+import static slab.vector.VecNodeDescriptor.*;
+
+import slab.mem.Allocator;
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.ref.Handle;
+import slab.ref.Heap;
+import slab.value.Decoder;
+import slab.value.Tags;
+
+/**
+ * Vector trie nodes (layout in {@link VecNodeDescriptor}): the shape
+ * arithmetic, the node primitives every update is written against (new,
+ * copy and retain), and the walk to the leaf holding an index. The
+ * persistent updates are in {@link VecUpdates}, transients in
+ * {@link VecTransient}, whole-vector reads in {@link VecReads}.
+ */
+final class VecNodes {
+    private VecNodes() {}
+
+    // --- shape ---------------------------------------------------------------------
+
+    /** Index of the first element in the tail. */
+    static int tailoff(int cnt, int bits) {
+        return cnt < (1 << bits) ? 0 : ((cnt - 1) >>> bits) << bits;
+    }
+
+    static int count(Handle r) { return (int) r.count; }
+
+    // --- node primitives -------------------------------------------------------------
+
+    static long child(Segment s, long branch, int i) { return s.getLong(branch + childOffset(i)); }
+
+    static void setChild(Segment s, long branch, int i, long child) { s.putLong(branch + childOffset(i), child); }
+
+    static int capacity(Segment s, long node) { return capacityOf(s.getLong(node + NODE_WORD_OFFSET)); }
+
+    static long editOf(Segment s, long node) { return VecNodeDescriptor.editOf(s.getLong(node + NODE_WORD_OFFSET)); }
+
+    static int tag(Segment s, long leaf, int cap, int i) { return s.getByte(leaf + tagOffset(cap, i)); }
+
+    static long payload(Segment s, long leaf, int i) { return s.getLong(leaf + payloadOffset(i)); }
+
+    /** Stores a slot; the leaf takes over the count a counted payload carries. */
+    static void writeSlot(Segment s, long leaf, int cap, int i, int tag, long payload) {
+        s.putLong(leaf + payloadOffset(i), payload);
+        s.putByte(leaf + tagOffset(cap, i), (byte) tag);
+    }
+
+    /** A branch with no children. */
+    static long newBranch(Heap h, int w, long edit) {
+        long b = h.allocator().allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
+        Segment s = h.segment();
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, w));
+        s.fill(b + SLOTS_OFFSET, (long) CHILD_LENGTH * w, (byte) 0);
+        return b;
+    }
+
+    /**
+     * A leaf of cap slots, all NIL with zero payloads. Zeroing the whole
+     * leaf at once also brings its cache lines in together, instead of one
+     * miss after another as conj! fills the slots.
+     */
+    static long newLeaf(Heap h, int cap, long edit) {
+        long b = h.allocator().allocate(leafLength(cap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+        Segment s = h.segment();
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, cap));
+        s.fill(b + SLOTS_OFFSET, leafLength(cap) - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0
+        return b;
+    }
+
+    /**
+     * A copy of branch src retaining every child except {@code skip} (-1 for
+     * none), whose slot is left empty for the caller to fill.
+     */
+    static long copyBranch(Heap h, long src, int w, int skip, long edit) {
+        Segment s = h.segment();
+        Allocator a = h.allocator();
+        long b = a.allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, w));
+        s.copy(src + SLOTS_OFFSET, b + SLOTS_OFFSET, (long) CHILD_LENGTH * w);
+        if (skip >= 0) setChild(s, b, skip, 0);
+        retainAll(h, b, w);
+        return b;
+    }
+
+    /**
+     * Retains every non-zero child of a branch. The children's headers are
+     * read first with plain loads, which the CPU overlaps, so the atomic adds
+     * that follow (each a full fence) find their lines in cache instead of
+     * waiting for memory one after another: on a vector larger than the
+     * cache this makes a path copy several times faster.
+     */
+    private static void retainAll(Heap h, long branch, int w) {
+        Segment s = h.segment();
+        long states = 0;
+        for (int i = 0; i < w; i++) {
+            long ch = child(s, branch, i);
+            if (ch != 0) states |= s.getLong(ch) ^ LIVE_STATE_BITS;
+        }
+        if ((states & STATE_BITS) != 0)
+            throw new IllegalStateException("slab: a vector branch at offset " + branch + " names a block that is not live");
+        Allocator a = h.allocator();
+        for (int i = 0; i < w; i++) {
+            long ch = child(s, branch, i);
+            if (ch != 0) a.retain(ch);
+        }
+    }
+
+    private static final long STATE_BITS = 0xFFL << slab.mem.AllocatorDescriptor.STATE_SHIFT;
+    private static final long LIVE_STATE_BITS = (long) slab.mem.AllocatorDescriptor.STATE_LIVE << slab.mem.AllocatorDescriptor.STATE_SHIFT;
+
+    /**
+     * A leaf of newCap slots holding the first n slots of src (capacity
+     * srcCap), retaining their counted payloads except slot {@code skip}
+     * (-1 for none), which is left NIL for the caller to fill.
+     */
+    static long copyLeaf(Heap h, long src, int srcCap, int n, int newCap, int skip, long edit) {
+        Segment s = h.segment();
+        long b = h.allocator().allocate(leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, newCap));
+        if (n > 0) {
+            s.copy(src + SLOTS_OFFSET, b + SLOTS_OFFSET, (long) PAYLOAD_LENGTH * n);
+            s.copy(src + tagOffset(srcCap, 0), b + tagOffset(newCap, 0), n);
+        }
+        if (newCap > n) s.fill(b + tagOffset(newCap, n), newCap - n, (byte) Tags.NIL);
+        if (skip >= 0) s.putByte(b + tagOffset(newCap, skip), (byte) Tags.NIL);
+        retainSlots(h, b, newCap, n);
+        return b;
+    }
+
+    /** Retains the counted payloads among the first n slots of a leaf. */
+    static void retainSlots(Heap h, long leaf, int cap, int n) {
+        Segment s = h.segment();
+        long tags = leaf + tagOffset(cap, 0);
+        int i = 0;
+        // Tags are 8-byte aligned at their start: skip 8 uncounted tags (all < 32) per read.
+        for (; i + 8 <= n; i += 8) {
+            if ((s.getLong(tags + i) & 0xE0E0_E0E0_E0E0_E0E0L) == 0) continue;
+            for (int k = i; k < i + 8; k++) retainSlot(h, s, leaf, cap, k);
+        }
+        for (; i < n; i++) retainSlot(h, s, leaf, cap, i);
+    }
+
+    private static void retainSlot(Heap h, Segment s, long leaf, int cap, int i) {
+        int t = tag(s, leaf, cap, i);
+        if (Tags.isCounted(t)) h.allocator().retain(payload(s, leaf, i));
+    }
+
+    // --- lookup ------------------------------------------------------------------------
+
+    /** The trie leaf holding index i (i below tailoff). */
+    static long leafFor(Segment s, long root, int shift, int bits, int i) {
+        long node = root;
+        int mask = (1 << bits) - 1;
+        for (int level = shift; level > 0; level -= bits)
+            node = s.getLong(node + childOffset((i >>> level) & mask));
+        return node;
+    }
+
+    /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
+    static Object nth(Handle r, int i) {
+        int cnt = count(r);
+        if (i < 0 || i >= cnt) throw new IndexOutOfBoundsException();
+        Heap h = r.heap;
+        Segment s = h.segment();
+        int bits = s.vecBits();
+        int to = tailoff(cnt, bits);
+        if (i >= to) return slotValue(h, r, s, r.tail, cnt - to, i - to);
+        return slotValue(h, r, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
+    }
+
+    static Object nth(Handle r, int i, Object notFound) {
+        return i >= 0 && i < r.count ? nth(r, i) : notFound;
+    }
+
+    /**
+     * Decodes slot j of a leaf; longs, the common case, without the codec's
+     * switch. A nested collection borrows parent's counts (see
+     * {@link Decoder#decodeIn}); with parent null (a transient, whose nodes
+     * may still change) it gets a handle of its own.
+     */
+    static Object slotValue(Heap h, Handle parent, Segment s, long leaf, int cap, int j) {
+        int t = tag(s, leaf, cap, j);
+        long p = payload(s, leaf, j);
+        return t == Tags.LONG ? (Object) p : Decoder.decodeIn(h, parent, t, p);
+    }
+}

@@ -1,0 +1,243 @@
+package slab.vector;
+
+import java.lang.ref.Reference;
+import java.util.Iterator;
+import java.util.List;
+import java.util.ListIterator;
+
+import clojure.lang.IFn;
+import clojure.lang.ISeq;
+import slab.ref.Handle;
+import slab.ref.Heap;
+
+/**
+ * The operations the Clojure layer's vector type delegates to, one line
+ * each (the counterpart of slab.map.Maps). Every method that reads through
+ * a handle checks it first and fences it last, so the version it reads
+ * stays alive for the whole call; seqs and iterators hold the handle and
+ * read through these methods.
+ */
+public final class Vectors {
+    private Vectors() {}
+
+    public static Handle empty(Heap h, int kind) { return VecUpdates.empty(h, kind); }
+
+    /** A new vector (kind VECTOR) or list (LIST) of seqable's elements; see {@link VecBuild#build}. */
+    public static Handle build(Heap h, Object seqable, int kind) { return VecBuild.build(h, seqable, kind); }
+
+    public static int count(Handle r) {
+        r.check();
+        return (int) r.count;
+    }
+
+    // --- lookup -----------------------------------------------------------------------
+
+    /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
+    public static Object nth(Handle r, int i) {
+        r.check();
+        try {
+            return VecNodes.nth(r, i);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static Object nth(Handle r, int i, Object notFound) {
+        r.check();
+        try {
+            return VecNodes.nth(r, i, notFound);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** The last element, or nil when empty. */
+    public static Object peek(Handle r) {
+        r.check();
+        try {
+            return r.count == 0 ? null : VecNodes.nth(r, (int) r.count - 1);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    // --- updates ------------------------------------------------------------------------
+
+    public static Handle cons(Handle r, Object v) {
+        r.check();
+        try {
+            return VecUpdates.cons(r, v);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Element i replaced by v; i == count appends. */
+    public static Handle assocN(Handle r, int i, Object v) {
+        r.check();
+        try {
+            return VecUpdates.assocN(r, i, v);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Without the last element; IllegalStateException on an empty vector, as PersistentVector. */
+    public static Handle pop(Handle r) {
+        r.check();
+        try {
+            return VecUpdates.pop(r);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static VecTransient asTransient(Handle r) { return VecTransient.of(r); }
+
+    // --- iteration and reduction -------------------------------------------------------
+
+    /** A chunked seq from index start, or nil when start is at or past the end. */
+    public static ISeq seq(Handle r, int start) {
+        r.check();
+        return VecSeq.create(r, start);
+    }
+
+    /** The decoded elements of the leaf holding index base (a multiple of the branching). */
+    public static Object[] chunk(Handle r, int base) {
+        r.check();
+        try {
+            return VecReads.chunk(r, base);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static Object[] toArray(Handle r) {
+        r.check();
+        try {
+            return VecReads.toArray(r);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static Iterator<Object> iterator(Handle r) {
+        r.check();
+        return new VecIterator(r, 0, (int) r.count);
+    }
+
+    public static Iterator<Object> iterator(Handle r, int start, int end) {
+        r.check();
+        return new VecIterator(r, start, end);
+    }
+
+    public static ListIterator<Object> listIterator(Handle r, int index) {
+        r.check();
+        return new VecIterator.ListIter(r, index);
+    }
+
+    /** Reduces elements start.. with f from init; stops at a reduced value and returns what it wraps. */
+    public static Object reduce(Handle r, int start, IFn f, Object init) {
+        r.check();
+        try {
+            return VecReads.reduce(r, start, f, init);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Reduce without an initial value: (f) on an empty range, else starts from element start. */
+    public static Object reduce(Handle r, int start, IFn f) {
+        r.check();
+        try {
+            if (start >= r.count) return f.invoke();
+            return VecReads.reduce(r, start + 1, f, VecNodes.nth(r, start));
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** kv-reduce: f receives the index as an Integer, as PersistentVector passes it. */
+    public static Object kvreduce(Handle r, IFn f, Object init) {
+        r.check();
+        try {
+            return VecReads.kvreduce(r, f, init);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** The seq after dropping n elements (n &gt; 0), or nil past the end. */
+    public static ISeq drop(Handle r, int n) {
+        r.check();
+        return n < r.count ? VecSeq.create(r, n) : null;
+    }
+
+    public static int indexOf(Handle r, Object o) {
+        r.check();
+        try {
+            return VecReads.indexOf(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    public static int lastIndexOf(Handle r, Object o) {
+        r.check();
+        try {
+            return VecReads.lastIndexOf(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    // --- equality, hashing, ordering ------------------------------------------------------
+
+    /** Clojure's = (equiv), with APersistentVector.doEquiv's rules. */
+    public static boolean equiv(Handle r, Object o) {
+        r.check();
+        try {
+            return VecEquality.equiv(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+            Reference.reachabilityFence(o);
+        }
+    }
+
+    /** Java's equals, with APersistentVector.doEquals's rules; self is the vector (for its hashCode). */
+    public static boolean equals(Handle r, List<?> self, Object o) {
+        if (o == self) return true;
+        r.check();
+        try {
+            return VecEquality.equals(r, self, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** APersistentVector.compareTo: shorter first, then element by element with Util.compare. */
+    public static int compare(Handle r, Object o) {
+        r.check();
+        try {
+            return VecEquality.compare(r, o);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** Clojure's hash, computed once per version. */
+    public static int hasheq(Handle r) {
+        r.check();
+        return r.hasheq();
+    }
+
+    /** java.util.List's hashCode. */
+    public static int javaHashCode(Handle r) {
+        r.check();
+        try {
+            return VecEquality.javaHashCode(r);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+}

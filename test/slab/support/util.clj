@@ -1,0 +1,296 @@
+;; Helpers for the tests (not tests themselves): segments, waiting for the Cleaner, child JVMs, tmpfs mounts, /proc readings, and an audit of the allocator's free lists.
+(ns slab.support.util
+  (:require [clojure.edn :as edn]
+            [clojure.string :as str])
+  (:import [clojure.lang ExceptionInfo]
+           [java.io BufferedReader File InputStreamReader Writer OutputStreamWriter]
+           [java.nio.charset StandardCharsets]
+           [java.nio.file Files Path]
+           [java.nio.file.attribute FileAttribute]
+           [java.util ArrayList]
+           [java.util.concurrent LinkedBlockingQueue TimeUnit]
+           [slab.mem Allocator Allocator$Stats AllocatorDescriptor HeaderDescriptor Segment SizeClasses]))
+
+(set! *warn-on-reflection* true)
+
+(def ^:const MiB (* 1024 1024))
+
+;; --- files and segments -------------------------------------------------------
+
+(defn path ^Path [x]
+  (if (instance? Path x) x (Path/of (str x) (make-array String 0))))
+
+(defn temp-dir
+  "A fresh directory under java.io.tmpdir."
+  ^Path [prefix]
+  (Files/createTempDirectory (str prefix) (make-array FileAttribute 0)))
+
+(defn delete-tree! [p]
+  (let [f (.toFile (path p))]
+    (when (.isDirectory f)
+      (doseq [^File c (.listFiles f)] (delete-tree! (.toPath c))))
+    (.delete f)))
+
+(defmacro with-temp-dir
+  "Binds sym to a fresh temporary directory (a Path), deleted afterwards."
+  [[sym prefix] & body]
+  `(let [~sym (temp-dir ~prefix)]
+     (try ~@body (finally (delete-tree! ~sym)))))
+
+(defn anonymous ^Segment [capacity]
+  (Segment/anonymous (long capacity) Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS))
+
+(defn open-named ^Segment [p capacity]
+  (Segment/open (path p) (long capacity) Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS))
+
+(defn temp-path
+  "A fresh file name (a String) under java.io.tmpdir, for a segment file;
+  the file does not exist yet and is deleted when the JVM exits."
+  ^String [prefix]
+  (let [f (File/createTempFile prefix ".slab")]
+    (.delete f)
+    (.deleteOnExit f)
+    (str f)))
+
+;; --- waiting for the Cleaner ----------------------------------------------------
+
+(defn bytes-in-use
+  "The bytes the segment's allocator counts as in use."
+  ^long [^Segment seg]
+  (.bytesInUse (.stats (.allocator seg))))
+
+(defn settle!
+  "Collects and polls until the segment's bytes in use reach target, or, with
+  target -1, until they stop changing (three equal readings in a row); the
+  Cleaner gives dropped versions back asynchronously, after a GC. Gives up
+  only after at least 300 rounds and 20 s, whichever is later. Returns the
+  final bytes in use."
+  ^long [^Segment seg ^long target]
+  (let [deadline (+ (System/currentTimeMillis) 20000)]
+    (loop [i 0, prev -2, same 0]
+      (System/gc)
+      (Thread/sleep 30)
+      (let [now (bytes-in-use seg)
+            same (if (== now prev) (inc same) 0)]
+        (if (or (== now target)
+                (and (neg? target) (>= same 3))
+                (and (>= i 300) (> (System/currentTimeMillis) deadline)))
+          now
+          (recur (inc i) now same))))))
+
+(defn quiet-pressure!
+  "Replaces the allocator's System.gc pressure hook by one that only counts
+  its calls (tests that fill a segment on purpose need no GC). Returns the
+  counter atom."
+  [^Allocator a]
+  (let [calls (atom 0)]
+    (.onPressure a (fn [] (swap! calls inc)))
+    calls))
+
+(defn stats
+  "Allocator stats as a Clojure map (blocks-in-use as a vector), comparable with =."
+  [^Allocator a]
+  (let [^Allocator$Stats s (.stats a)]
+    {:capacity (.capacity s)
+     :header-bytes (.headerBytes s)
+     :frontier (.frontier s)
+     :committed (.committed s)
+     :bytes-in-use (.bytesInUse s)
+     :bytes-free (.bytesFree s)
+     :blocks-in-use (vec (.blocksInUse s))}))
+
+(defn error-of
+  "Calls f; returns {:error kw :message m :data d} for an ex-info carrying
+  :slab/error, {:exception class :message m} for another throwable, or
+  {:value v} when f returns normally."
+  [f]
+  (try {:value (f)}
+       (catch ExceptionInfo e
+         (if-let [k (:slab/error (ex-data e))]
+           {:error k :message (ex-message e) :data (ex-data e)}
+           {:exception (class e) :message (ex-message e)}))
+       (catch Throwable t
+         {:exception (class t) :message (ex-message t)})))
+
+;; --- /proc and mounts ---------------------------------------------------------
+
+(defn proc-status-kib
+  "A field of /proc/self/status in KiB, e.g. \"VmRSS\" (resident memory) or
+  \"RssShmem\" (resident pages of shared mappings such as segments)."
+  ^long [field]
+  ;; slurp fails on procfs files under JDK 25 (FileInputStream.available),
+  ;; Files/readAllLines does not.
+  (let [prefix (str field ":")
+        line (some #(when (str/starts-with? % prefix) %)
+                   (Files/readAllLines (path "/proc/self/status")))]
+    (Long/parseLong (re-find #"\d+" line))))
+
+(defn vm-rss-kib ^long [] (proc-status-kib "VmRSS"))
+
+(defn- sh [& args]
+  (let [p (.start (doto (ProcessBuilder. ^java.util.List (vec args)) (.redirectErrorStream true)))
+        out (slurp (.getInputStream p))]
+    {:exit (.waitFor p) :out out}))
+
+(defn mount-tmpfs!
+  "Mounts a tmpfs of the given size (e.g. \"8m\") on dir. Returns true, or
+  prints why not (not root, no mount binary) and returns false."
+  [dir size]
+  (let [r (try (sh "mount" "-t" "tmpfs" "-o" (str "size=" size) "tmpfs" (str dir))
+               (catch java.io.IOException e {:exit -1 :out (ex-message e)}))]
+    (or (zero? (long (:exit r)))
+        (do (println "NOTE: could not mount a tmpfs on" (str dir) "(" (str/trim (:out r)) ");"
+                     "skipping the tmpfs backing-store case.")
+            false))))
+
+(defn umount! [dir]
+  (sh "umount" (str dir)))
+
+;; --- child JVMs ---------------------------------------------------------------
+
+(defn java-binary ^String []
+  (str (path (System/getProperty "java.home")) "/bin/java"))
+
+(defn start-child
+  "Starts a JVM with this JVM's classpath running clojure.main -e expr (a
+  string). Its stdout lines arrive on a queue; its stderr goes to a temp
+  file that child-failure reports. Returns a child map."
+  [expr & {:keys [jvm-opts]}]
+  (let [err (File/createTempFile "slab-child" ".err")
+        cmd (concat [(java-binary) "-cp" (System/getProperty "java.class.path")
+                     "-XX:+UseG1GC" "-Xss4m"]
+                    jvm-opts
+                    ["clojure.main" "-e" expr])
+        p (.start (doto (ProcessBuilder. ^java.util.List (vec cmd))
+                    (.redirectError err)))
+        lines (LinkedBlockingQueue.)
+        rdr (BufferedReader. (InputStreamReader. (.getInputStream p) StandardCharsets/UTF_8))]
+    (doto (Thread. ^Runnable (fn []
+                               (try (loop []
+                                      (when-let [l (.readLine rdr)]
+                                        (.put lines l)
+                                        (recur)))
+                                    (catch java.io.IOException _))
+                               (.put lines ::eof)))
+      (.setDaemon true)
+      (.start))
+    {:process p
+     :lines lines
+     :in (OutputStreamWriter. (.getOutputStream p) StandardCharsets/UTF_8)
+     :err err}))
+
+(defn child-failure
+  "A description of why a child misbehaved, with the tail of its stderr."
+  [child why]
+  (let [^Process p (:process child)
+        err (slurp (:err child))]
+    (str why "; child " (if (.isAlive p) "still running" (str "exited with " (.exitValue p)))
+         "\n--- child stderr (tail) ---\n"
+         (subs err (max 0 (- (count err) 4000))))))
+
+(defn read-line!
+  "The next stdout line of the child, waiting up to timeout-ms; throws with
+  the child's stderr if it does not come."
+  [child timeout-ms]
+  (let [l (.poll ^LinkedBlockingQueue (:lines child) (long timeout-ms) TimeUnit/MILLISECONDS)]
+    (cond (nil? l) (throw (ex-info (child-failure child (str "no output from child within " timeout-ms " ms")) {}))
+          (= ::eof l) (throw (ex-info (child-failure child "child closed its output") {}))
+          :else l)))
+
+(defn read-edn!
+  "Reads child lines until one is EDN (lines starting with { [ or :), skipping
+  other output such as warnings."
+  [child timeout-ms]
+  (loop []
+    (let [^String l (read-line! child timeout-ms)]
+      (if (and (pos? (count l)) (#{\{ \[ \:} (.charAt l 0)))
+        (edn/read-string l)
+        (recur)))))
+
+(defn send-line! [child s]
+  (let [^Writer w (:in child)]
+    (.write w (str s "\n"))
+    (.flush w)))
+
+(defn await-exit
+  "Waits for the child to exit; returns its exit code (destroying it and
+  returning :timeout if it does not exit in time)."
+  [child timeout-ms]
+  (let [^Process p (:process child)]
+    (if (.waitFor p (long timeout-ms) TimeUnit/MILLISECONDS)
+      (.exitValue p)
+      (do (.destroyForcibly p) :timeout))))
+
+(defn destroy!
+  "Kills the child (if still running) and waits until it is gone, so that
+  its files and mounts are free."
+  [child]
+  (let [^Process p (:process child)]
+    (.destroyForcibly p)
+    (.waitFor p 30 TimeUnit/SECONDS)
+    (.delete ^File (:err child))))
+
+;; --- allocator audit ----------------------------------------------------------
+
+(defn free-lists
+  "Walks every size class's free list (call only while no thread allocates).
+  Returns [[offset size class] ...]. Throws ex-info on a malformed list: an
+  entry out of range or misaligned, not marked FREE, of the wrong class,
+  or a cycle."
+  [^Segment s]
+  (let [frontier (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)
+        max-len (quot frontier AllocatorDescriptor/ALIGNMENT)
+        out (ArrayList.)]
+    (dotimes [c SizeClasses/COUNT]
+      (let [head (.getLongVolatile s (+ (AllocatorDescriptor/classLine c) AllocatorDescriptor/HEAD_OFFSET))]
+        (loop [off (bit-shift-left (bit-and head AllocatorDescriptor/POINTER_MASK)
+                                   AllocatorDescriptor/ALIGNMENT_SHIFT)
+               n 0]
+          (when-not (zero? off)
+            (let [h (.getLong s off)
+                  bad (fn [why] (throw (ex-info (str "free list of class " c ": " why " at offset " off)
+                                                {:class c :offset off :header h})))]
+              (when (> n max-len) (bad "cycle"))
+              (when (or (< off HeaderDescriptor/HEADER_LENGTH) (>= off frontier)
+                        (not (zero? (rem off AllocatorDescriptor/ALIGNMENT))))
+                (bad "offset out of range or misaligned"))
+              (when-not (= AllocatorDescriptor/STATE_FREE (AllocatorDescriptor/stateOf h))
+                (bad "block not marked free"))
+              (when-not (= c (AllocatorDescriptor/classOf h))
+                (bad (str "block of class " (AllocatorDescriptor/classOf h))))
+              (.add out [off (SizeClasses/sizeOf c) c])
+              (recur (.getLong s (+ off AllocatorDescriptor/NEXT_FREE_OFFSET)) (inc n)))))))
+    (vec out)))
+
+(defn audit
+  "Checks that the given live blocks ([offset size] pairs) and the free lists
+  tile [header, frontier) without overlap. The only holes allowed are the
+  unused tails of per-thread chunks: at most max-holes of them, each shorter
+  than a chunk. Returns {:free-blocks n :free-bytes b :holes [[from to] ...]};
+  throws ex-info describing the first violation."
+  [^Segment s live max-holes]
+  (let [free (free-lists s)
+        frontier (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)
+        blocks (sort-by first (concat (map (fn [[o z]] [o z :live]) live)
+                                      (map (fn [[o z]] [o z :free]) free)))
+        holes (loop [pos (long HeaderDescriptor/HEADER_LENGTH) bs blocks holes []]
+                (if-let [[o z kind] (first bs)]
+                  (let [o (long o) z (long z)]
+                    (when (< o pos)
+                      (throw (ex-info (str "block " kind " at " o " (size " z ") overlaps the block before it, "
+                                           "which ends at " pos)
+                                      {:offset o :size z :kind kind :previous-end pos})))
+                    (recur (+ o z) (rest bs) (if (> o pos) (conj holes [pos o]) holes)))
+                  (cond (> pos frontier)
+                        (throw (ex-info (str "blocks extend past the frontier " frontier) {:end pos}))
+                        (< pos frontier) (conj holes [pos frontier])
+                        :else holes)))]
+    (when (> (count holes) (long max-holes))
+      (throw (ex-info (str (count holes) " holes in the heap, at most " max-holes " expected (lost blocks?)")
+                      {:holes holes})))
+    (doseq [[a b] holes]
+      (when (>= (- (long b) (long a)) AllocatorDescriptor/CHUNK_LENGTH)
+        (throw (ex-info (str "hole [" a ", " b ") is larger than a chunk (lost blocks?)") {:holes holes}))))
+    {:free-blocks (count free)
+     :free-bytes (reduce + 0 (map second free))
+     :holes holes}))
