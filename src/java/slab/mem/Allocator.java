@@ -44,7 +44,7 @@ public final class Allocator {
 
     /**
      * As {@link #onPressure(Runnable)}, with a count that moves while released
-     * memory is still coming back (the codec gives its finished handle
+     * memory is still coming back (the ref layer gives its finished handle
      * releases): a full allocation keeps waiting as long as it moves.
      */
     public void onPressure(Runnable hook, java.util.function.LongSupplier progress) {

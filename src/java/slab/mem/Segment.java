@@ -281,7 +281,7 @@ public final class Segment implements AutoCloseable {
     }
 
     /**
-     * The one per-segment object a higher layer keeps here (the codec), made
+     * The one per-segment object a higher layer keeps here (slab.ref.Heap), made
      * by {@code make} on first use; lets the layers above attach state
      * without this layer knowing their types.
      */
@@ -360,7 +360,7 @@ public final class Segment implements AutoCloseable {
     public int vecBits() { return vecBits; }
     public Allocator allocator() { return allocator; }
     public Path path() { return path; }
-    /** The raw segment, for bulk copies by the codec. */
+    /** The raw segment, for bulk copies by the layers above. */
     public MemorySegment memory() { return ms; }
 
     public byte getByte(long off) { return ms.get(ValueLayout.JAVA_BYTE, off); }

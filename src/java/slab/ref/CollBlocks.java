@@ -72,6 +72,7 @@ public final class CollBlocks {
 
     /** The collection a slot names, as the Clojure layer's type, on an owning handle. */
     public static Object decode(Heap h, int tag, long coll) {
+        Handles.requireFactory();   // before taking counts
         Segment s = h.segment();
         IPersistentMap meta = null;
         int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);

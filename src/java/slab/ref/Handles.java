@@ -25,6 +25,10 @@ public final class Handles {
 
     public static void setFactory(HandleFactory f) { factory = f; }
 
+    static void requireFactory() {
+        if (factory == null) throw new IllegalStateException("slab: load slab.core before reading nested collections");
+    }
+
     /** The Clojure layer's collection of kind on handle h. */
     public static Object make(int kind, Handle h, IPersistentMap meta) {
         HandleFactory f = factory;

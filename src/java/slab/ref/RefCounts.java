@@ -60,7 +60,7 @@ public final class RefCounts {
 
         @Override
         public void visit(long block) {
-            if (a.release(block)) push(block);
+            if (block != 0 && a.release(block)) push(block);   // 0 only in a damaged block: never touch the header
         }
     }
 }

@@ -1,7 +1,7 @@
 package slab.ref;
 
 /**
- * Implemented by the Clojure layer's collection types, so the codec can
+ * Implemented by the Clojure layer's collection types, so the encoder can
  * recognise a shared collection of the same segment and store it by
  * reference (zero-copy) instead of converting it.
  */

@@ -140,8 +140,9 @@ final class Sweeper {
         return freed[0];
     }
 
+    /** Only blocks in the heap: a damaged slot naming the header must not change it. */
     private static void addCount(Segment s, long block, long n) {
-        s.getAndAddLong(block, n);
+        if (block >= HeaderDescriptor.HEADER_LENGTH) s.getAndAddLong(block, n);
     }
 
     interface BlockVisitor { void visit(long off, long header); }

@@ -21,7 +21,7 @@ public final class VecBuild {
 
     /**
      * A new version holding the elements of seqable, built through a
-     * transient; kind is Tags.VECTOR or Tags.LIST. The codec calls this for
+     * transient; kind is Tags.VECTOR or Tags.LIST. The encoder calls this for
      * values it has already validated, so elements are encoded trusted.
      */
     public static Handle fromSeqable(Heap h, Object seqable, int kind) {

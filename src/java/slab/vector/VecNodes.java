@@ -178,7 +178,7 @@ final class VecNodes {
     }
 
     /**
-     * Decodes slot j of a leaf; longs, the common case, without the codec's
+     * Decodes slot j of a leaf; longs, the common case, without the decoder's
      * switch. A nested collection borrows parent's counts (see
      * {@link Decoder#decodeIn}); with parent null (a transient, whose nodes
      * may still change) it gets a handle of its own.

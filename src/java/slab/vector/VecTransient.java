@@ -229,7 +229,7 @@ public final class VecTransient {
         ensureEditable();
         int tag;
         long payload;
-        if (v instanceof Long l) {                           // the common case, without the codec
+        if (v instanceof Long l) {                           // the common case, without the encoder
             tag = Tags.LONG;
             payload = l;
         } else {

@@ -36,7 +36,7 @@ final class VecUpdates {
 
     /** A new version with v appended. */
     static Handle cons(Handle r, Object v) {
-        if (v instanceof Long l) return consSlot(r, Tags.LONG, l);   // the common case, without the codec
+        if (v instanceof Long l) return consSlot(r, Tags.LONG, l);   // the common case, without the encoder
         Heap h = r.heap;
         Slot slot = new Slot();
         Encoder.encode(h, v, slot);

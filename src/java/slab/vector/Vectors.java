@@ -167,10 +167,10 @@ public final class Vectors {
         }
     }
 
-    /** The seq after dropping n elements (n &gt; 0), or nil past the end. */
+    /** The seq after dropping n elements, or nil past the end; n &lt;= 0 gives the whole seq. */
     public static ISeq drop(Handle r, int n) {
         r.check();
-        return n < r.count ? VecSeq.create(r, n) : null;
+        return n < r.count ? VecSeq.create(r, Math.max(n, 0)) : null;
     }
 
     public static int indexOf(Handle r, Object o) {
