@@ -18,7 +18,7 @@
 (deftype SharedAtom [^AtomCell cell
                      ^:volatile-mutable ^IFn validator
                      watches   ; a clojure.core atom of key -> fn
-                     meta]
+                     ^:volatile-mutable meta]
   clojure.lang.IDeref
   (deref [_] (.value (Cells/read (.sharing cell) (.word cell))))
 
@@ -58,8 +58,16 @@
   (addWatch [this k f] (swap! watches assoc k f) this)
   (removeWatch [this k] (swap! watches dissoc k) this)
 
-  clojure.lang.IMeta
+  clojure.lang.IReference
   (meta [_] meta)
+  (alterMeta [_ f args]
+    (locking watches
+      (set! meta (apply f meta args))
+      meta))
+  (resetMeta [_ m]
+    (locking watches
+      (set! meta m)
+      m))
 
   Object
   (toString [this] (str "#slab/atom " (pr-str (.name cell)))))

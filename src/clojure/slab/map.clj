@@ -89,6 +89,9 @@
   clojure.lang.IReduceInit
   (reduce [_ f init] (Maps/reduce root f init))
 
+  clojure.lang.IReduce
+  (reduce [_ f] (Maps/reduce root ^clojure.lang.IFn f))
+
   clojure.lang.IEditableCollection
   (asTransient [_] (->TransientSharedMap (Maps/asTransient root)))
 

@@ -139,7 +139,7 @@
   (reduce [_ f] (Vectors/reduce root 0 ^clojure.lang.IFn f))
 
   clojure.lang.IDrop
-  (drop [this n] (if (neg? n) this (Vectors/drop root n)))
+  (drop [this n] (if (neg? n) (do (Vectors/count root) this) (Vectors/drop root n)))
 
   clojure.lang.IEditableCollection
   (asTransient [_] (->TransientSharedVector (Vectors/asTransient root)))
@@ -253,10 +253,11 @@
 ;; --- decoding nested collections ---------------------------------------------------
 
 (defn- list-of
-  "A PersistentList of a stored list's elements; gives the handle's counts back at once."
+  "A PersistentList of a stored list's elements. Collections among them
+  borrow the handle's counts (they hold the handle), so the handle is left
+  to the Cleaner: releasing it here would void them."
   [^Handle root meta]
-  (let [l (try (PersistentList/create (Arrays/asList (Vectors/toArray root)))
-               (finally (.release root)))]
+  (let [l (PersistentList/create (Arrays/asList (Vectors/toArray root)))]
     (if meta (with-meta l meta) l)))
 
 (common/register-maker! Tags/VECTOR (fn [root meta] (SharedVector. root meta -1)))

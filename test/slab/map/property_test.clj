@@ -20,9 +20,19 @@
 
 (def trials (Long/getLong "slab.trials" 1000))
 
+(defn- no-init-calls
+  "[what (reduce f coll) returns when f is never called, and how often f is
+  called] for a reduce without init: order-independent, so it compares a
+  slab collection with its twin whatever their iteration orders."
+  [coll]
+  (let [calls (volatile! 0)
+        out (reduce (fn ([] :empty) ([a _] (vswap! calls inc) a)) coll)]
+    [(if (zero? (long @calls)) (if (= :empty out) :empty :one) :many) @calls]))
+
 (defn- same-reduction? [s c]
   (let [f (fn [acc _] (if (>= acc 3) (reduced acc) (inc acc)))]
-    (= (reduce f 0 s) (reduce f 0 c))))
+    (and (= (reduce f 0 s) (reduce f 0 c))
+         (= (no-init-calls s) (no-init-calls c)))))
 
 (defn- as-hashed
   "x with every map and set rebuilt as a PersistentHashMap / hash-set (array
@@ -261,3 +271,13 @@
     (is (= (clojure.walk/postwalk identity s) c))
     (is (= (clojure.set/union (:d s) #{:y}) #{:x :y}))
     (is (= (sequence (map key) (sort-by str s)) (sequence (map key) (sort-by str c))))))
+
+(deftest reduce-without-init-as-clojure-core
+  (let [f (fn ([] :none) ([a b] [:f a b]))]
+    (doseq [[s c] [[(slab/hash-map) {}] [(slab/hash-set) #{}]
+                   [(slab/hash-map :a 1) {:a 1}] [(slab/hash-set :a) #{:a}]]]
+      (is (instance? clojure.lang.IReduce s))
+      (is (= (reduce f c) (reduce f s)) (pr-str c))))
+  (is (= 4950 (reduce + (apply slab/hash-set (range 100)))))
+  (is (= (reduce + (map val (zipmap (range 50) (range 50))))
+         (reduce (fn [a b] (+ (if (map-entry? a) (val a) a) (val b))) (slab/share (zipmap (range 50) (range 50)))))))

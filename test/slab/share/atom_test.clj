@@ -41,6 +41,14 @@
     (testing "the same root seen through another atom object"
       (is (= @a @(slab/atom seg :orders)))
       (is (= #{:orders} (set (slab/roots seg)))))
+    (testing "metadata as on a clojure.core atom: alter-meta! and reset-meta!"
+      (let [b (slab/atom {:v 1} :meta {:owner "x"})]
+        (is (= {:owner "x"} (meta b)))
+        (is (= {:owner "x" :n 1} (alter-meta! b assoc :n 1)))
+        (is (= {:owner "x" :n 1} (meta b)))
+        (is (= {:m 2} (reset-meta! b {:m 2})))
+        (is (= {:m 2} (meta b)))
+        (is (= {:v 1} @b))))
     (testing "a deref is a snapshot forever"
       (let [snap @a]
         (dotimes [i 100] (swap! a assoc :i i))

@@ -45,4 +45,4 @@
     (is (thrown? clojure.lang.ExceptionInfo (assoc! t :b (Object.))))
     (assoc! t :c 3)
     (is (= {:a 1 :c 3} (persistent! t)))
-    (is (thrown-with-msg? IllegalStateException #"after persistent!" (assoc! t :d 4)))))
+    (is (thrown-with-msg? IllegalAccessError #"after persistent!" (assoc! t :d 4)))))

@@ -203,6 +203,25 @@
         (is (= (.node ^Handle (.slabHandle ^SharedColl inner))
                (.node ^Handle (.slabHandle ^SharedColl (nth outer 1)))))))))
 
+(deftest seqs-of-collections-read-back
+  (testing "a stored list or lazy seq holding collections reads back, as a value and nested"
+    (let [users (map (fn [i] {:id i :tags [i (inc i)]}) (range 3))
+          m (slab.core/share {:users users :nested (list (list {:a 1}) [2])})]
+      (is (= 0 (:id (first (:users m)))))
+      (is (= [1 2] (:tags (second (:users m)))))
+      (is (= {:users users :nested '(({:a 1}) [2])} m))
+      (is (= (pr-str users) (pr-str (seq (map #(into (sorted-map) %) (:users m))))) "prints as a seq of maps")
+      (is (= {:a 1} (first (slab.core/share (list {:a 1})))))
+      (is (= [{:a 1} {:b 2}] (vec (slab.core/share (seq [{:a 1} {:b 2}])))))))
+  (testing "through a named root, after the value that was read goes out of scope"
+    (let [seg (Segment/anonymous (* 16 1024 1024) 5 5)]
+      (slab.core/with-segment seg
+        (let [a (slab.core/atom (list {:id 1} {:id 2}))
+              v @a]
+          (System/gc)
+          (is (= '({:id 1} {:id 2}) v))
+          (is (= 2 (:id (second @a)))))))))
+
 (deftest other-segment-vectors-are-copied
   (let [other (Heap/of (Segment/anonymous (* 16 1024 1024) 5 5))
         a (sv/vec-in other (range 100))

@@ -19,6 +19,9 @@ import slab.value.Tags;
 final class MapReads {
     private MapReads() {}
 
+    /** The init of a reduce without one: the first element becomes the accumulator. */
+    static final Object NO_INIT = new Object();
+
     /** Reduces r's entries (kv: f gets acc, key, value; else acc, entry); returns a Reduced as it is. */
     static Object reduce(Handle r, IFn f, Object init, boolean kv) {
         Heap h = r.heap;
@@ -64,8 +67,10 @@ final class MapReads {
     private static Object step(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
         Heap h = r.heap;
         Object k = Decoder.decodeIn(h, r, keyTag(s, e), keyPayload(s, e));
-        if (set) return kv ? f.invoke(acc, k, k) : f.invoke(acc, k);
+        if (set) return kv ? f.invoke(acc, k, k) : acc == NO_INIT ? k : f.invoke(acc, k);
         Object v = Decoder.decodeIn(h, r, valTag(s, e), valPayload(s, e));
-        return kv ? f.invoke(acc, k, v) : f.invoke(acc, MapEntry.create(k, v));
+        if (kv) return f.invoke(acc, k, v);
+        MapEntry me = MapEntry.create(k, v);
+        return acc == NO_INIT ? me : f.invoke(acc, me);
     }
 }

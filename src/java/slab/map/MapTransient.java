@@ -153,7 +153,7 @@ public final class MapTransient {
     }
 
     private void ensureEditable() {
-        if (ended) throw new IllegalStateException("Transient used after persistent! call");
+        if (ended) throw new IllegalAccessError("Transient used after persistent! call");   // as clojure.core
         s.checkOpen();
     }
 

@@ -154,6 +154,17 @@ public final class Maps {
         }
     }
 
+    /** reduce without an init, as APersistentMap's seq-based reduce: (f) when empty, else from the first entry. */
+    public static Object reduce(Handle r, IFn f) {
+        r.check();
+        try {
+            Object out = MapReads.reduce(r, f, MapReads.NO_INIT, false);
+            return out == MapReads.NO_INIT ? f.invoke() : unreduced(out);
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
     private static Object unreduced(Object out) {
         return out instanceof Reduced red ? red.deref() : out;
     }
