@@ -1,7 +1,7 @@
 (ns slab.map
   "SharedMap and TransientSharedMap: facades over slab.map.Maps. Every
   method checks and fences its handle inside the Java call it delegates to."
-  (:require [slab.impl.common :as common])
+  (:require [slab.impl.common :as common :refer [deftype-with-arities]])
   (:import (slab.ref Handle Heap SharedColl)
            (slab.map Maps MapTransient)
            (slab.value Tags)
@@ -34,7 +34,7 @@
 
 (def ^:private ^:const unknown-hash Long/MIN_VALUE)
 
-(deftype SharedMap [^Handle root meta ^:unsynchronized-mutable ^long jhash]
+(deftype-with-arities SharedMap [^Handle root meta ^:unsynchronized-mutable ^long jhash]
   SharedColl
   (slabHandle [_] root)
   (slabKind [_] Tags/MAP)
@@ -77,11 +77,7 @@
   clojure.lang.IFn
   (invoke [_ k] (Maps/valAt root k nil))
   (invoke [_ k not-found] (Maps/valAt root k not-found))
-  (applyTo [this args]
-    (case (RT/boundedLength args 2)
-      1 (Maps/valAt root (first args) nil)
-      2 (Maps/valAt root (first args) (second args))
-      (throw (clojure.lang.ArityException. (RT/boundedLength args 20) "SharedMap"))))
+  (arity-errors 1 2)
 
   clojure.lang.IKVReduce
   (kvreduce [_ f init] (Maps/kvreduce root f init))
@@ -115,7 +111,7 @@
     (unchecked-int jhash))
   (toString [this] (RT/printString this)))
 
-(deftype TransientSharedMap [^MapTransient t]
+(deftype-with-arities TransientSharedMap [^MapTransient t]
   clojure.lang.ITransientMap
   (assoc [this k v] (.assoc t k v) this)
   (without [this k] (.dissoc t k) this)
@@ -134,7 +130,8 @@
 
   clojure.lang.IFn
   (invoke [_ k] (.valAt t k nil))
-  (invoke [_ k not-found] (.valAt t k not-found)))
+  (invoke [_ k not-found] (.valAt t k not-found))
+  (arity-errors 1 2))
 
 (defn- make [^Handle root meta] (SharedMap. root meta unknown-hash))
 

@@ -1,7 +1,7 @@
 (ns slab.set
   "SharedSet and TransientSharedSet: facades over slab.map.Maps (a set is
   a CHAMP of keys without values)."
-  (:require [slab.impl.common :as common])
+  (:require [slab.impl.common :as common :refer [deftype-with-arities]])
   (:import (slab.ref Handle Heap SharedColl)
            (slab.map Maps MapTransient)
            (slab.value Tags)
@@ -13,7 +13,7 @@
 
 (declare ->SharedSet ->TransientSharedSet)
 
-(deftype SharedSet [^Handle root meta ^:unsynchronized-mutable ^long jhash]
+(deftype-with-arities SharedSet [^Handle root meta ^:unsynchronized-mutable ^long jhash]
   SharedColl
   (slabHandle [_] root)
   (slabKind [_] Tags/SET)
@@ -42,11 +42,7 @@
   clojure.lang.IFn
   (invoke [_ k] (Maps/valAt root k nil))
   (invoke [_ k not-found] (Maps/valAt root k not-found))
-  (applyTo [_ args]
-    (case (RT/boundedLength args 2)
-      1 (Maps/valAt root (first args) nil)
-      2 (Maps/valAt root (first args) (second args))
-      (throw (clojure.lang.ArityException. (RT/boundedLength args 20) "SharedSet"))))
+  (arity-errors 1 2)
 
   clojure.lang.IReduceInit
   (reduce [_ f init] (Maps/reduce root f init))
@@ -78,7 +74,7 @@
     (unchecked-int jhash))
   (toString [this] (RT/printString this)))
 
-(deftype TransientSharedSet [^MapTransient t]
+(deftype-with-arities TransientSharedSet [^MapTransient t]
   clojure.lang.ITransientSet
   (conj [this k] (.conj t k) this)
   (disjoin [this k] (.dissoc t k) this)
@@ -89,7 +85,8 @@
 
   clojure.lang.IFn
   (invoke [_ k] (.valAt t k nil))
-  (invoke [_ k not-found] (.valAt t k not-found)))
+  (invoke [_ k not-found] (.valAt t k not-found))
+  (arity-errors 1 2))
 
 (defn- make [^Handle root meta] (SharedSet. root meta unknown-hash))
 

@@ -9,8 +9,8 @@
   clojure.lang.PersistentList: it is `list?`, `seq?` and `=` to what was
   stored, at the cost of copying it to the heap on each read."
   (:refer-clojure :exclude [vector vec])
-  (:require [slab.impl.common :as common])
-  (:import (clojure.lang AFn APersistentVector$RSeq ArityException MapEntry PersistentList RT Util)
+  (:require [slab.impl.common :as common :refer [deftype-with-arities]])
+  (:import (clojure.lang APersistentVector$RSeq MapEntry PersistentList RT Util)
            (java.util Arrays)
            (slab.ref Handle Heap SharedColl)
            (slab.value Tags)
@@ -18,35 +18,6 @@
 
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
-
-;; --- IFn boilerplate -----------------------------------------------------------
-
-(defn- arity-error-methods
-  "invoke methods for every arity but 1, throwing ArityException as AFn's do,
-  plus applyTo, call and run."
-  [class-name]
-  (concat
-   (for [n (range 0 21) :when (not= n 1)
-         :let [args (clojure.core/vec (repeatedly n gensym))]]
-     `(~'invoke [this# ~@args] (throw (ArityException. ~n ~class-name))))
-   (let [args (clojure.core/vec (repeatedly 20 gensym))
-         more (gensym "more")]
-     [`(~'invoke [this# ~@args ~(with-meta more {:tag 'objects})]
-        (throw (ArityException. (+ 20 (alength ~more)) ~class-name)))])
-   [`(~'applyTo [this# args#] (AFn/applyToHelper this# args#))
-    `(~'call [this#] (.invoke this#))
-    `(~'run [this#] (.invoke this#))]))
-
-(defmacro ^:private deftype-with-arities
-  "deftype, where the form (arity-errors) in the body stands for the
-  methods of `arity-error-methods`."
-  [type-name fields & body]
-  (let [class-name (str (namespace-munge *ns*) "." type-name)]
-    `(deftype ~type-name ~fields
-       ~@(mapcat (fn [x] (if (and (seq? x) (= 'arity-errors (first x)))
-                           (arity-error-methods class-name)
-                           [x]))
-                 body))))
 
 (defn- key-error []
   (IllegalArgumentException. "Key must be integer"))
@@ -124,7 +95,7 @@
     (if (Util/isInteger k)
       (Vectors/nth root (.intValue ^Number k))
       (throw (key-error))))
-  (arity-errors)
+  (arity-errors 1)
 
   clojure.lang.IHashEq
   (hasheq [_] (Vectors/hasheq root))
@@ -242,7 +213,7 @@
     (if (Util/isInteger k)
       (.nth t (.intValue ^Number k))
       (throw (key-error))))
-  (arity-errors))
+  (arity-errors 1))
 
 (alter-meta! #'->SharedVector assoc :private true)
 (alter-meta! #'->TransientSharedVector assoc :private true)

@@ -281,3 +281,14 @@
   (is (= 4950 (reduce + (apply slab/hash-set (range 100)))))
   (is (= (reduce + (map val (zipmap (range 50) (range 50))))
          (reduce (fn [a b] (+ (if (map-entry? a) (val a) a) (val b))) (slab/share (zipmap (range 50) (range 50)))))))
+
+(deftest wrong-arities-throw-as-clojure-core
+  (let [thrown-class (fn [f] (try (f) :none (catch Throwable e (class e))))]
+    (doseq [[s c] [[(slab/hash-map :a 1) {:a 1}] [(slab/hash-set :a) #{:a}]
+                   [(transient (slab/hash-map :a 1)) (transient (hash-map :a 1))]
+                   [(transient (slab/hash-set :a)) (transient (hash-set :a))]]
+            [f g] [[#(s) #(c)] [#(s :a :b :c) #(c :a :b :c)] [#(apply s (range 25)) #(apply c (range 25))]]]
+      (is (= clojure.lang.ArityException (thrown-class f) (thrown-class g)) (pr-str (type s))))
+    (is (= 1 ((slab/hash-map :a 1) :a)))
+    (is (= :nf ((slab/hash-set :a) :b :nf)))
+    (is (= 1 (apply (slab/hash-map :a 1) [:a])))))

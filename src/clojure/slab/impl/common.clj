@@ -1,7 +1,10 @@
 (ns slab.impl.common
   "What every collection type shares: the handle factory the Java core
-  calls to wrap decoded nested collections, and the default segment."
-  (:import (slab.ref Handles HandleFactory Heap)
+  calls to wrap decoded nested collections, the default segment, and the
+  IFn boilerplate (wrong arities throw ArityException, as clojure.core's
+  collections do)."
+  (:import (clojure.lang AFn ArityException)
+           (slab.ref Handles HandleFactory Heap)
            (slab.mem Segment)))
 
 (set! *warn-on-reflection* true)
@@ -33,3 +36,33 @@
   "The heap for a segment option: nil means the default segment."
   ^Heap [seg]
   (if seg (Heap/of ^Segment seg) (default-heap)))
+
+;; --- IFn boilerplate -----------------------------------------------------------
+
+(defn- arity-error-methods
+  "invoke methods for every arity not in `implemented`, throwing
+  ArityException as AFn's do, plus applyTo, call and run."
+  [class-name implemented]
+  (concat
+   (for [n (range 0 21) :when (not (contains? implemented n))
+         :let [args (vec (repeatedly n gensym))]]
+     `(~'invoke [this# ~@args] (throw (ArityException. ~n ~class-name))))
+   (let [args (vec (repeatedly 20 gensym))
+         more (gensym "more")]
+     [`(~'invoke [this# ~@args ~(with-meta more {:tag 'objects})]
+        (throw (ArityException. (+ 20 (alength ~more)) ~class-name)))])
+   [`(~'applyTo [this# args#] (AFn/applyToHelper this# args#))
+    `(~'call [this#] (.invoke this#))
+    `(~'run [this#] (.invoke this#))]))
+
+(defmacro deftype-with-arities
+  "deftype, where a form (arity-errors n ...) in the body, naming the invoke
+  arities the type implements, stands for every other invoke arity
+  (throwing ArityException), applyTo, call and run."
+  [type-name fields & body]
+  (let [class-name (str (namespace-munge *ns*) "." type-name)]
+    `(deftype ~type-name ~fields
+       ~@(mapcat (fn [x] (if (and (seq? x) (= 'arity-errors (first x)))
+                           (arity-error-methods class-name (set (rest x)))
+                           [x]))
+                 body))))
