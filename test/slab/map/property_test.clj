@@ -292,3 +292,20 @@
     (is (= 1 ((slab/hash-map :a 1) :a)))
     (is (= :nf ((slab/hash-set :a) :b :nf)))
     (is (= 1 (apply (slab/hash-map :a 1) [:a])))))
+
+(deftest nan-is-equal-to-nan-inside-collections
+  (testing "a stored NaN is = to a NaN probe (the rule in the README)"
+    (let [x ##NaN]
+      (is (= 1 (get (slab/hash-map x 1) x)))
+      (is (= 1 (get (slab/hash-map ##NaN 1) (Double/valueOf Double/NaN))) "any NaN, not only the same box")
+      (is (contains? (slab/hash-set x) x))
+      (is (= 0 (count (dissoc (slab/hash-map x 1) x))))
+      (is (= 1 (count (assoc (slab/hash-map x 1) x 2))))
+      (is (= (slab/vector x) [x]))
+      (is (= (slab/hash-map :a x) {:a x}))
+      (is (not= [x] (slab/vector x)) "clojure.core's side compares the decoded box by identity (documented)")
+      (is (= (slab/hash-map :a x) (slab/hash-map :a x)) "two stored NaNs")
+      (is (= (slab/vector 1.5 x) (slab/vector 1.5 x)))
+      (is (= (hash [x]) (hash (slab/vector x))))
+      (is (= -1 (.indexOf ^java.util.List (slab/vector 1 2) x)))
+      (is (= 1 (.indexOf ^java.util.List (slab/vector 1 x) x))))))

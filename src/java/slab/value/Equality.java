@@ -43,9 +43,9 @@ public final class Equality {
             case Tags.KEYWORD: return v instanceof Keyword k && h.interner().find(k) == p;   // no decoding, no allocation
             case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
             case Tags.DOUBLE:
-                return (v instanceof Double || v instanceof Float) && Double.longBitsToDouble(p) == ((Number) v).doubleValue();
+                return (v instanceof Double || v instanceof Float) && sameFloating(Double.longBitsToDouble(p), ((Number) v).doubleValue());
             case Tags.FLOAT:
-                return (v instanceof Double || v instanceof Float) && Float.intBitsToFloat((int) p) == ((Number) v).doubleValue();
+                return (v instanceof Double || v instanceof Float) && sameFloating(Float.intBitsToFloat((int) p), ((Number) v).doubleValue());
             case Tags.CHAR: return v instanceof Character c && c == (char) p;
             case Tags.STRING: {
                 if (!(v instanceof String str)) return false;
@@ -60,12 +60,25 @@ public final class Equality {
         }
     }
 
+    /**
+     * The NaN rule: a stored NaN is = to a NaN, stored or on the heap, as an
+     * identical boxed NaN is in clojure.core ((let [x ##NaN] (= [x] [x])) is
+     * true), so a NaN key is found and a collection holding NaN equals itself.
+     */
+    private static boolean sameFloating(double a, double b) {
+        return a == b || (Double.isNaN(a) && Double.isNaN(b));
+    }
+
+    private static double floating(int tag, long p) {
+        return tag == Tags.DOUBLE ? Double.longBitsToDouble(p) : Float.intBitsToFloat((int) p);
+    }
+
     /** Whether two stored slots of this segment hold = values. */
     public static boolean equalsSlot(Heap h, int ta, long pa, int tb, long pb) {
-        if (ta == tb && pa == pb) return !(ta == Tags.DOUBLE && Double.isNaN(Double.longBitsToDouble(pa)))
-            && !(ta == Tags.FLOAT && Float.isNaN(Float.intBitsToFloat((int) pa)));
+        if (ta == tb && pa == pb) return true;
         int ca = category(ta), cb = category(tb);
         if (ca != cb) return false;
+        if (ca == CAT_FLOATING) return sameFloating(floating(ta, pa), floating(tb, pb));
         if (Tags.isSmallInteger(ta) && Tags.isSmallInteger(tb)) return pa == pb;
         if (ta == Tags.STRING && tb == Tags.STRING) return stringsEqual(h.segment(), pa, pb);
         if (ca == CAT_STRING || ca == CAT_KEYWORD || ca == CAT_SYMBOL) return false;   // canonical encodings
