@@ -14,7 +14,8 @@
 ;; Classes whose public constants must all appear in the document.
 (def ^:private described-classes
   [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses slab.mem.BlockTypes
-   slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.ref.CollDescriptor
+   slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.value.MetaSymbolDescriptor
+   slab.ref.CollDescriptor
    slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor
    slab.share.SharingDescriptor slab.share.BoxDescriptor])
 

@@ -18,7 +18,8 @@
     (= m {:a 1 :b \"two\"})          ; true
     (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
   (:refer-clojure :exclude [hash-map hash-set vector vec atom])
-  (:require [slab.impl.common :as common]
+  (:require [clojure.string]
+            [slab.impl.common :as common]
             [slab.map :as smap]
             [slab.set :as sset]
             [slab.vector :as svec]
@@ -93,22 +94,79 @@
 ;; --- segments ---------------------------------------------------------------------
 
 (defn default-segment
-  "The default anonymous segment (created on first use). Its capacity comes
-  from -Dslab.capacity (e.g. 16g), default 8 GiB of address space."
+  "The default anonymous segment (created on first use, and again on first
+  use after close-segment! closed it). Its capacity comes from
+  -Dslab.capacity (e.g. 16g), default 8 GiB of address space."
   ^Segment []
   (.segment (common/default-heap)))
 
+(defn- bad-argument [msg data]
+  (throw (ex-info msg (assoc data :slab/error :bad-argument))))
+
+(defn- segment-arg
+  "seg, if it is a segment; else a :bad-argument error naming fn-name."
+  ^Segment [fn-name seg]
+  (if (instance? Segment seg)
+    seg
+    (bad-argument (str fn-name " expects a segment (from open-segment or default-segment), got "
+                       (if (nil? seg) "nil" (str "a " (.getName (class seg)))))
+                  {:argument :seg :value seg})))
+
+(defn- path-arg ^java.nio.file.Path [path]
+  (cond
+    (instance? java.nio.file.Path path) path
+    (instance? java.io.File path) (.toPath ^java.io.File path)
+    (and (string? path) (not (clojure.string/blank? path))) (.toPath (java.io.File. ^String path))
+    :else (bad-argument (str "open-segment expects a file path (a non-blank string, java.io.File or "
+                             "java.nio.file.Path), got " (if (nil? path) "nil" (pr-str path)))
+                        {:argument :path :value path})))
+
+(defn- size-arg
+  "A capacity in bytes: an integer, or a size string such as \"1g\" or \"512m\"."
+  ^long [v]
+  (cond
+    (and (integer? v) (<= Long/MIN_VALUE v Long/MAX_VALUE)) (long v)
+    (string? v) (try (Segment/parseSize v -1)
+                     (catch NumberFormatException _
+                       (bad-argument (str "open-segment :capacity " (pr-str v)
+                                          " is not a size; use bytes or e.g. \"512m\", \"4g\"")
+                                     {:argument :capacity :value v})))
+    :else (bad-argument (str "open-segment :capacity must be a number of bytes or a size string such as "
+                             "\"4g\", got " (pr-str v))
+                        {:argument :capacity :value v})))
+
+(defn- bits-arg ^long [k v]
+  (if (integer? v)
+    (long v)
+    (bad-argument (str "open-segment " k " must be an integer from 1 to 5, got " (pr-str v))
+                  {:argument k :value v})))
+
+(def ^:private open-options #{:capacity :map-bits :vec-bits})
+
 (defn open-segment
-  "Maps the segment file at path, creating it if it does not exist.
-  Options (used when creating): :capacity in bytes (default 1 GiB; address
-  space, committed as used), :map-bits and :vec-bits (branching, default 5).
-  A file that is not a valid segment is refused with ex-info
-  (:slab/error :bad-segment-file or :wrong-version). Opening a file already
-  open in this process returns the same segment."
+  "Maps the segment file at path (a string, java.io.File or
+  java.nio.file.Path), creating it if it does not exist. Options (used when
+  creating): :capacity in bytes or as a size string like \"4g\" (default 1
+  GiB; address space, committed as used), :map-bits and :vec-bits
+  (branching, default 5). A file that is not a valid segment is refused with
+  ex-info (:slab/error :bad-segment-file or :wrong-version); bad arguments
+  with :slab/error :bad-argument. Opening a file already open in this
+  process, by any path to it (a symlink, a hard link), returns the same
+  segment."
   (^Segment [path] (open-segment path {}))
-  (^Segment [path {:keys [capacity map-bits vec-bits]
-                   :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}]
-   (let [seg (Segment/open (.toPath (java.io.File. (str path))) (long capacity) (int map-bits) (int vec-bits))]
+  (^Segment [path opts]
+   (let [file (path-arg path)
+         _ (when-not (or (nil? opts) (map? opts))
+             (bad-argument (str "open-segment options must be a map such as {:capacity \"4g\"}, got "
+                                (pr-str opts))
+                           {:argument :opts :value opts}))
+         unknown (remove open-options (keys opts))
+         _ (when (seq unknown)
+             (bad-argument (str "open-segment does not know the option(s) " (pr-str (clojure.core/vec unknown))
+                                "; it takes " (pr-str (sort open-options)))
+                           {:argument :opts :value opts}))
+         {:keys [capacity map-bits vec-bits] :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}} opts
+         seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
      (when-not (Sharing/isAttached seg)
        ;; First open in this process: join the process table, give back what
        ;; dead processes held, and sweep if no other process is attached.
@@ -117,41 +175,47 @@
 
 (defn close-segment!
   "Unmaps seg. Every later use of a value in it throws a clear error instead
-  of touching memory."
-  [^Segment seg]
-  (Sharing/forget seg)
-  (.close seg))
+  of touching memory. Closing the default segment is allowed: its values die
+  with it, and the next collection built without a segment opens a fresh
+  default segment."
+  [seg]
+  (let [seg (segment-arg "close-segment!" seg)]
+    (Sharing/forget seg)
+    (.close seg)))
 
 (defn flush!
   "Forces seg's pages to its file, so the values published in it survive a
   machine crash (they already survive the process: the file outlives it)."
-  [^Segment seg]
-  (.force seg))
+  [seg]
+  (.force (segment-arg "flush!" seg)))
 
 ;; --- named roots, atoms and recovery -------------------------------------------------
 
-(defn- sharing ^Sharing [seg] (Sharing/of (or seg (default-segment))))
+(defn- sharing
+  "The sharing state of seg (nil: the default segment); fn-name names the caller in errors."
+  ^Sharing [fn-name seg]
+  (Sharing/of (if (nil? seg) (default-segment) (segment-arg fn-name seg))))
 
 (defn root
   "The value the named root `name` (a keyword) of seg publishes, or nil. A
   collection comes back as a version of its own: later changes to the root
   never change it. Obtaining it is O(1): nothing is copied."
   [^Segment seg name]
-  (let [sh (sharing seg)]
+  (let [sh (sharing "root" seg)]
     (.value (Cells/read sh (RootTable/cell sh name)))))
 
 (defn set-root!
   "Publishes v (converted into seg if it is a plain value) as the named root
   `name`; returns v."
   [^Segment seg name v]
-  (let [sh (sharing seg)]
+  (let [sh (sharing "set-root!" seg)]
     (Cells/reset sh (RootTable/cell sh name) v nil)
     v))
 
 (defn roots
   "The names of seg's roots that publish a value."
   [^Segment seg]
-  (clojure.core/vec (RootTable/names (sharing seg))))
+  (clojure.core/vec (RootTable/names (sharing "roots" seg))))
 
 (defn atom
   "An atom whose value lives in a segment.
@@ -168,9 +232,9 @@
   (let [[cell opts] (if (instance? Segment x)
                       (let [[name & rest] more
                             has-init (odd? (count rest))]
-                        [(AtomCell/named (sharing x) name (first rest) has-init)
+                        [(AtomCell/named (sharing "atom" x) name (first rest) has-init)
                          (if has-init (next rest) rest)])
-                      [(AtomCell/anonymous (sharing *segment*) x) more])
+                      [(AtomCell/anonymous (sharing "atom" *segment*) x) more])
         {:keys [meta validator]} (apply array-map opts)
         a (satom/make cell meta)]
     (when validator (set-validator! a validator))
@@ -183,7 +247,7 @@
   Returns what it found, in bytes: :reachable, :unreachable, :free and
   :reclaimed, plus :dead-processes."
   [^Segment seg]
-  (let [^Recovery$Report r (Recovery/recover (sharing seg))]
+  (let [^Recovery$Report r (Recovery/recover (sharing "recover!" seg))]
     {:dead-processes (.deadProcesses r) :reachable (.reachable r) :unreachable (.unreachable r)
      :free (.free r) :reclaimed (.reclaimed r)}))
 
@@ -192,13 +256,17 @@
   handles: {:reachable :unreachable :free} in bytes. Unreachable bytes are
   leaked (or held by another process's handles)."
   [^Segment seg]
-  (let [^Recovery$Report r (Recovery/verify (sharing seg))]
+  (let [^Recovery$Report r (Recovery/verify (sharing "verify" seg))]
     {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)}))
 
 (defn segment-of
   "The segment a slab collection lives in."
   ^Segment [x]
-  (.segment (.heap ^Handle (.slabHandle ^SharedColl x))))
+  (if (instance? SharedColl x)
+    (.segment (.heap ^Handle (.slabHandle ^SharedColl x)))
+    (bad-argument (str "segment-of expects a slab collection, got "
+                       (if (nil? x) "nil" (str "a " (.getName (class x)))))
+                  {:argument :x :value x})))
 
 (defn stats
   "A readable map of a segment's statistics (default segment if none given):
@@ -207,8 +275,9 @@
   process holds, and how many releases of dropped handles failed in this
   process (always 0 unless slab has a bug)."
   ([] (stats (default-segment)))
-  ([^Segment seg]
-   (let [^Allocator$Stats st (.stats (.allocator seg))
+  ([seg]
+   (let [seg (segment-arg "stats" seg)
+         ^Allocator$Stats st (.stats (.allocator seg))
          ^longs blocks (.blocksInUse st)]
      ;; array-map keeps this order when printed
      (array-map

@@ -3,7 +3,7 @@
   method checks and fences its handle inside the Java call it delegates to."
   (:require [slab.impl.common :as common :refer [deftype-with-arities]])
   (:import (slab.ref Handle Heap SharedColl)
-           (slab.map Maps MapTransient)
+           (slab.map Maps MapTransient MapViews)
            (slab.value Tags)
            (clojure.lang IPersistentMap IPersistentVector MapEntry RT Util
                          IMapIterable ITransientMap ISeq)
@@ -29,8 +29,6 @@
         (let [^Map$Entry e (.first ^ISeq s)]
           (recur (assoc-fn m (.getKey e) (.getValue e)) (.next ^ISeq s)))
         m))))
-
-(defn- as-coll ^java.util.Collection [s] (or s []))
 
 (def ^:private ^:const unknown-hash Long/MIN_VALUE)
 
@@ -94,15 +92,15 @@
   Map
   (size [_] (Maps/count root))
   (isEmpty [_] (zero? (Maps/count root)))
-  (containsValue [this v] (boolean (some #(Util/equiv v %) (vals this))))
+  (containsValue [this v] (.contains (MapViews/values this) v))
   (get [_ k] (Maps/valAt root k nil))
   (put [_ _ _] (throw (UnsupportedOperationException.)))
   (remove [_ _] (throw (UnsupportedOperationException.)))
   (putAll [_ _] (throw (UnsupportedOperationException.)))
   (clear [_] (throw (UnsupportedOperationException.)))
-  (keySet [this] (java.util.Collections/unmodifiableSet (java.util.LinkedHashSet. (as-coll (keys this)))))
-  (values [this] (java.util.Collections/unmodifiableList (java.util.ArrayList. (as-coll (vals this)))))
-  (entrySet [this] (java.util.Collections/unmodifiableSet (java.util.LinkedHashSet. (as-coll (seq this)))))
+  (keySet [this] (MapViews/keySet this))
+  (values [this] (MapViews/values this))
+  (entrySet [this] (MapViews/entrySet this))
 
   Object
   (equals [_ o] (Maps/javaEquals root o))

@@ -2,6 +2,7 @@
 (ns slab.mem.segment-test
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
+            [slab.core :as slab]
             [slab.support.util :as u])
   (:import [java.nio ByteBuffer ByteOrder]
            [java.nio.file Files OpenOption Path StandardOpenOption]
@@ -269,6 +270,97 @@
       (with-open [s2 (u/open-named file u/MiB)]
         (is (not (identical? s1 s2)))
         (is (not (.isClosed s2)))))))
+
+(deftest one-segment-per-file-whatever-the-path
+  (u/with-temp-dir [dir "slab-links"]
+    (let [file (.resolve dir "s.slab")
+          link (.resolve dir "link.slab")
+          hard (.resolve dir "hard.slab")
+          sub (Files/createDirectory (.resolve dir "sub") (make-array java.nio.file.attribute.FileAttribute 0))
+          s1 (slab/open-segment (str file) {:capacity (* 4 u/MiB)})]
+      (try
+        (Files/createSymbolicLink link file (make-array java.nio.file.attribute.FileAttribute 0))
+        (Files/createLink hard file)
+        (testing "a symlink, a hard link, a File and a path through .. name one file: one segment"
+          (is (identical? s1 (slab/open-segment (str link))))
+          (is (identical? s1 (slab/open-segment hard)))
+          (is (identical? s1 (slab/open-segment (.toFile file))))
+          (is (identical? s1 (slab/open-segment (str sub "/../s.slab")))))
+        (testing "recover! through the second path works (no OverlappingFileLockException)"
+          (slab/set-root! s1 :m {:a 1})
+          (is (map? (slab/recover! (slab/open-segment (str link)))))
+          (is (= {:a 1} (slab/root (slab/open-segment hard) :m))))
+        (finally (slab/close-segment! s1)))
+      (testing "after close, any path opens a new segment on the same data"
+        (let [s2 (slab/open-segment (str link))]
+          (try
+            (is (not (identical? s1 s2)))
+            (is (identical? s2 (slab/open-segment (str file))))
+            (is (= {:a 1} (slab/root s2 :m)))
+            (finally (slab/close-segment! s2))))))))
+
+(deftest open-segment-argument-errors
+  (u/with-temp-dir [dir "slab-args"]
+    (let [file (str (.resolve dir "a.slab"))]
+      (doseq [[what f arg] [["nil path" #(slab/open-segment nil) :path]
+                            ["blank path" #(slab/open-segment "  ") :path]
+                            ["a number as path" #(slab/open-segment 42) :path]
+                            ["a vector of options" #(slab/open-segment file [:capacity (* 4 u/MiB)]) :opts]
+                            ["an unknown option" #(slab/open-segment file {:capcity (* 4 u/MiB)}) :opts]
+                            ["a capacity that is not a size" #(slab/open-segment file {:capacity "lots"}) :capacity]
+                            ["a capacity of the wrong type" #(slab/open-segment file {:capacity :big}) :capacity]
+                            ["a float capacity" #(slab/open-segment file {:capacity 1.5e9}) :capacity]
+                            ["branching bits that are not integers" #(slab/open-segment file {:map-bits "5"}) :map-bits]]]
+        (testing what
+          (let [r (u/error-of f)]
+            (is (= :bad-argument (:error r)) (pr-str r))
+            (is (= arg (:argument (:data r))) (pr-str r)))))
+      (is (not (Files/exists (.resolve dir "a.slab") (make-array java.nio.file.LinkOption 0)))
+          "a refused open creates no file")
+      (testing "a size string is understood"
+        (let [s (slab/open-segment file {:capacity "4m"})]
+          (try
+            (is (= (* 4 u/MiB) (.capacity s)))
+            (finally (slab/close-segment! s)))))
+      (testing "functions taking a segment name what they got"
+        (doseq [[what f] [["close-segment!" #(slab/close-segment! nil)]
+                          ["flush!" #(slab/flush! "a.slab")]
+                          ["root" #(slab/root {:not :a-segment} :m)]
+                          ["set-root!" #(slab/set-root! 42 :m 1)]
+                          ["stats" #(slab/stats :seg)]
+                          ["segment-of" #(slab/segment-of {:a 1})]]]
+          (let [r (u/error-of f)]
+            (is (= :bad-argument (:error r)) (str what " " (pr-str r)))
+            (is (str/includes? (str (:message r)) what) (str what " " (pr-str r)))))))))
+
+(deftest closing-the-default-segment
+  ;; In a child JVM: closing this JVM's default segment would pull values out
+  ;; from under other test namespaces.
+  (let [child (u/start-child
+               (pr-str '(do (require '[slab.core :as slab])
+                            (let [old (slab/default-segment)
+                                  m (slab/hash-map :a 1)
+                                  _ (slab/close-segment! old)
+                                  err (try (get m :a) :no-error
+                                           (catch IllegalStateException e (ex-message e)))
+                                  fresh (slab/hash-map :b 2)]
+                              (prn {:error err
+                                    :fresh (into {} fresh)
+                                    :new-segment (not (identical? old (slab/default-segment)))
+                                    :fresh-in-default (identical? (slab/default-segment) (slab/segment-of fresh))
+                                    :open (not (.isClosed (slab/default-segment)))})
+                              (shutdown-agents)))))]
+    (try
+      (let [r (u/read-edn! child 60000)]
+        (testing "values in the closed default segment throw a clear error"
+          (is (str/includes? (str (:error r)) "is closed") (pr-str r)))
+        (testing "the next use opens a fresh default segment"
+          (is (= {:b 2} (:fresh r)))
+          (is (:new-segment r))
+          (is (:fresh-in-default r))
+          (is (:open r))))
+      (is (= 0 (u/await-exit child 30000)))
+      (finally (u/destroy! child)))))
 
 (deftest bad-arguments
   (doseq [[cap mb vb] [[(dec u/MiB) 5 5] [(+ u/MiB 100) 5 5] [(* 2 SizeClasses/MAX_BLOCK) 5 5]

@@ -6,7 +6,7 @@
             [slab.support.util :as u :refer [settle!]])
   (:import (java.lang.ref Reference)
            (slab.mem LongStack Segment)
-           (slab.value Tags)
+           (slab.value MetaSymbolDescriptor Tags)
            (slab.ref CollDescriptor Heap RefWalker)
            (slab.map MapNodeDescriptor)
            (slab.vector VecNodeDescriptor)
@@ -89,7 +89,10 @@
            [(.getLong seg (+ b BoxDescriptor/BOX_PAYLOAD_OFFSET))]
            [])
     :cell (let [w (.getLong seg (+ b BoxDescriptor/CELL_WORD_OFFSET))]
-            (if (zero? w) [] [w]))))
+            (if (zero? w) [] [w]))
+    :meta-symbol (if (counted-tag? (tag-at seg (+ b MetaSymbolDescriptor/META_SYMBOL_META_TAG_OFFSET)))
+                   [(.getLong seg (+ b MetaSymbolDescriptor/META_SYMBOL_META_OFFSET))]
+                   [])))
 
 (defn- walked-refs
   "What RefWalker pushes for block b."
@@ -101,7 +104,7 @@
 
 (def ^:private holding-types
   "Block types that hold counted references."
-  #{:coll :map-node :map-collision :set-node :set-collision :vec-branch :vec-leaf :box :cell})
+  #{:coll :map-node :map-collision :set-node :set-collision :vec-branch :vec-leaf :box :cell :meta-symbol})
 
 (def ^:private checked-types
   "Those, and types that hold none."
@@ -158,6 +161,8 @@
             :id #uuid "961a993c-8a5e-4726-9bde-dd60cdd39817"
             :at (java.time.Instant/ofEpochSecond 1700000000 123456789)
             :sym 'a-symbol
+            :meta-sym (with-meta 'a-symbol {:line 12 :doc "a docstring long enough to need a blob"})
+            :meta-sym-key {(with-meta 'k {:tag 'String}) 1}
             :nested {:inner {:s "another string long enough for a blob" :n 1 :v [1 2 3]}
                      :set #{1 "a string in a set, long enough for a blob" {:m 1}}
                      :deeper {:a {:b {:c [{:d "deep, and long enough for a blob"}]}}}}

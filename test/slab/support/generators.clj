@@ -103,3 +103,168 @@
   (mod probe n): nearly uniform over 0..n-1, and part of the generated input,
   so a failure replays from its seed and shrinks (toward index 0)."
   (gen/choose 0 Integer/MAX_VALUE))
+
+;; --- the whole supported value space (slab.dropin-test) ------------------------------
+
+(def the-nan
+  "The one Double NaN box the generators below use. clojure.core finds a NaN
+  key, or an element, only through the same box (identity first), so every
+  generated NaN is this box; slab's rule (a stored NaN is = to any NaN) does
+  not depend on it."
+  (Double/valueOf Double/NaN))
+
+(def the-float-nan "The one Float NaN box the generators below use." (Float/valueOf Float/NaN))
+
+(def any-double
+  (gen/frequency
+   [[6 (gen/double* {:NaN? false})]
+    [4 (gen/elements [the-nan -0.0 0.0 ##Inf ##-Inf 1.5 -2.5 1.0E300 Double/MIN_VALUE])]]))
+
+(def utf16-string
+  "Any UTF-16 content: BMP chars, surrogate pairs, lone surrogates."
+  (gen/one-of
+   [(gen/fmap #(apply str %) (gen/vector (gen/fmap char (gen/choose 0 0xFFFF)) 0 12))
+    (gen/elements ["" "é" "日本語" "\uD83D\uDE00 emoji" "\uD83D" "\uDE00x" "\u0000nul" "a string longer than eight \u2603"])]))
+
+(def very-long-string
+  (gen/fmap (fn [[s n]] (apply str (repeat n (str s "-"))))
+            (gen/tuple gen/string-alphanumeric (gen/choose 20 80))))
+
+(def symbol-with-meta
+  "Symbols carrying metadata, as the reader makes them ('foo with {:line 1})."
+  (gen/one-of
+   [(gen/return (with-meta 'foo {:line 1}))
+    (gen/fmap (fn [[s m]] (with-meta s m))
+              (gen/tuple (gen/one-of [gen/symbol gen/symbol-ns])
+                         (gen/map gen/keyword (gen/one-of [gen/small-integer gen/string-alphanumeric gen/keyword])
+                                  {:min-elements 1 :max-elements 2})))]))
+
+(def any-key-scalar
+  "Every scalar slab stores, except floats (a float and an = double hash
+  differently, which hash maps and sets treat inconsistently; see README)."
+  (gen/frequency
+   [[6 gen/small-integer]
+    [4 gen/large-integer]
+    [1 (gen/fmap int gen/small-integer)]
+    [1 (gen/fmap short gen/small-integer)]
+    [1 (gen/fmap #(byte (mod % 128)) gen/small-integer)]
+    [1 (gen/fmap bigint gen/small-integer)]
+    [1 (gen/fmap #(* (bigint %) 100000000000000000000N) gen/large-integer)]
+    [1 (gen/fmap biginteger gen/large-integer)]
+    [1 gen/ratio]
+    [1 (gen/fmap bigdec gen/small-integer)]
+    [1 (gen/elements [1.5M 1.50M 0.0M -0.00M 123456789.123456789M 1E+3M])]
+    [5 any-double]
+    [4 gen/string-alphanumeric]
+    [2 long-string]
+    [2 utf16-string]
+    [1 very-long-string]
+    [2 collision-key]
+    [4 gen/keyword]
+    [2 gen/keyword-ns]
+    [2 gen/symbol]
+    [1 gen/symbol-ns]
+    [2 symbol-with-meta]
+    [1 gen/char]
+    [1 (gen/fmap char (gen/choose 0 0xFFFF))]
+    [1 gen/boolean]
+    [2 (gen/return nil)]
+    [1 gen/uuid]
+    [1 (gen/fmap #(java.util.Date. (long %)) gen/large-integer)]
+    [1 (gen/fmap (fn [[s n]] (java.time.Instant/ofEpochSecond s n))
+                 (gen/tuple (gen/choose -100000000000 100000000000) (gen/choose 0 999999999)))]]))
+
+(def any-value-scalar
+  "Every scalar slab stores, floats included."
+  (gen/frequency
+   [[20 any-key-scalar]
+    [1 (gen/fmap float (gen/double* {:NaN? false :min -1.0E30 :max 1.0E30}))]
+    [1 (gen/elements [the-float-nan (float -0.0) (float 2.5)])]]))
+
+(def sorted-coll
+  "Sorted maps and sets (slab stores them as hash maps and sets)."
+  (fn [value-g]
+    (gen/one-of
+     [(gen/fmap #(into (sorted-map) %) (gen/map gen/small-integer value-g {:max-elements 5}))
+      (gen/fmap #(into (sorted-map) %) (gen/map gen/keyword value-g {:max-elements 5}))
+      (gen/fmap #(into (sorted-set) %) (gen/set gen/string-alphanumeric {:max-elements 5}))
+      (gen/fmap #(into (sorted-set) %) (gen/set gen/large-integer {:max-elements 5}))])))
+
+(def small-meta
+  (gen/one-of [(gen/map gen/keyword (gen/one-of [gen/small-integer gen/keyword gen/string-alphanumeric
+                                                 (gen/vector gen/small-integer 0 2)])
+                        {:min-elements 1 :max-elements 2})
+               (gen/return {:line 1 :column 2})]))
+
+(defn- seqs-of
+  "Sequential values that are not vectors: lists, lazy seqs, and other seqs."
+  [value-g]
+  (gen/one-of
+   [(gen/fmap #(apply list %) (gen/vector value-g 0 5))
+    (gen/fmap #(map identity %) (gen/vector value-g 0 5))
+    (gen/fmap #(lazy-seq %) (gen/vector value-g 0 5))
+    (gen/fmap seq (gen/vector value-g 1 5))
+    (gen/fmap (fn [[x xs]] (cons x xs)) (gen/tuple value-g (gen/vector value-g 0 3)))
+    (gen/fmap #(range %) (gen/choose 0 4))]))
+
+(defn- colls-of
+  "Maps, sets, vectors, lists, lazy seqs and sorted collections of key-g keys
+  and value-g values, a quarter of them carrying metadata."
+  [key-g value-g]
+  (let [plain (gen/frequency
+               [[3 (gen/map key-g value-g {:max-elements 5})]
+                [2 (gen/set key-g {:max-elements 5})]
+                [3 (gen/vector value-g 0 5)]
+                [3 (seqs-of value-g)]
+                [1 (sorted-coll value-g)]])]
+    (gen/frequency
+     [[3 plain]
+      [1 (gen/fmap (fn [[c m]] (with-meta c m)) (gen/tuple plain small-meta))]])))
+
+(def any-key
+  "Map keys and set elements from the whole value space (no floats): scalars,
+  and collections of any kind and depth, some with metadata."
+  (gen/scale #(min % 12) (gen/recursive-gen (fn [inner] (colls-of inner inner)) any-key-scalar)))
+
+(def any-value
+  "A value from the whole space slab stores: every scalar (NaN, -0.0,
+  floats, symbols with metadata, UTF-16 strings, ...), and maps, sets,
+  vectors, lists, lazy seqs and sorted collections of them at any depth,
+  some with metadata."
+  (gen/recursive-gen (fn [inner] (colls-of any-key inner)) any-value-scalar))
+
+(defn- with-some-meta [g]
+  (gen/frequency [[3 g] [1 (gen/fmap (fn [[c m]] (with-meta c m)) (gen/tuple g small-meta))]]))
+
+(def any-map
+  "Top-level maps: array maps, hash maps (up to 40 entries), sorted maps, some with metadata."
+  (with-some-meta
+    (gen/frequency
+     [[6 (gen/map any-key any-value {:max-elements 10})]
+      [1 (gen/map any-key-scalar any-value-scalar {:min-elements 9 :max-elements 40})]
+      [1 (gen/map collision-key any-value {:max-elements 8})]
+      [1 (sorted-coll any-value)]])))
+
+(def any-set
+  (with-some-meta
+    (gen/frequency
+     [[6 (gen/set any-key {:max-elements 10})]
+      [1 (gen/set any-key-scalar {:min-elements 9 :max-elements 40})]
+      [1 (gen/set collision-key {:max-elements 8})]
+      [1 (gen/fmap #(into (sorted-set) %) (gen/set gen/large-integer {:max-elements 10}))]
+      [1 (gen/fmap #(into (sorted-set) %) (gen/set gen/keyword {:max-elements 10}))]])))
+
+(def any-vector
+  (with-some-meta
+    (gen/frequency
+     [[6 (gen/vector any-value 0 10)]
+      [1 (gen/vector any-value-scalar 25 70)]
+      [1 (gen/fmap #(vec (range %)) (gen/choose 1020 1060))]])))
+
+(def any-list
+  "Top-level lists and seqs: lists, lazy seqs, other seqs, some with metadata."
+  (with-some-meta
+    (gen/frequency
+     [[6 (seqs-of any-value)]
+      [2 (gen/fmap #(apply list %) (gen/vector any-value 0 10))]
+      [1 (gen/fmap #(map identity %) (gen/vector any-value-scalar 25 70))]])))

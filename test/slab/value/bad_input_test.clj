@@ -27,7 +27,7 @@
                  ["a record" #(slab/share {:p (->Point 1 2)}) [:p] "slab.value.bad_input_test.Point"]
                  ["a transient value" #(assoc! (transient m) :t (transient [])) [:t] "clojure.lang.PersistentVector$TransientVector"]
                  ["bad metadata" #(slab/share {:v (with-meta #{1} {:m (Object.)})}) [:v :slab/meta :m] "java.lang.Object"]
-                 ["a hash-map arg" #(slab/hash-map :ok 1 :bad (Thread.)) [] "java.lang.Thread"]]]
+                 ["a hash-map arg" #(slab/hash-map :ok 1 :bad (Thread.)) [:bad] "java.lang.Thread"]]]
           (testing what
             (let [e (refusal f)]
               (is (some? e))

@@ -24,13 +24,23 @@
        (f handle meta)
        (throw (IllegalStateException. (str "slab: no collection type registered for kind " kind)))))))
 
-(defonce ^:private default-segment
-  (delay (Segment/anonymous (Segment/defaultCapacity) Segment/DEFAULT_MAP_BITS Segment/DEFAULT_VEC_BITS)))
+(defonce ^:private default-segment (atom nil))
 
 (defn default-heap
-  "The heap of the default anonymous segment, created on first use."
+  "The heap of the default anonymous segment, created on first use, and
+  again on the first use after close-segment! closed it."
   ^Heap []
-  (Heap/of @default-segment))
+  (let [^Segment s @default-segment]
+    (if (and s (not (.isClosed s)))
+      (Heap/of s)
+      (locking default-segment
+        (let [^Segment s @default-segment]
+          (if (and s (not (.isClosed s)))
+            (Heap/of s)
+            (let [fresh (Segment/anonymous (Segment/defaultCapacity) Segment/DEFAULT_MAP_BITS
+                                           Segment/DEFAULT_VEC_BITS)]
+              (reset! default-segment fresh)
+              (Heap/of fresh))))))))
 
 (defn heap-of
   "The heap for a segment option: nil means the default segment."

@@ -30,7 +30,11 @@ public final class MapBuild {
             if (!set) {
                 q = q.next();
                 if (q == null) throw new IllegalArgumentException("No value supplied for key: " + k);
-                Validator.validate(h, q.first());
+                try {
+                    Validator.validate(h, q.first());
+                } catch (clojure.lang.ExceptionInfo e) {
+                    throw Validator.withPath(e, k);   // the value at k, as share reports it
+                }
             }
         }
         MapTransient t = new MapTransient(h, kind, null, true);

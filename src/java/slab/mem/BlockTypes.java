@@ -31,6 +31,8 @@ public final class BlockTypes {
     public static final int BOX = 14;
     /** An anonymous atom's cell: one word holding a box offset. */
     public static final int CELL = 15;
+    /** A symbol with metadata: the interned symbol and a counted metadata slot. */
+    public static final int META_SYMBOL = 16;
 
     /**
      * Blocks that belong to the segment's own bookkeeping: always reachable.

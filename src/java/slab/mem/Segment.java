@@ -55,7 +55,8 @@ public final class Segment implements AutoCloseable {
     public static final int DEFAULT_VEC_BITS = 5;
     public static final long MIN_CAPACITY = 1L << 20;
 
-    private static final Map<Path, Segment> OPEN = new HashMap<>();
+    /** Open named segments by file identity (device and inode), so every path to one file gives one segment. */
+    private static final Map<Object, Segment> OPEN = new HashMap<>();
     private static final AtomicLong ANON_COUNTER = new AtomicLong();
 
     private final MemorySegment ms;
@@ -119,17 +120,22 @@ public final class Segment implements AutoCloseable {
     /**
      * Maps the segment file at {@code file}, creating it with the given
      * capacity and branching if it does not exist or is empty. Opening a file
-     * that is already open in this process returns the same segment.
+     * that is already open in this process, by this path or any other (a
+     * symlink, a hard link, a relative path), returns the same segment.
      */
     public static Segment open(Path file, long capacity, int mapBits, int vecBits) {
         checkParams(capacity, mapBits, vecBits);
         synchronized (OPEN) {
             Path key = file.toAbsolutePath().normalize();
-            Segment s = OPEN.get(key);
-            if (s != null && !s.closed) return s;
             RandomAccessFile raf = null;
             try {
                 raf = new RandomAccessFile(key.toFile(), "rw");   // creates the file if missing
+                Object id = fileIdentity(key);
+                Segment s = OPEN.get(id);
+                if (s != null && !s.closed) {
+                    raf.close();
+                    return s;
+                }
                 // The lock orders creation against every other process's open.
                 FileLock lock = raf.getChannel().lock();
                 try {
@@ -139,7 +145,7 @@ public final class Segment implements AutoCloseable {
                 } finally {
                     lock.release();
                 }
-                OPEN.put(key, s);
+                OPEN.put(id, s);
                 return s;
             } catch (IOException e) {
                 closeQuietly(raf);
@@ -150,6 +156,12 @@ public final class Segment implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /** The file's device and inode (its fileKey), or its real path where the file system has no key. */
+    private static Object fileIdentity(Path p) throws IOException {
+        Object key = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        return key != null ? key : p.toRealPath();
     }
 
     private static Segment initialize(RandomAccessFile raf, Path path, long capacity, int mapBits, int vecBits)
@@ -244,7 +256,7 @@ public final class Segment implements AutoCloseable {
         synchronized (OPEN) {
             if (closed) return;
             closed = true;
-            if (path != null) OPEN.remove(path);
+            if (path != null) OPEN.values().remove(this);
         }
         arena.close();
         closeQuietly(file);
@@ -304,7 +316,9 @@ public final class Segment implements AutoCloseable {
 
     public RuntimeException closedError() {
         return new IllegalStateException("The slab segment " + describe()
-            + " is closed; values that live in it can no longer be read. Reopen it with slab/open-segment.");
+            + " is closed; values that live in it can no longer be read. "
+            + (path == null ? "An anonymous segment cannot be reopened (after the default segment is closed, new "
+               + "collections go to a fresh one)." : "Reopen it with slab/open-segment."));
     }
 
     public String describe() { return path == null ? "(anonymous)" : path.toString(); }

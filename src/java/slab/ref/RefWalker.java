@@ -4,6 +4,7 @@ import slab.mem.BlockTypes;
 import slab.mem.LongStack;
 import slab.map.MapNodeRefs;
 import slab.share.Boxes;
+import slab.value.MetaSymbols;
 import slab.vector.VecNodeRefs;
 
 /**
@@ -29,6 +30,7 @@ public final class RefWalker {
                 MapNodeRefs.forEachRef(h.segment(), b, v);
             case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodeRefs.forEachRef(h.segment(), b, v);
             case BlockTypes.BOX, BlockTypes.CELL -> Boxes.forEachRef(h.segment(), b, v);
+            case BlockTypes.META_SYMBOL -> MetaSymbols.forEachRef(h.segment(), b, v);
             default -> { }
         }
     }
@@ -43,7 +45,7 @@ public final class RefWalker {
         return switch (type) {
             case BlockTypes.RAW, BlockTypes.BLOB, BlockTypes.COLL, BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION,
                  BlockTypes.SET_NODE, BlockTypes.SET_COLLISION, BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF,
-                 BlockTypes.BOX, BlockTypes.CELL -> true;
+                 BlockTypes.BOX, BlockTypes.CELL, BlockTypes.META_SYMBOL -> true;
             default -> false;
         };
     }

@@ -51,6 +51,7 @@ public final class Decoder {
                 Segment s = h.segment();
                 return Instant.ofEpochSecond(s.getLong(p + INSTANT_SECONDS_OFFSET), s.getInt(p + INSTANT_NANOS_OFFSET));
             }
+            case Tags.SYMBOL_META: return MetaSymbols.decode(h, p);
             case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: return CollBlocks.decode(h, tag, p);
             default:
                 if (Tags.isInlineString(tag)) return Strings.unpackInline(p, tag - Tags.STR_INLINE);

@@ -47,7 +47,7 @@ public final class Encoder {
      */
     public static void encode(Heap h, Object v, Slot out) {
         h.segment().checkOpen();
-        if (v instanceof IPersistentCollection || v instanceof Sequential) Validator.validate(h, v);
+        if (v instanceof IPersistentCollection || v instanceof Sequential || v instanceof Symbol) Validator.validate(h, v);
         encodeTrusted(h, v, out);
     }
 
@@ -66,7 +66,11 @@ public final class Encoder {
         if (v instanceof Boolean b) { out.set(b ? Tags.TRUE : Tags.FALSE, 0, Util.hasheq(b)); return; }
         if (v instanceof Float f) { out.set(Tags.FLOAT, Float.floatToRawIntBits(f) & 0xFFFF_FFFFL, Util.hasheq(f)); return; }
         if (v instanceof Character c) { out.set(Tags.CHAR, c, Util.hasheq(c)); return; }
-        if (v instanceof Symbol sym) { out.set(Tags.SYMBOL, h.interner().intern(sym), sym.hasheq()); return; }
+        if (v instanceof Symbol sym) {
+            if (MetaSymbols.hasMeta(sym)) MetaSymbols.encode(h, sym, out);
+            else out.set(Tags.SYMBOL, h.interner().intern(sym), sym.hasheq());
+            return;
+        }
         if (v instanceof BigInt bi) {
             if (bi.bipart == null) out.set(Tags.BIGINT_SMALL, bi.lpart, Util.hasheq(bi));
             else out.set(Tags.BIGINT, bigIntegerBlob(h, bi.bipart, Util.hasheq(bi)), Util.hasheq(bi));

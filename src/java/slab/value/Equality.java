@@ -42,6 +42,8 @@ public final class Equality {
                 return false;
             case Tags.KEYWORD: return v instanceof Keyword k && h.interner().find(k) == p;   // no decoding, no allocation
             case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
+            case Tags.SYMBOL_META:
+                return v instanceof Symbol && h.interner().decode(MetaSymbols.symbolOffset(h.segment(), tag, p)).equals(v);
             case Tags.DOUBLE:
                 return (v instanceof Double || v instanceof Float) && sameFloating(Double.longBitsToDouble(p), ((Number) v).doubleValue());
             case Tags.FLOAT:
@@ -81,7 +83,11 @@ public final class Equality {
         if (ca == CAT_FLOATING) return sameFloating(floating(ta, pa), floating(tb, pb));
         if (Tags.isSmallInteger(ta) && Tags.isSmallInteger(tb)) return pa == pb;
         if (ta == Tags.STRING && tb == Tags.STRING) return stringsEqual(h.segment(), pa, pb);
-        if (ca == CAT_STRING || ca == CAT_KEYWORD || ca == CAT_SYMBOL) return false;   // canonical encodings
+        if (ca == CAT_SYMBOL) {   // the same interned block, with or without metadata
+            Segment s = h.segment();
+            return MetaSymbols.symbolOffset(s, ta, pa) == MetaSymbols.symbolOffset(s, tb, pb);
+        }
+        if (ca == CAT_STRING || ca == CAT_KEYWORD) return false;   // canonical encodings
         if (Tags.isCollection(ta) && Tags.isCollection(tb)) return CollBlocks.equal(h, ta, pa, tb, pb, false);
         return Util.equiv(Decoder.decode(h, ta, pa), Decoder.decode(h, tb, pb));
     }
@@ -97,6 +103,7 @@ public final class Equality {
         if (pa == pb) return true;
         if (!Tags.isCounted(ta)) return false;          // inline: the payload is the value
         if (ta == Tags.STRING) return equalsSlot(h, ta, pa, tb, pb);
+        if (ta == Tags.SYMBOL_META) return MetaSymbols.sameEncoding(h, pa, pb);
         if (!Tags.isCollection(ta)) return Decoder.decode(h, ta, pa).equals(Decoder.decode(h, tb, pb));   // Java equals keeps BigDecimal scale
         return CollBlocks.sameMeta(h, pa, pb) && CollBlocks.equal(h, ta, pa, tb, pb, true);
     }
@@ -131,7 +138,7 @@ public final class Equality {
             case Tags.CHAR: return CAT_CHAR;
             case Tags.DATE: return CAT_DATE;
             case Tags.KEYWORD: return CAT_KEYWORD;
-            case Tags.SYMBOL: return CAT_SYMBOL;
+            case Tags.SYMBOL: case Tags.SYMBOL_META: return CAT_SYMBOL;
             case Tags.STRING: return CAT_STRING;
             case Tags.UUID: return CAT_UUID;
             case Tags.INSTANT: return CAT_INSTANT;

@@ -26,6 +26,7 @@ package slab.value;
  *  36  RATIO             offset of a ratio blob           (counted)
  *  37  UUID              offset of a UUID blob            (counted)
  *  38  INSTANT           offset of an instant blob        (counted)
+ *  39  SYMBOL_META       offset of a symbol-with-metadata block (counted)
  *  48  MAP               offset of a collection block     (counted)
  *  49  SET               offset of a collection block     (counted)
  *  50  VECTOR            offset of a collection block     (counted)
@@ -60,6 +61,7 @@ public final class Tags {
     public static final int RATIO = 36;
     public static final int UUID = 37;
     public static final int INSTANT = 38;
+    public static final int SYMBOL_META = 39;
     public static final int MAP = 48;
     public static final int SET = 49;
     public static final int VECTOR = 50;
@@ -75,6 +77,6 @@ public final class Tags {
 
     public static boolean isKnown(int tag) {
         return (tag >= NIL && tag <= SYMBOL) || isInlineString(tag)
-            || (tag >= STRING && tag <= INSTANT) || isCollection(tag);
+            || (tag >= STRING && tag <= SYMBOL_META) || isCollection(tag);
     }
 }

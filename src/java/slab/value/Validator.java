@@ -39,6 +39,14 @@ public final class Validator {
 
     /** Throws {@code :unsupported-value} (with the key path) for anything in v slab cannot store. */
     public static void validate(Heap h, Object v) {
+        if (v instanceof Symbol sym && MetaSymbols.hasMeta(sym)) {
+            try {
+                validate(h, sym.meta());
+            } catch (ExceptionInfo e) {
+                throw withPath(e, META_KEY);
+            }
+            return;
+        }
         if (v == null || isScalar(v)) return;
         h.segment().checkOpen();
         if (v instanceof SharedColl sc && sc.slabHandle().heap == h) return;

@@ -1,0 +1,80 @@
+package slab.value;
+
+import static slab.value.MetaSymbolDescriptor.*;
+
+import clojure.lang.ExceptionInfo;
+import clojure.lang.IPersistentMap;
+import clojure.lang.Symbol;
+import slab.mem.BlockTypes;
+import slab.mem.Segment;
+import slab.ref.Heap;
+import slab.ref.RefCounts;
+import slab.ref.RefVisitor;
+
+/**
+ * Symbols that carry metadata (code as data: forms, specs): the symbol stays
+ * interned, and a small block (layout in {@link MetaSymbolDescriptor}) pairs
+ * it with its metadata map. Symbols without metadata stay plain SYMBOL slots.
+ */
+public final class MetaSymbols {
+    private MetaSymbols() {}
+
+    /** Does sym need a SYMBOL_META slot (metadata that is not empty)? */
+    public static boolean hasMeta(Symbol sym) {
+        IPersistentMap m = sym.meta();
+        return m != null && m.count() > 0;
+    }
+
+    /** Writes the block for sym (which hasMeta) and sets out to a SYMBOL_META slot owning it. */
+    public static void encode(Heap h, Symbol sym, Slot out) {
+        Segment s = h.segment();
+        Slot m = new Slot();
+        try {
+            Encoder.encode(h, sym.meta(), m);
+        } catch (ExceptionInfo e) {
+            throw Validator.withPath(e, Validator.META_KEY);
+        }
+        long b;
+        try {
+            b = h.allocator().allocate(META_SYMBOL_LENGTH - HEADER, BlockTypes.META_SYMBOL);
+        } catch (RuntimeException e) {
+            RefCounts.releaseSlot(h, m.tag, m.payload);
+            throw e;
+        }
+        int hash = sym.hasheq();
+        s.putInt(b + META_SYMBOL_HASH_OFFSET, hash);
+        s.putByte(b + META_SYMBOL_META_TAG_OFFSET, (byte) m.tag);
+        s.putByte(b + META_SYMBOL_PAD_OFFSET, (byte) 0);
+        s.putShort(b + META_SYMBOL_PAD_OFFSET + 1, (short) 0);
+        s.putLong(b + META_SYMBOL_SYMBOL_OFFSET, h.interner().intern((Symbol) sym.withMeta(null)));
+        s.putLong(b + META_SYMBOL_META_OFFSET, m.payload);
+        out.set(Tags.SYMBOL_META, b, hash);
+    }
+
+    /** The symbol, with its metadata, that block b holds. */
+    public static Symbol decode(Heap h, long b) {
+        Segment s = h.segment();
+        Symbol sym = (Symbol) h.interner().decode(s.getLong(b + META_SYMBOL_SYMBOL_OFFSET));
+        int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
+        if (metaTag == Tags.NIL) return sym;
+        return (Symbol) sym.withMeta((IPersistentMap) Decoder.decode(h, metaTag, s.getLong(b + META_SYMBOL_META_OFFSET)));
+    }
+
+    /** The interned symbol's offset for a SYMBOL or SYMBOL_META slot: two symbols are = exactly when these are. */
+    public static long symbolOffset(Segment s, int tag, long p) {
+        return tag == Tags.SYMBOL_META ? s.getLong(p + META_SYMBOL_SYMBOL_OFFSET) : p;
+    }
+
+    /** Same symbol and metadata of the same encoding. */
+    public static boolean sameEncoding(Heap h, long a, long b) {
+        Segment s = h.segment();
+        if (s.getLong(a + META_SYMBOL_SYMBOL_OFFSET) != s.getLong(b + META_SYMBOL_SYMBOL_OFFSET)) return false;
+        int ta = s.getByte(a + META_SYMBOL_META_TAG_OFFSET), tb = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
+        return Equality.sameEncoding(h, ta, s.getLong(a + META_SYMBOL_META_OFFSET), tb, s.getLong(b + META_SYMBOL_META_OFFSET));
+    }
+
+    /** The walker of META_SYMBOL blocks: the counted metadata slot (the interned symbol is never counted). */
+    public static void forEachRef(Segment s, long b, RefVisitor v) {
+        if (Tags.isCounted(s.getByte(b + META_SYMBOL_META_TAG_OFFSET))) v.visit(s.getLong(b + META_SYMBOL_META_OFFSET));
+    }
+}
