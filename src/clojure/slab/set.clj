@@ -39,10 +39,10 @@
   (meta [_] meta)
   (withMeta [this m] (if (identical? m meta) this (SharedSet. root m jhash)))
 
+  ;; As PersistentHashSet: one argument only (its transient takes a not-found too).
   clojure.lang.IFn
   (invoke [_ k] (Maps/valAt root k nil))
-  (invoke [_ k not-found] (Maps/valAt root k not-found))
-  (arity-errors 1 2)
+  (arity-errors 1)
 
   clojure.lang.IReduceInit
   (reduce [_ f init] (Maps/reduce root f init))

@@ -94,6 +94,29 @@ public final class CollBlocks {
         return Handles.make(tag, r, meta);
     }
 
+    /**
+     * Clojure's = between the list or vector a collection block describes and
+     * an on-heap value, slot against element (so the NaN rule holds), on a
+     * handle borrowing parent's counts, or, without a parent, a short-lived
+     * owning one.
+     */
+    public static boolean sequentialEquiv(Heap h, Handle parent, long coll, Object v) {
+        if (!(v instanceof clojure.lang.Sequential || v instanceof java.util.List)) return false;
+        Segment s = h.segment();
+        if (parent != null) {
+            Handle r = new Handle(parent, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+                s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+                s.getInt(coll + COLL_HASH_OFFSET));
+            return slab.vector.Vectors.equiv(r, v);
+        }
+        Handle r = handleOf(h, coll);
+        try {
+            return slab.vector.Vectors.equiv(r, v);
+        } finally {
+            r.release();
+        }
+    }
+
     /** Clojure's hasheq of the collection a slot with this tag names. */
     public static int hasheq(Segment s, int tag, long coll) {
         int stored = s.getInt(coll + COLL_HASH_OFFSET);

@@ -58,6 +58,9 @@ public final class Equality {
             default:
                 if (Tags.isInlineString(tag)) return v instanceof String str && Strings.inlineEquals(p, tag - Tags.STR_INLINE, str);
                 if (v == null || v instanceof Keyword || v instanceof String || v instanceof Long) return false;
+                // A list reads back as a heap list, whose = would compare a stored NaN by
+                // identity; compared as stored, it keeps the NaN rule, as vectors do.
+                if (tag == Tags.LIST) return CollBlocks.sequentialEquiv(h, parent, p, v);
                 return Util.equiv(Decoder.decodeIn(h, parent, tag, p), v);
         }
     }
