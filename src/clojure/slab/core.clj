@@ -26,7 +26,7 @@
             [slab.atom :as satom])
   (:import (slab.ref Handle Handles Heap SharedColl)
            (slab.mem Segment SizeClasses Allocator$Stats)
-           (slab.share AtomCell Cells Cells$Snapshot Recovery Recovery$Report RootTable Sharing)))
+           (slab.share AtomCell Cells Cells$Snapshot Closing Recovery Recovery$Report RootTable Sharing)))
 
 (set! *warn-on-reflection* true)
 
@@ -179,9 +179,7 @@
   with it, and the next collection built without a segment opens a fresh
   default segment."
   [seg]
-  (let [seg (segment-arg "close-segment!" seg)]
-    (Sharing/forget seg)
-    (.close seg)))
+  (Closing/close (segment-arg "close-segment!" seg)))
 
 (defn flush!
   "Forces seg's pages to its file, so the values published in it survive a
@@ -240,24 +238,33 @@
     (when validator (set-validator! a validator))
     a))
 
+(defn- report-map [^Recovery$Report r]
+  {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)
+   :stuck-slots (.stuckSlots r) :count-surplus (.countSurplus r) :counts-add-up (.countsAddUp r)})
+
 (defn recover!
-  "Gives back what processes that died held in seg, and, if no other
-  process is attached, sweeps blocks nothing reaches (a swap! cut short by
-  a kill -9). Call it when this process is not using seg from other threads.
-  Returns what it found, in bytes: :reachable, :unreachable, :free and
-  :reclaimed, plus :dead-processes."
-  [^Segment seg]
+  "Gives back what processes that died held in seg (including a recovery
+  or close that was itself cut short by a kill), and, if no other process
+  is attached, sweeps blocks nothing reaches (a swap! cut short by a kill
+  -9). Call it when this process is not using seg from other threads.
+  Returns what it found, as verify does, plus :dead-processes and
+  :reclaimed (bytes)."
+  [seg]
   (let [^Recovery$Report r (Recovery/recover (sharing "recover!" seg))]
-    {:dead-processes (.deadProcesses r) :reachable (.reachable r) :unreachable (.unreachable r)
-     :free (.free r) :reclaimed (.reclaimed r)}))
+    (assoc (report-map r) :dead-processes (.deadProcesses r) :reclaimed (.reclaimed r))))
 
 (defn verify
-  "Walks seg's heap against a mark pass from its roots and this process's
-  handles: {:reachable :unreachable :free} in bytes. Unreachable bytes are
-  leaked (or held by another process's handles)."
-  [^Segment seg]
-  (let [^Recovery$Report r (Recovery/verify (sharing "verify" seg))]
-    {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)}))
+  "Walks seg's heap against a mark pass from its roots and every process's
+  ledger: :reachable, :unreachable and :free bytes (unreachable bytes are
+  leaked, or held by another process's handles); :stuck-slots, process
+  slots held by processes that no longer run (recover! frees them); and
+  whether the reference counts add up (:counts-add-up, with :count-surplus
+  = counts held minus references accounting for them: above 0 a leak,
+  below 0 a count given back twice). Exact for a named segment no process
+  is changing; in the anonymous default segment handles are not recorded,
+  so the surplus is what they hold."
+  [seg]
+  (report-map (Recovery/verify (sharing "verify" seg))))
 
 (defn segment-of
   "The segment a slab collection lives in."

@@ -1,4 +1,4 @@
-;; Proves segments reserve address space without resident memory, turn a full disk into :segment-full (never SIGBUS), refuse damaged or foreign files with a clear error, keep their data across reopen and processes, and fail cleanly once closed.
+;; Proves segments reserve address space without resident memory, turn a full disk into :disk-full (never SIGBUS), refuse damaged or foreign files with a clear error, keep their data across reopen and processes, and fail cleanly once closed.
 (ns slab.mem.segment-test
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
@@ -70,7 +70,7 @@
     (.close s)))
 
 (deftest full-backing-store
-  (testing "a named segment larger than its tmpfs: filling it gives :segment-full, not SIGBUS"
+  (testing "a named segment larger than its tmpfs: filling it gives :disk-full naming the file, not SIGBUS"
     (u/with-temp-dir [dir "slab-tmpfs"]
       (when (u/mount-tmpfs! dir "8m")
         (try
@@ -82,8 +82,10 @@
                     in-use (long (get-in r [:stats :bytes-in-use]))]
                 (println (format "8 MiB tmpfs under a 64 MiB segment: %d blocks, %.1f MiB in use when full"
                                  (:blocks r) (/ in-use 1048576.0)))
-                (is (= :segment-full (:error r)) (pr-str r))
-                (is (str/includes? (str (:message r)) "is full"))
+                (is (= :disk-full (:error r)) (pr-str r))
+                (is (str/includes? (str (:message r)) "No space left"))
+                (is (str/includes? (str (:message r)) file) "the message names the file")
+                (is (not (str/includes? (str (:message r)) "larger segment")) "no advice that cannot help")
                 (is (> in-use (* 6 u/MiB)) "most of the tmpfs is usable")
                 (is (= :ok (:value (:refill r))) "freed blocks can be allocated again")
                 (is (= 0 (u/await-exit child 30000)) (u/child-failure child "child did not exit cleanly")))

@@ -155,9 +155,11 @@
   "Starts a JVM with this JVM's classpath running clojure.main -e expr (a
   string). Its stdout lines arrive on a queue; its stderr goes to a temp
   file that child-failure reports. Returns a child map."
-  [expr & {:keys [jvm-opts]}]
+  [expr & {:keys [jvm-opts classpath-first]}]
   (let [err (File/createTempFile "slab-child" ".err")
-        cmd (concat [(java-binary) "-cp" (System/getProperty "java.class.path")
+        cp (cond->> (System/getProperty "java.class.path")
+             classpath-first (str classpath-first File/pathSeparator))
+        cmd (concat [(java-binary) "-cp" cp
                      "-XX:+UseG1GC" "-Xss4m"]
                     jvm-opts
                     ["clojure.main" "-e" expr])

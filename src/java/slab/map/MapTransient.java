@@ -10,6 +10,7 @@ import static slab.map.MapUpdates.sameValue;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 
+import slab.mem.KillPoints;
 import slab.mem.Segment;
 import slab.ref.CleanerAction;
 import slab.ref.Handle;
@@ -73,13 +74,13 @@ public final class MapTransient {
 
     // --- reading ----------------------------------------------------------------------
 
-    public long count() {
+    private long countAlone() {
         ensureEditable();
         return count;
     }
 
     /** Whether key is present. */
-    public boolean containsKey(Object key) {
+    private boolean containsKeyAlone(Object key) {
         ensureEditable();
         try {
             return find(key) != 0;
@@ -88,7 +89,7 @@ public final class MapTransient {
         }
     }
 
-    public Object valAt(Object key, Object notFound) {
+    private Object valAtAlone(Object key, Object notFound) {
         ensureEditable();
         try {
             long e = find(key);
@@ -106,7 +107,7 @@ public final class MapTransient {
 
     // --- updates ------------------------------------------------------------------------
 
-    public void assoc(Object key, Object val) {
+    private void assocAlone(Object key, Object val) {
         ensureEditable();
         op.begin(key, val);
         try {
@@ -121,7 +122,7 @@ public final class MapTransient {
 
     public void conj(Object key) { assoc(key, null); }
 
-    public void dissoc(Object key) {
+    private void dissocAlone(Object key) {
         ensureEditable();
         try {
             op.beginProbe(key);
@@ -135,19 +136,25 @@ public final class MapTransient {
     }
 
     /** Ends the edit and returns a handle owning the root. */
-    public Handle persistent() {
+    private Handle persistentAlone() {
         ensureEditable();
         ended = true;
         long root = owned.root;
         owned.root = 0;
         cleanable.clean();
-        Handle r = new Handle(h, kind, root, 0, count, 0, hashSum, true);   // records its own count...
-        owners.disownMutable(root);                                         // ...which was this transient's
+        // The count passes from this transient's record to the handle's. Erase
+        // first: a kill between leaves it unrecorded (a leak the sweep takes
+        // back), never recorded twice (given back twice).
+        KillPoints.step("persistent");
+        owners.disownMutable(root);
+        KillPoints.step("persistent");
+        Handle r = new Handle(h, kind, root, 0, count, 0, hashSum, true);
+        KillPoints.step("persistent");
         return r;
     }
 
     /** Gives the root back if persistent was never called; used after a failed bulk build. */
-    public void abandon() {
+    private void abandonAlone() {
         ended = true;
         cleanable.clean();
     }
@@ -330,6 +337,93 @@ public final class MapTransient {
             long r = root;
             root = 0;
             owners.releaseOwnedMutable(r);
+        }
+    }
+
+    // --- one user at a time -----------------------------------------------------------
+    // A transient belongs to one thread at a time (handing it over between
+    // calls is fine). Two threads inside it at once would replace and give
+    // back the same counted node twice, or write into a node persistent! just
+    // published; instead the second one gets a clear error and nothing changes.
+
+    private static final java.lang.invoke.VarHandle BUSY;
+    static {
+        try {
+            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(MapTransient.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    @SuppressWarnings("unused") private int busy;
+
+    private void enter() {
+        if (!BUSY.compareAndSet(this, 0, 1))
+            throw new java.util.ConcurrentModificationException("slab: a transient was used from two threads at once; "
+                + "a transient belongs to one thread at a time (hand it over only between calls)");
+    }
+
+    private void exit() { BUSY.setRelease(this, 0); }
+
+    public long count() {
+        enter();
+        try {
+            return countAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    public boolean containsKey(Object key) {
+        enter();
+        try {
+            return containsKeyAlone(key);
+        } finally {
+            exit();
+        }
+    }
+
+    public Object valAt(Object key, Object notFound) {
+        enter();
+        try {
+            return valAtAlone(key, notFound);
+        } finally {
+            exit();
+        }
+    }
+
+    public void assoc(Object key, Object val) {
+        enter();
+        try {
+            assocAlone(key, val);
+        } finally {
+            exit();
+        }
+    }
+
+    public void dissoc(Object key) {
+        enter();
+        try {
+            dissocAlone(key);
+        } finally {
+            exit();
+        }
+    }
+
+    public Handle persistent() {
+        enter();
+        try {
+            return persistentAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    public void abandon() {
+        enter();
+        try {
+            abandonAlone();
+        } finally {
+            exit();
         }
     }
 }

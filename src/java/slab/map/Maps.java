@@ -49,6 +49,8 @@ public final class Maps {
             Segment s = r.heap.segment();
             return r.kind == Tags.SET ? Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e))
                 : Decoder.decodeIn(r.heap, r, valTag(s, e), valPayload(s, e));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -58,6 +60,8 @@ public final class Maps {
         r.check();
         try {
             return MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r)) != 0;
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -71,6 +75,8 @@ public final class Maps {
             Segment s = r.heap.segment();
             return MapEntry.create(Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e)),
                 Decoder.decodeIn(r.heap, r, valTag(s, e), valPayload(s, e)));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -117,6 +123,8 @@ public final class Maps {
         r.check();
         try {
             return new MapTransient(r.heap, r.kind, r);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -139,6 +147,8 @@ public final class Maps {
         r.check();
         try {
             return unreduced(MapReads.reduce(r, f, init, true));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -149,6 +159,8 @@ public final class Maps {
         r.check();
         try {
             return unreduced(MapReads.reduce(r, f, init, false));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -160,6 +172,8 @@ public final class Maps {
         try {
             Object out = MapReads.reduce(r, f, MapReads.NO_INIT, false);
             return out == MapReads.NO_INIT ? f.invoke() : unreduced(out);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -176,6 +190,8 @@ public final class Maps {
         r.check();
         try {
             return MapEquality.equiv(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -186,6 +202,8 @@ public final class Maps {
         r.check();
         try {
             return MapEquality.javaEquals(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -201,6 +219,8 @@ public final class Maps {
         r.check();
         try {
             return MapEquality.javaHashCode(r);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }

@@ -379,6 +379,17 @@ public final class Allocator {
 
     private RuntimeException full(long payload) {
         Stats st = stats();
+        if (st.committed() < st.capacity() && st.capacity() - st.frontier() >= payload + BLOCK_HEADER_LENGTH) {
+            // Room in the segment, none on the file system behind it: say so.
+            String where = s.path() == null ? "the anonymous segment's directory " + Segment.anonymousDirectory()
+                                            : "the file system holding " + s.describe();
+            return Errors.info("disk-full", "No space left on " + where + ": could not commit memory for "
+                + payload + " bytes (segment capacity " + Errors.mib(st.capacity()) + ", committed "
+                + Errors.mib(st.committed()) + ", in use " + Errors.mib(st.bytesInUse()) + "). Free space on that "
+                + "file system (or make the tmpfs larger); the segment itself is not full.",
+                "path", s.describe(), "capacity", st.capacity(), "committed", st.committed(),
+                "bytes-in-use", st.bytesInUse(), "requested", payload);
+        }
         return Errors.info("segment-full", "Segment " + s.describe() + " is full: could not allocate "
             + payload + " bytes (capacity " + Errors.mib(st.capacity()) + ", in use " + Errors.mib(st.bytesInUse())
             + "). Release values you no longer need, or use a larger segment: "

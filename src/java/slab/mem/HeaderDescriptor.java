@@ -17,7 +17,7 @@ import java.util.function.IntFunction;
  *   +-----------------------------------------------------------+ 64
  *   | allocator words, one per cache line (frontier, commit     |
  *   | claim, committed, next edit id), then the offsets of the   |
- *   | intern table, root table and process table                 |
+ *   | intern table, root table and process table, the sweep word |
  *   +-----------------------------------------------------------+ CLASS_TABLE_OFFSET
  *   | one 64-byte line per size class: free-list head, blocks in |
  *   | use (see AllocatorDescriptor)                              |
@@ -56,6 +56,7 @@ public final class HeaderDescriptor {
     public static final int INTERN_TABLE_OFFSET;
     public static final int ROOT_TABLE_OFFSET;
     public static final int PROCESS_TABLE_OFFSET;
+    public static final int SWEEP_OFFSET;
     public static final int CLASS_TABLE_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
@@ -85,7 +86,8 @@ public final class HeaderDescriptor {
         NEXT_EDIT_OFFSET = offset;     offset += CACHE_LINE;
         INTERN_TABLE_OFFSET = offset;  offset += 8;
         ROOT_TABLE_OFFSET = offset;    offset += 8;
-        PROCESS_TABLE_OFFSET = offset; offset += CACHE_LINE - 16;
+        PROCESS_TABLE_OFFSET = offset; offset += 8;
+        SWEEP_OFFSET = offset;         offset += CACHE_LINE - 24;
         CLASS_TABLE_OFFSET = offset;
         offset += SizeClasses.COUNT * AllocatorDescriptor.CLASS_LINE_LENGTH;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;

@@ -253,13 +253,60 @@ public final class Segment implements AutoCloseable {
     /** Unmaps the segment. Every later access, in any thread, throws instead of touching memory. */
     @Override
     public void close() {
+        if (markClosed()) unmap();
+    }
+
+    /**
+     * The first step of a close: from here on every operation that starts
+     * throws the closed error, and reopening the file maps it anew. Returns
+     * false if the segment was closed already.
+     */
+    public boolean markClosed() {
         synchronized (OPEN) {
-            if (closed) return;
+            if (closed) return false;
             closed = true;
             if (path != null) OPEN.values().remove(this);
+            return true;
         }
+    }
+
+    /**
+     * Unmaps (after markClosed). FFM's shared arena makes this safe against
+     * reads in flight in other threads: each access that has not happened yet
+     * throws, and is reported as the closed error.
+     */
+    public void unmap() {
         arena.close();
         closeQuietly(file);
+    }
+
+    /**
+     * A second mapping of this segment's file, private to the caller: not
+     * registered as open, confined to the calling thread. What a close does
+     * after unmapping (giving this process's counts back) goes through it,
+     * so no reader of the closed segment can ever see those blocks freed.
+     * Null for an anonymous segment, or when the file can no longer be mapped
+     * whole (truncated, deleted).
+     */
+    public Segment mapPrivately() {
+        if (path == null || truncated()) return null;
+        try {
+            RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw");
+            try {
+                if (raf.length() != capacity) {
+                    raf.close();
+                    return null;
+                }
+                Arena a = Arena.ofConfined();
+                MemorySegment m = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, capacity, a);
+                return new Segment(m, a, raf, path);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(raf);
+                return null;
+            }
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     public boolean isClosed() { return closed; }
@@ -377,33 +424,72 @@ public final class Segment implements AutoCloseable {
     /** The raw segment, for bulk copies by the layers above. */
     public MemorySegment memory() { return ms; }
 
-    public byte getByte(long off) { return ms.get(ValueLayout.JAVA_BYTE, off); }
-    public void putByte(long off, byte v) { ms.set(ValueLayout.JAVA_BYTE, off, v); }
-    public void putShort(long off, short v) { ms.set(ValueLayout.JAVA_SHORT, off, v); }
-    public int getInt(long off) { return ms.get(INT_LAYOUT, off); }
-    public void putInt(long off, int v) { ms.set(INT_LAYOUT, off, v); }
-    public long getLong(long off) { return ms.get(LONG_LAYOUT, off); }
-    public void putLong(long off, long v) { ms.set(LONG_LAYOUT, off, v); }
+    // Every access translates a fault into slab's error: a segment closed under a
+    // reader (FFM refuses the access) or a file truncated under it (SIGBUS).
+    public byte getByte(long off) { try { return ms.get(ValueLayout.JAVA_BYTE, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putByte(long off, byte v) { try { ms.set(ValueLayout.JAVA_BYTE, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putShort(long off, short v) { try { ms.set(ValueLayout.JAVA_SHORT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public int getInt(long off) { try { return ms.get(INT_LAYOUT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putInt(long off, int v) { try { ms.set(INT_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public long getLong(long off) { try { return ms.get(LONG_LAYOUT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putLong(long off, long v) { try { ms.set(LONG_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
 
-    public long getLongVolatile(long off) { return (long) LONG.getVolatile(ms, off); }
-    public long getLongAcquire(long off) { return (long) LONG.getAcquire(ms, off); }
-    public void putLongVolatile(long off, long v) { LONG.setVolatile(ms, off, v); }
-    public void putLongRelease(long off, long v) { LONG.setRelease(ms, off, v); }
+    public long getLongVolatile(long off) { try { return (long) LONG.getVolatile(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public long getLongAcquire(long off) { try { return (long) LONG.getAcquire(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putLongVolatile(long off, long v) { try { LONG.setVolatile(ms, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putLongRelease(long off, long v) { try { LONG.setRelease(ms, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
     public boolean casLong(long off, long expect, long update) {
-        return LONG.compareAndSet(ms, off, expect, update);
+        try { return LONG.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw fault(e); }
     }
-    public long getAndAddLong(long off, long delta) { return (long) LONG.getAndAdd(ms, off, delta); }
-    public int getIntVolatile(long off) { return (int) INT.getVolatile(ms, off); }
-    public boolean casInt(long off, int expect, int update) { return INT.compareAndSet(ms, off, expect, update); }
+    public long getAndAddLong(long off, long delta) { try { return (long) LONG.getAndAdd(ms, off, delta); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public int getIntVolatile(long off) { try { return (int) INT.getVolatile(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public boolean casInt(long off, int expect, int update) { try { return INT.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw fault(e); } }
 
     /** Copies len bytes within the segment; overlapping ranges are handled. */
-    public void copy(long from, long to, long len) { MemorySegment.copy(ms, from, ms, to, len); }
-    public void fill(long off, long len, byte v) { ms.asSlice(off, len).fill(v); }
+    public void copy(long from, long to, long len) {
+        try { MemorySegment.copy(ms, from, ms, to, len); } catch (RuntimeException | InternalError e) { throw fault(e); }
+    }
+    public void fill(long off, long len, byte v) {
+        try { ms.asSlice(off, len).fill(v); } catch (RuntimeException | InternalError e) { throw fault(e); }
+    }
     public void readBytes(long off, byte[] dst, int dstOff, int len) {
-        MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, off, dst, dstOff, len);
+        try { MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, off, dst, dstOff, len); }
+        catch (RuntimeException | InternalError e) { throw fault(e); }
     }
     public void writeBytes(long off, byte[] src, int srcOff, int len) {
-        MemorySegment.copy(src, srcOff, ms, ValueLayout.JAVA_BYTE, off, len);
+        try { MemorySegment.copy(src, srcOff, ms, ValueLayout.JAVA_BYTE, off, len); }
+        catch (RuntimeException | InternalError e) { throw fault(e); }
+    }
+
+    /**
+     * What a failed access means: the segment was closed (FFM refused the
+     * access, possibly in the middle of a read that began before the close),
+     * or the file was truncated under the mapping (the JVM turns the SIGBUS
+     * into an InternalError). Anything else is passed on as it is.
+     */
+    public RuntimeException fault(Throwable e) {
+        if (closed) return closedError();
+        if (e instanceof InternalError ie) {
+            if (truncated()) return truncatedError();
+            throw ie;
+        }
+        return (RuntimeException) e;
+    }
+
+    /** Is the file shorter than the mapping (someone truncated it under us)? */
+    public boolean truncated() {
+        if (path == null) return false;
+        try {
+            return Files.size(path) < capacity;
+        } catch (IOException e) {
+            return true;   // deleted or unreadable: the mapping may still be intact, but nothing can be trusted
+        }
+    }
+
+    public RuntimeException truncatedError() {
+        return Errors.info("segment-truncated", "The file of segment " + describe() + " was truncated while mapped "
+            + "(something other than slab changed its size); its values cannot be read. Close it with "
+            + "slab/close-segment! and restore the file.", "path", describe());
     }
 
     // --- helpers --------------------------------------------------------------

@@ -19,6 +19,7 @@ public abstract class CleanerAction implements Runnable {
         try {
             giveBack();
         } catch (RuntimeException | Error e) {
+            if (owners.closing()) return;   // the segment closed under the action: its counts went back with it
             owners.cleanupFailed(e);
             throw e;
         } finally {

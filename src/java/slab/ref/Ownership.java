@@ -123,8 +123,8 @@ public final class Ownership {
      * a detach reading the ledger.
      */
     public void releaseOwned(long block) {
-        if (block == 0) return;
-        if (ledger == null && deferred == null && !releasesStopped) {
+        if (block == 0 || releasesStopped) return;
+        if (ledger == null && deferred == null) {
             RefCounts.release(heap, block & ~MUTABLE);
             return;
         }
@@ -167,11 +167,14 @@ public final class Ownership {
     }
 
     /**
-     * Runs body (which gives back what the ledger records) with every later
-     * release turned into a no-op, atomically with respect to releases in progress.
+     * Turns every later release into a no-op (the segment is closing: what
+     * this process's owners hold goes back through the ledger, or dies with
+     * an anonymous segment). Releases that hold this lock finish first.
      */
-    public synchronized void stopReleases(Runnable body) {
+    public synchronized void stopReleases() {
         releasesStopped = true;
-        body.run();
     }
+
+    /** Has the segment been closed (so a release that fails half-way is expected, not a bug)? */
+    public boolean closing() { return releasesStopped || heap.segment().isClosed(); }
 }

@@ -10,6 +10,7 @@ import slab.ref.Heap;
 import slab.ref.Handle;
 import slab.ref.SharedColl;
 import slab.mem.BlockTypes;
+import slab.mem.KillPoints;
 import slab.mem.Segment;
 import slab.ref.RefCounts;
 import slab.value.Decoder;
@@ -72,8 +73,11 @@ public final class Cells {
      * (once no reader announces it); on failure the caller still owns newBox.
      */
     public static boolean publish(Sharing sh, long cell, long expectBox, long newBox) {
+        KillPoints.step("publish");
         if (!sh.s.casLong(cell, expectBox, newBox)) return false;
+        KillPoints.step("publish");
         if (expectBox != 0) sh.retire(expectBox);
+        KillPoints.step("publish");
         return true;
     }
 
@@ -103,16 +107,45 @@ public final class Cells {
     }
 
     /**
+     * Reads the cell and pins its box: the caller owns one count on it
+     * (recorded in the ledger), so the box cannot be given back and its
+     * offset reused until {@link #unpin}, and a later compare-and-set against
+     * it is free of ABA without holding a hazard word. Hazard words are thus
+     * held only while a box is read, never across user code.
+     */
+    private static Snapshot readPinned(Sharing sh, long cell) {
+        int h = sh.acquireHazard();
+        try {
+            Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+            if (cur.box != 0) {
+                RefCounts.retain(sh.heap, cur.box);   // safe: announced, so not yet given back
+                KillPoints.step("publish");
+                sh.heap.ownership().own(cur.box);
+            }
+            return cur;
+        } finally {
+            sh.releaseHazard(h);
+        }
+    }
+
+    private static void unpin(Sharing sh, long box) {
+        if (box == 0) return;
+        KillPoints.step("publish");
+        sh.heap.ownership().releaseOwned(box);
+        KillPoints.step("publish");
+    }
+
+    /**
      * Applies f to the current value (with args) and publishes the result by
      * compare-and-set, retrying on contention, as swap! does. If f returns
-     * the value it was given (the same version), nothing is published.
+     * the value it was given (the same version), nothing is published. No
+     * hazard word is held while f runs, so any number of threads can swap.
      */
     public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
         sh.s.checkOpen();
-        int h = sh.acquireHazard();
-        try {
-            while (true) {
-                Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
+        while (true) {
+            Snapshot cur = readPinned(sh, cell);
+            try {
                 Object nv = args == null ? f.invoke(cur.value)
                     : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
                 if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
@@ -120,27 +153,26 @@ public final class Cells {
                 long nb = Boxes.box(sh.heap, nv);
                 if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
                 RefCounts.release(sh.heap, nb);
+            } finally {
+                unpin(sh, cur.box);
             }
-        } finally {
-            sh.releaseHazard(h);
         }
     }
 
     /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
         sh.s.checkOpen();
-        int h = sh.acquireHazard();
+        validate(validator, newv);   // user code: before any hazard word is held
+        Snapshot cur = readPinned(sh, cell);
         try {
-            Snapshot cur = readAnnounced(sh, cell, sh.hazard(h));
             if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
             if (sameVersion(cur.value, newv)) return true;
-            validate(validator, newv);
             long nb = Boxes.box(sh.heap, newv);
             if (publish(sh, cell, cur.box, nb)) return true;
             RefCounts.release(sh.heap, nb);
             return false;
         } finally {
-            sh.releaseHazard(h);
+            unpin(sh, cur.box);
         }
     }
 

@@ -3,10 +3,8 @@ package slab.share;
 import static slab.share.SharingDescriptor.*;
 
 import slab.Errors;
-import slab.mem.BlockTypes;
+import slab.mem.KillPoints;
 import slab.ref.Heap;
-import slab.ref.Ownership;
-import slab.ref.RefCounts;
 import slab.mem.Segment;
 
 /**
@@ -24,32 +22,49 @@ import slab.mem.Segment;
 public final class Recovery {
     private Recovery() {}
 
-    /** Releases the ledgers of dead processes; returns how many were recovered. */
+    /**
+     * Releases the ledgers of dead processes; returns how many were
+     * recovered. A slot is taken over by one compare-and-set of its state
+     * word to "being recovered by me" (the word names the recoverer), so a
+     * slot whose recoverer died too is taken over by the next caller, and
+     * continues where it stopped: the ledger erases each count as it goes back.
+     */
     public static int releaseDead(Segment s, long table, int mySlot) {
-        Heap c = Heap.of(s);
+        Heap h = Heap.of(s);
+        long me = Slots.actorWord(STATE_RECOVERING);
         int recovered = 0;
         for (int i = 0; i < MAX_PROCESSES; i++) {
             if (i == mySlot) continue;
             long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
             long st = s.getLongVolatile(sl + SLOT_STATE_OFFSET);
-            if (st != STATE_LIVE && st != STATE_CLAIMING) continue;
-            if (Sharing.isAlive(s, sl)) continue;
-            if (!s.casLong(sl + SLOT_STATE_OFFSET, st, STATE_RECOVERING)) continue;
-            long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
-            if (ledger != 0) {
-                // A transient's nodes may be torn mid-edit: their counts are left for the sweep.
-                SegmentLedger.forEach(s, ledger, (block, count) -> {
-                    if ((block & Ownership.MUTABLE) != 0) return;
-                    for (long k = 0; k < count; k++) RefCounts.release(c, block);
-                });
-                s.allocator().free(ledger);
-            }
-            s.putLong(sl + SLOT_LEDGER_OFFSET, 0);
-            s.fill(sl + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
-            s.putLongVolatile(sl + SLOT_STATE_OFFSET, STATE_FREE);
+            if (!Slots.isDead(s, sl, st)) continue;
+            if (!s.casLong(sl + SLOT_STATE_OFFSET, st, me)) continue;
+            KillPoints.step("recover");
+            emptySlot(h, sl, true, "recover");
             recovered++;
         }
         return recovered;
+    }
+
+    /**
+     * Gives back what slot sl's ledger records, then frees the ledger and the
+     * slot. Every step can be cut by a kill: the ledger is unlinked before it
+     * is freed (a kill between leaks it to the sweep, never frees it twice),
+     * and the slot is freed last.
+     */
+    static void emptySlot(Heap h, long sl, boolean skipMutable, String protocol) {
+        Segment s = h.segment();
+        long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
+        if (ledger != 0) {
+            SegmentLedger.giveBack(h, ledger, skipMutable, protocol);
+            s.putLongVolatile(sl + SLOT_LEDGER_OFFSET, 0);
+            KillPoints.step(protocol);
+            s.allocator().free(ledger);
+            KillPoints.step(protocol);
+        }
+        s.fill(sl + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
+        s.putLongVolatile(sl + SLOT_STATE_OFFSET, STATE_FREE);
+        KillPoints.step(protocol);
     }
 
     /** True if a live process other than sh's is attached. */
@@ -57,13 +72,23 @@ public final class Recovery {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             if (i == sh.slotIndex) continue;
             long sl = sh.table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
-            if (sh.s.getLongVolatile(sl + SLOT_STATE_OFFSET) != STATE_FREE && Sharing.isAlive(sh.s, sl)) return true;
+            long st = sh.s.getLongVolatile(sl + SLOT_STATE_OFFSET);
+            if (st != STATE_FREE && !Slots.isDead(sh.s, sl, st)) return true;
         }
         return false;
     }
 
-    /** What a sweep or a verify found, in bytes. */
-    public record Report(int deadProcesses, long reachable, long unreachable, long free, long reclaimed) { }
+    /**
+     * What a sweep or a verify found, in bytes; stuckSlots counts process
+     * slots held by a process that no longer runs (recover! frees them);
+     * countSurplus is the sum of all block counts minus the references that
+     * account for them (0 when counts add up; above 0, counts that will
+     * never be given back; below 0, counts given back twice), and
+     * countsAddUp also compares an offset-weighted sum, so two errors do not
+     * cancel out. Counts are exact only in a still segment.
+     */
+    public record Report(int deadProcesses, long reachable, long unreachable, long free, long reclaimed,
+                         int stuckSlots, long countSurplus, boolean countsAddUp) { }
 
     /**
      * Releases dead processes, then (if no other live process is attached and
@@ -73,7 +98,8 @@ public final class Recovery {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         long reclaimed = sweepIfAlone(sh);
         Report v = Sweeper.verify(sh);
-        return new Report(dead, v.reachable(), v.unreachable(), v.free(), reclaimed);
+        return new Report(dead, v.reachable(), v.unreachable(), v.free(), reclaimed, v.stuckSlots(), v.countSurplus(),
+            v.countsAddUp());
     }
 
     /**
@@ -99,30 +125,6 @@ public final class Recovery {
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) { return Sweeper.verify(sh); }
-
-    /**
-     * Leaves the process table, giving back every count this process's
-     * ledger records (its handles die with the segment's mapping).
-     */
-    public static void detach(Sharing sh) {
-        sh.flushRetired();
-        Segment s = sh.s;
-        sh.heap.ownership().stopReleases(() -> {
-            long ledger = s.getLongVolatile(sh.slot + SLOT_LEDGER_OFFSET);
-            sh.heap.ownership().setLedger(null);
-            if (ledger != 0) {
-                // A transient's record (MUTABLE bit) counts as much as a handle's: this
-                // process is alive, so its transients' nodes are whole.
-                SegmentLedger.forEach(s, ledger, (block, count) -> {
-                    for (long k = 0; k < count; k++) RefCounts.release(sh.heap, block & ~Ownership.MUTABLE);
-                });
-                s.allocator().free(ledger);
-            }
-            s.putLong(sh.slot + SLOT_LEDGER_OFFSET, 0);
-            s.fill(sh.slot + SLOT_HAZARDS_OFFSET, 8L * HAZARDS, (byte) 0);
-            s.putLongVolatile(sh.slot + SLOT_STATE_OFFSET, STATE_FREE);
-        });
-    }
 
     static RuntimeException notNamed(Segment s) {
         return Errors.info("bad-argument", "Segment " + s.describe() + " is anonymous: nothing outside this process "

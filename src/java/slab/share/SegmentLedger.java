@@ -4,6 +4,9 @@ import static slab.share.SharingDescriptor.*;
 
 import clojure.lang.ExceptionInfo;
 import slab.mem.BlockTypes;
+import slab.mem.KillPoints;
+import slab.ref.Ownership;
+import slab.ref.RefCounts;
 import slab.ref.Heap;
 import slab.ref.Ledger;
 import slab.mem.Segment;
@@ -148,6 +151,7 @@ final class SegmentLedger implements Ledger {
         while (4 * (live + 1) > cap) cap *= 2;
         long t = newTable(cap, false);
         if (t == 0) return false;
+        KillPoints.step("ledger");
         for (long i = 0; i < oldCap; i++) {
             long e = oldTable + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLong(e + LEDGER_ENTRY_BLOCK_OFFSET), n = s.getLong(e + LEDGER_ENTRY_COUNT_OFFSET);
@@ -164,9 +168,37 @@ final class SegmentLedger implements Ledger {
         table = t;
         capacity = cap;
         // Publish, then free: a crash between leaves an orphan ledger, which the sweep frees.
+        KillPoints.step("ledger");
         s.putLongVolatile(slot + SLOT_LEDGER_OFFSET, t);
+        KillPoints.step("ledger");
         s.allocator().free(oldTable);
+        KillPoints.step("ledger");
         return true;
+    }
+
+    /**
+     * Gives back every count the ledger block at t records (a dead process's,
+     * or this process's at close), erasing each before giving it back: a kill
+     * at any instant leaves every count either still recorded or given back,
+     * never both, so whoever continues (another opener) gives each back
+     * exactly once. skipMutable leaves a transient's records (MUTABLE bit) to
+     * the sweep: a process killed mid-edit may have left those nodes torn.
+     */
+    static void giveBack(Heap h, long t, boolean skipMutable, String protocol) {
+        Segment s = h.segment();
+        long cap = s.getLong(t + LEDGER_CAPACITY_OFFSET);
+        for (long i = 0; i < cap; i++) {
+            long e = t + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
+            long b = s.getLongVolatile(e + LEDGER_ENTRY_BLOCK_OFFSET);
+            long n = s.getLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET);
+            if (b == 0 || n <= 0 || (skipMutable && (b & Ownership.MUTABLE) != 0)) continue;
+            for (long k = n; k > 0; k--) {
+                s.putLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET, k - 1);
+                KillPoints.step(protocol);
+                RefCounts.release(h, b & ~Ownership.MUTABLE);
+                KillPoints.step(protocol);
+            }
+        }
     }
 
     /** Calls f(block, count) for every record in the ledger block at t (used for a dead process's ledger). */

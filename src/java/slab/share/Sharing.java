@@ -44,6 +44,7 @@ public final class Sharing {
         this.s = s;
         this.heap = Heap.of(s);
         this.table = processTable(s);
+        Sweeper.finishInterrupted(this);   // before any count is trusted (we hold the file lock)
         int idx = claimSlot();
         this.slotIndex = idx;
         this.slot = table + SLOTS_OFFSET + (long) idx * SLOT_LENGTH;
@@ -66,11 +67,8 @@ public final class Sharing {
     /** Whether this process has attached to s already. */
     public static boolean isAttached(Segment s) { return BY_SEGMENT.containsKey(s); }
 
-    /** Leaves s's process table before s is closed (giving back what this process's handles held). */
-    public static void forget(Segment s) {
-        Sharing sh = BY_SEGMENT.remove(s);
-        if (sh != null && !s.isClosed()) Recovery.detach(sh);
-    }
+    /** This process's membership of s, forgotten (s is closing); null if it never attached. */
+    static Sharing remove(Segment s) { return BY_SEGMENT.remove(s); }
 
     public Heap heap() { return heap; }
     public Segment segment() { return s; }
@@ -89,11 +87,11 @@ public final class Sharing {
 
     private int claimSlot() {
         long pid = ProcessHandle.current().pid();
-        long start = startMillis(ProcessHandle.current());
+        long start = Slots.startMillis(ProcessHandle.current());
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < MAX_PROCESSES; i++) {
                 long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
-                if (s.casLong(sl + SLOT_STATE_OFFSET, STATE_FREE, STATE_CLAIMING)) {
+                if (s.casLong(sl + SLOT_STATE_OFFSET, STATE_FREE, Slots.actorWord(STATE_CLAIMING))) {
                     s.putLong(sl + SLOT_PID_OFFSET, pid);
                     s.putLong(sl + SLOT_START_OFFSET, start);
                     s.putLong(sl + SLOT_LEDGER_OFFSET, 0);
@@ -107,31 +105,33 @@ public final class Sharing {
             + " live processes attached; close it in some of them first.", "max", (long) MAX_PROCESSES);
     }
 
-    static long startMillis(ProcessHandle p) {
-        return p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+    /**
+     * At close: gives back, through heap via (a private mapping of this
+     * segment), every retired box no live process is reading. One still
+     * announced stays counted; the sweep reclaims it later.
+     */
+    void giveBackRetired(Heap via) {
+        java.util.HashSet<Long> announced = announcedBoxes(via.segment());
+        synchronized (retired) {
+            for (long b : retired) if (!announced.contains(b)) RefCounts.release(via, b);
+            retired.clear();
+        }
     }
-
-    /** Is the process registered in slot sl still the one running? (pid alive and same start time) */
-    static boolean isAlive(Segment s, long sl) {
-        long pid = s.getLongVolatile(sl + SLOT_PID_OFFSET);
-        long start = s.getLong(sl + SLOT_START_OFFSET);
-        var ph = ProcessHandle.of(pid);
-        if (ph.isEmpty() || !ph.get().isAlive()) return false;
-        if (start == 0) return true;
-        long now = startMillis(ph.get());
-        return now == 0 || Math.abs(now - start) < 1000;
-    }
-
-    /** Gives back every retired box no live process is reading. */
-    void flushRetired() { reclaimRetired(true); }
 
     // --- hazards and retired boxes ---------------------------------------------------------
 
+    /**
+     * A free hazard word. Each is held only while one box is read (no user
+     * code runs meanwhile), so a wait is short; a waiter yields, then parks,
+     * so it never keeps a holder (or a virtual thread's carrier) off the CPU.
+     */
     int acquireHazard() {
-        while (true) {
+        for (int spins = 0; ; spins++) {
             Integer i = freeHazards.poll();
             if (i != null) return i;
-            Thread.onSpinWait();
+            if (spins < 32) Thread.onSpinWait();
+            else if (spins < 64) Thread.yield();
+            else java.util.concurrent.locks.LockSupport.parkNanos(50_000);
         }
     }
 
@@ -147,14 +147,24 @@ public final class Sharing {
         synchronized (retired) {
             retired.add(box);
         }
-        reclaimRetired(false);
+        reclaimRetired();
     }
 
-    private void reclaimRetired(boolean all) {
+    /** The boxes this process has retired and not yet given back (verify counts their counts). */
+    long[] retiredBoxes() {
+        synchronized (retired) {
+            return retired.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+
+    /** Gives back every retired box no live process is reading (the sweep runs it first). */
+    void flushRetired() { reclaimRetired(); }
+
+    private void reclaimRetired() {
         ArrayList<Long> ready = new ArrayList<>();
         synchronized (retired) {
             if (retired.isEmpty()) return;
-            java.util.HashSet<Long> announced = announcedBoxes();
+            java.util.HashSet<Long> announced = announcedBoxes(s);
             for (int i = retired.size() - 1; i >= 0; i--) {
                 long b = retired.get(i);
                 if (!announced.contains(b)) {
@@ -167,8 +177,8 @@ public final class Sharing {
         for (long b : ready) RefCounts.release(heap, b);
     }
 
-    /** Every box any live process has announced in a hazard word. */
-    private java.util.HashSet<Long> announcedBoxes() {
+    /** Every box any process has announced in a hazard word, as seg (this segment, or a mapping of it) shows them. */
+    private java.util.HashSet<Long> announcedBoxes(Segment s) {
         java.util.HashSet<Long> out = new java.util.HashSet<>();
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;

@@ -10,7 +10,9 @@ import slab.mem.AllocatorDescriptor;
  * <pre>
  * Process table (one block, offset in the header's process-table word):
  *   64 + i * SLOT_LENGTH: slot i, for i in 0 .. MAX_PROCESSES-1
- *   slot +0  state: 0 free, 1 being claimed, 2 live, 3 being recovered
+ *   slot +0  state word: low byte 0 free, 1 being claimed, 2 live, 3 being
+ *            recovered; when 1 or 3, bits 8-31 the claimer's or recoverer's
+ *            start time (s mod 2^24) and bits 32-63 its pid
  *        +8  pid
  *        +16 process start time, epoch ms (0 if the OS does not say)
  *        +24 ledger block offset
@@ -44,6 +46,8 @@ public final class SharingDescriptor {
     public static final int PROCESS_TABLE_LENGTH = SLOTS_OFFSET + MAX_PROCESSES * SLOT_LENGTH;
 
     public static final long STATE_FREE = 0, STATE_CLAIMING = 1, STATE_LIVE = 2, STATE_RECOVERING = 3;
+    /** The state's bits in the state word; claiming and recovering words name their process above them. */
+    public static final long STATE_MASK = 0xFF;
 
     public static final int LEDGER_CAPACITY_OFFSET = 8;
     public static final int LEDGER_USED_OFFSET = 16;

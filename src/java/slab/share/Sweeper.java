@@ -5,6 +5,7 @@ import static slab.share.SharingDescriptor.*;
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
 import slab.mem.HeaderDescriptor;
+import slab.mem.KillPoints;
 import slab.mem.LongStack;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
@@ -25,18 +26,39 @@ import slab.share.Recovery.Report;
 final class Sweeper {
     private Sweeper() {}
 
+    /**
+     * Sweeps (the caller holds the file lock and is alone). The sweep word
+     * in the header names the sweeper while it runs: counts are being reset,
+     * so a process that finds the word naming a dead sweeper must sweep again
+     * before it trusts any count ({@link #finishInterrupted}). A sweep is
+     * idempotent: the mark reads only reachable blocks, which it never
+     * changes but for their counts, which it sets afresh; free lists are
+     * rebuilt from the headers.
+     */
     static long sweep(Sharing sh) {
         long[] reclaimed = {0};
+        Segment s = sh.s;
         sh.heap.ownership().withReleasesPaused(() -> {
             sh.flushRetired();
-            long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
+            s.putLongVolatile(HeaderDescriptor.SWEEP_OFFSET, Slots.actorWord(1));
+            KillPoints.step("sweep");
+            long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
             long[] marks = mark(sh, frontier);
+            KillPoints.step("sweep");
             reclaimed[0] = sweepUnmarked(sh, marks, frontier);
-            Segment s = sh.s;
             long committed = s.getLongVolatile(HeaderDescriptor.COMMITTED_OFFSET);
             s.putLongVolatile(HeaderDescriptor.COMMIT_CLAIM_OFFSET, committed);   // a dead process's unfinished commit
+            KillPoints.step("sweep");
+            s.putLongVolatile(HeaderDescriptor.SWEEP_OFFSET, 0);
+            KillPoints.step("sweep");
         });
         return reclaimed[0];
+    }
+
+    /** Sweeps again if a sweeper died half-way (see {@link #sweep}); the caller holds the file lock. */
+    static void finishInterrupted(Sharing sh) {
+        long w = sh.s.getLongVolatile(HeaderDescriptor.SWEEP_OFFSET);
+        if (w != 0 && !Slots.actorAlive(w)) sweep(sh);
     }
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
@@ -44,14 +66,65 @@ final class Sweeper {
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
         long[] marks = mark(sh, frontier);
         long[] sums = new long[3];
-        walk(sh.s, frontier, (off, header) -> {
+        // counts held, and references that hold them: plain and offset-weighted sums
+        long[] balance = new long[4];
+        Segment s = sh.s;
+        LongStack refs = new LongStack();
+        walk(s, frontier, (off, header) -> {
             long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
             int state = AllocatorDescriptor.stateOf(header);
-            if (state == AllocatorDescriptor.STATE_FREE) sums[2] += size;
-            else if (isMarked(marks, sh.s, off)) sums[0] += size;
+            if (state == AllocatorDescriptor.STATE_FREE) {
+                sums[2] += size;
+                return;
+            }
+            if (isMarked(marks, s, off)) sums[0] += size;
             else sums[1] += size;
+            long count = AllocatorDescriptor.refcountOf(header);
+            // A count of 0 is a block some release was freeing when it was cut
+            // short (a kill, a close): its references may be given back or not,
+            // so they are not counted; the block is unreachable, and a sweep frees it.
+            if (count == 0) return;
+            balance[0] += count;
+            balance[1] += count * off;
+            if (BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) {
+                balance[2] += 1;
+                balance[3] += off;
+            }
+            RefWalker.pushRefs(sh.heap, off, refs);
+            while (!refs.isEmpty()) {
+                long r = refs.pop();
+                balance[2] += 1;
+                balance[3] += r;
+            }
         });
-        return new Report(0, sums[0], sums[1], sums[2], 0);
+        RootTable.forEachCell(s, cell -> {
+            long box = s.getLongVolatile(cell);
+            if (box != 0) {
+                balance[2] += 1;
+                balance[3] += box;
+            }
+        });
+        int stuck = 0;
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long sl = sh.table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
+            long st = s.getLongVolatile(sl + SLOT_STATE_OFFSET);
+            if (st == STATE_FREE) continue;
+            if (i != sh.slotIndex && Slots.isDead(s, sl, st)) stuck++;
+            long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
+            if (ledger == 0) continue;
+            balance[2] += 1;
+            balance[3] += ledger;
+            SegmentLedger.forEach(s, ledger, (block, count) -> {
+                balance[2] += count;
+                balance[3] += (block & ~Ownership.MUTABLE) * count;
+            });
+        }
+        for (long box : sh.retiredBoxes()) {
+            balance[2] += 1;
+            balance[3] += box;
+        }
+        long surplus = balance[0] - balance[2];
+        return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3]);
     }
 
     // --- marking ---------------------------------------------------------------------------
@@ -107,8 +180,10 @@ final class Sweeper {
     private static long sweepUnmarked(Sharing sh, long[] marks, long frontier) {
         Segment s = sh.s;
         long[] freed = {0};
+        long[] seen = {0};
         walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE) return;
+            if ((++seen[0] & 255) == 0) KillPoints.step("sweep");
             if (isMarked(marks, s, off)) {
                 long system = BlockTypes.isSystem(AllocatorDescriptor.typeOf(header)) ? 1 : 0;
                 s.putLongVolatile(off, (header & ~AllocatorDescriptor.REFCOUNT_MASK) | system);
@@ -121,6 +196,7 @@ final class Sweeper {
         LongStack refs = new LongStack();
         walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || !isMarked(marks, s, off)) return;
+            if ((++seen[0] & 255) == 0) KillPoints.step("sweep");
             RefWalker.pushRefs(sh.heap, off, refs);
             while (!refs.isEmpty()) addCount(s, refs.pop(), 1);
         });
@@ -136,7 +212,9 @@ final class Sweeper {
             addCount(s, ledger, 1);
             SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Ownership.MUTABLE, count));
         }
+        KillPoints.step("sweep");
         s.allocator().rebuild(frontier);
+        KillPoints.step("sweep");
         return freed[0];
     }
 

@@ -120,8 +120,12 @@ public final class Equality {
         int la = s.getInt(a + LENGTH_OFFSET), lb = s.getInt(b + LENGTH_OFFSET);
         if (la != lb) return false;
         long bytes = (la & UTF16_FLAG) != 0 ? (long) (la & ~UTF16_FLAG) * 2 : la;
-        return s.memory().asSlice(a + STRING_DATA_OFFSET, bytes)
-            .mismatch(s.memory().asSlice(b + STRING_DATA_OFFSET, bytes)) == -1;
+        try {
+            return s.memory().asSlice(a + STRING_DATA_OFFSET, bytes)
+                .mismatch(s.memory().asSlice(b + STRING_DATA_OFFSET, bytes)) == -1;
+        } catch (RuntimeException | InternalError e) {
+            throw s.fault(e);
+        }
     }
 
     private static final int CAT_NIL = 0, CAT_BOOL = 1, CAT_INTEGER = 2, CAT_FLOATING = 3, CAT_DECIMAL = 4,

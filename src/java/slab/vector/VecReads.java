@@ -42,8 +42,12 @@ final class VecReads {
      */
     static void readLeaf(Segment s, long leaf, int cap, long[] payloads, byte[] tags) {
         MemorySegment ms = s.memory();
-        MemorySegment.copy(ms, ValueLayout.JAVA_LONG, leaf + VecNodeDescriptor.payloadOffset(0), payloads, 0, cap);
-        MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, leaf + VecNodeDescriptor.tagOffset(cap, 0), tags, 0, cap);
+        try {
+            MemorySegment.copy(ms, ValueLayout.JAVA_LONG, leaf + VecNodeDescriptor.payloadOffset(0), payloads, 0, cap);
+            MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, leaf + VecNodeDescriptor.tagOffset(cap, 0), tags, 0, cap);
+        } catch (RuntimeException | InternalError e) {
+            throw s.fault(e);
+        }
     }
 
     /** The value of a slot of r; longs, the common case, without the decoder's switch; collections borrow r's counts. */

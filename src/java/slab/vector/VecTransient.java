@@ -6,6 +6,7 @@ import static slab.vector.VecNodes.*;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 
+import slab.mem.KillPoints;
 import slab.mem.Segment;
 import slab.ref.CleanerAction;
 import slab.ref.Handle;
@@ -131,12 +132,12 @@ public final class VecTransient {
 
     // --- reads -------------------------------------------------------------------------
 
-    public int count() {
+    private int countAlone() {
         ensureEditable();
         return cnt;
     }
 
-    public Object nth(int i) {
+    private Object nthAlone(int i) {
         ensureEditable();
         if (i < 0 || i >= cnt) throw new IndexOutOfBoundsException();
         try {
@@ -149,9 +150,9 @@ public final class VecTransient {
         }
     }
 
-    public Object nth(int i, Object notFound) {
+    private Object nthAlone(int i, Object notFound) {
         ensureEditable();
-        return i >= 0 && i < cnt ? nth(i) : notFound;
+        return i >= 0 && i < cnt ? nthAlone(i) : notFound;
     }
 
     // --- making nodes editable -----------------------------------------------------------
@@ -211,7 +212,7 @@ public final class VecTransient {
 
     // --- conj! ---------------------------------------------------------------------------
 
-    public void conj(Object v) {
+    private void conjAlone(Object v) {
         // The common case, kept small so that it inlines: a long into a tail
         // this transient owns that has room ((cnt & mask) != 0: not full).
         int tc = cnt & mask;
@@ -338,10 +339,10 @@ public final class VecTransient {
 
     // --- assoc! --------------------------------------------------------------------------
 
-    public void assocN(int i, Object v) {
+    private void assocNAlone(int i, Object v) {
         ensureEditable();
         if (i == cnt) {
-            conj(v);
+            conjAlone(v);
             return;
         }
         if (i < 0 || i > cnt) throw new IndexOutOfBoundsException();
@@ -368,7 +369,7 @@ public final class VecTransient {
 
     // --- pop! ----------------------------------------------------------------------------
 
-    public void pop() {
+    private void popAlone() {
         ensureEditable();
         if (cnt == 0) throw new IllegalStateException("Can't pop empty vector");
         try {
@@ -444,7 +445,7 @@ public final class VecTransient {
     // --- persistent! ---------------------------------------------------------------------
 
     /** Ends the edit and returns the version, which takes over the transient's counts. */
-    public Handle persistent() {
+    private Handle persistentAlone() {
         ensureEditable();
         try {
             long t = owned.tail;
@@ -468,9 +469,15 @@ public final class VecTransient {
             owned.root = 0;
             owned.tail = 0;
             if (cleanable != null) cleanable.clean();
-            Handle r = new Handle(h, kind, root, tail, cnt, shift, 0, false);   // records its own counts...
-            owners.disownMutable(root);                                                 // ...which were this transient's
+            // The counts pass from this transient's records to the handle's: erased
+            // first, so a kill between leaks them (the sweep), never doubles them.
+            KillPoints.step("persistent");
+            owners.disownMutable(root);
+            KillPoints.step("persistent");
             owners.disownMutable(tail);
+            KillPoints.step("persistent");
+            Handle r = new Handle(h, kind, root, tail, cnt, shift, 0, false);
+            KillPoints.step("persistent");
             return r;
         } finally {
             Reference.reachabilityFence(this);
@@ -478,8 +485,104 @@ public final class VecTransient {
     }
 
     /** Ends the edit and releases everything (a failed internal build). */
-    void abandon() {
+    void abandonAlone() {
         ended = true;
         owned.run();
+    }
+
+    // --- one user at a time -----------------------------------------------------------
+    // A transient belongs to one thread at a time (handing it over between
+    // calls is fine). Two threads inside it at once would replace and give
+    // back the same counted node twice, or write into a node persistent! just
+    // published; instead the second one gets a clear error and nothing changes.
+
+    private static final java.lang.invoke.VarHandle BUSY;
+    static {
+        try {
+            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(VecTransient.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    @SuppressWarnings("unused") private int busy;
+
+    private void enter() {
+        if (!BUSY.compareAndSet(this, 0, 1))
+            throw new java.util.ConcurrentModificationException("slab: a transient was used from two threads at once; "
+                + "a transient belongs to one thread at a time (hand it over only between calls)");
+    }
+
+    private void exit() { BUSY.setRelease(this, 0); }
+
+    public int count() {
+        enter();
+        try {
+            return countAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    public Object nth(int i) {
+        enter();
+        try {
+            return nthAlone(i);
+        } finally {
+            exit();
+        }
+    }
+
+    public Object nth(int i, Object notFound) {
+        enter();
+        try {
+            return nthAlone(i, notFound);
+        } finally {
+            exit();
+        }
+    }
+
+    public void conj(Object v) {
+        enter();
+        try {
+            conjAlone(v);
+        } finally {
+            exit();
+        }
+    }
+
+    public void assocN(int i, Object v) {
+        enter();
+        try {
+            assocNAlone(i, v);
+        } finally {
+            exit();
+        }
+    }
+
+    public void pop() {
+        enter();
+        try {
+            popAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    public Handle persistent() {
+        enter();
+        try {
+            return persistentAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    void abandon() {
+        enter();
+        try {
+            abandonAlone();
+        } finally {
+            exit();
+        }
     }
 }

@@ -37,6 +37,8 @@ public final class Vectors {
         r.check();
         try {
             return VecNodes.nth(r, i);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -46,6 +48,8 @@ public final class Vectors {
         r.check();
         try {
             return VecNodes.nth(r, i, notFound);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -56,6 +60,8 @@ public final class Vectors {
         r.check();
         try {
             return r.count == 0 ? null : VecNodes.nth(r, (int) r.count - 1);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -67,6 +73,8 @@ public final class Vectors {
         r.check();
         try {
             return VecUpdates.cons(r, v);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -77,6 +85,8 @@ public final class Vectors {
         r.check();
         try {
             return VecUpdates.assocN(r, i, v);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -87,6 +97,8 @@ public final class Vectors {
         r.check();
         try {
             return VecUpdates.pop(r);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -107,6 +119,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.chunk(r, base);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -116,6 +130,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.toArray(r);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -141,6 +157,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.reduce(r, start, f, init);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -152,6 +170,8 @@ public final class Vectors {
         try {
             if (start >= r.count) return f.invoke();
             return VecReads.reduce(r, start + 1, f, VecNodes.nth(r, start));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -162,6 +182,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.kvreduce(r, f, init);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -177,6 +199,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.indexOf(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -186,6 +210,8 @@ public final class Vectors {
         r.check();
         try {
             return VecReads.lastIndexOf(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -198,6 +224,8 @@ public final class Vectors {
         r.check();
         try {
             return VecEquality.equiv(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
             Reference.reachabilityFence(o);
@@ -210,6 +238,8 @@ public final class Vectors {
         r.check();
         try {
             return VecEquality.equals(r, self, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -220,6 +250,8 @@ public final class Vectors {
         r.check();
         try {
             return VecEquality.compare(r, o);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }
@@ -236,6 +268,8 @@ public final class Vectors {
         r.check();
         try {
             return VecEquality.javaHashCode(r);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             Reference.reachabilityFence(r);
         }

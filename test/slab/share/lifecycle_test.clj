@@ -1,0 +1,165 @@
+;; Proves the lifecycle promises hold under races: a close never lets a reader see a wrong value, any number of threads can swap!, a transient misused from two threads never touches a persistent version, a truncated file gives a clear error and can still be closed.
+(ns slab.share.lifecycle-test
+  (:require [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]]
+            [slab.core :as slab]
+            [slab.support.util :as u :refer [temp-path]])
+  (:import (java.io RandomAccessFile)
+           (java.util.concurrent CountDownLatch Executors TimeUnit)
+           (slab.mem Segment)))
+
+(set! *warn-on-reflection* true)
+
+(defn- clear-error?
+  "A slab error a user can act on: the closed error, or ex-info with :slab/error."
+  [^Throwable t]
+  (or (and (instance? IllegalStateException t) (str/includes? (str (ex-message t)) "is closed"))
+      (some? (:slab/error (ex-data t)))))
+
+;; --- close racing readers and writers ---------------------------------------------------
+
+(defn- close-under-load
+  "Readers and writers in threads use a 100k-entry map and a 100k-element
+  vector in seg while this thread closes it. Returns {:wrong n :unclear
+  [...] :right n :errors n}."
+  [seg]
+  (let [n 100000
+        m (slab/with-segment seg (slab/share (into {} (map (fn [i] [i (* 2 i)])) (range n))))
+        v (slab/with-segment seg (slab/vec (map #(str "element number " %) (range n))))
+        wrong (atom 0) right (atom 0) errors (atom 0) unclear (atom [])
+        started (CountDownLatch. 6)
+        work (fn [f]
+               (future
+                 (.countDown started)
+                 (loop [i 0]
+                   (let [r (try (if (f i) :right :wrong)
+                                (catch Throwable t (if (clear-error? t) :error (do (swap! unclear conj (str t)) :error))))]
+                     (case r
+                       :right (do (swap! right inc) (recur (inc i)))
+                       :wrong (do (swap! wrong inc) (recur (inc i)))
+                       :error (swap! errors inc))))))
+        fs [(work (fn [i] (let [k (mod (* i 7919) n)] (= (* 2 k) (get m k)))))
+            (work (fn [i] (let [k (mod (* i 104729) n)] (= (str "element number " k) (nth v k)))))
+            (work (fn [i] (= (reduce + (take 100 (vals m))) (reduce + (take 100 (vals m))))))
+            (work (fn [i] (let [k (mod i n)] (= (str "element number " k) (first (subvec v k (inc k)))))))
+            (work (fn [i] (let [k (mod i n) m2 (assoc m k :changed)] (and (= :changed (get m2 k)) (= (* 2 k) (get m k))))))
+            (work (fn [i] (let [k (mod i n) v2 (assoc v k "x")] (and (= "x" (nth v2 k)) (= (str "element number " k) (nth v k))))))]]
+    (.await started)
+    (Thread/sleep 300)
+    (slab/close-segment! seg)
+    (run! #(deref % 60000 nil) fs)
+    {:wrong @wrong :unclear @unclear :right @right :errors @errors}))
+
+(deftest close-never-lets-a-reader-see-a-wrong-value
+  (doseq [[what make] [["named segment" #(slab/open-segment (temp-path "close-race") {:capacity (* 256 1024 1024)})]
+                       ["anonymous segment" #(Segment/anonymous (* 256 1024 1024) 5 5)]]]
+    (testing what
+      (dotimes [_ 3]
+        (let [r (close-under-load (make))]
+          (is (zero? (long (:wrong r))) (pr-str r))
+          (is (empty? (:unclear r)) (pr-str (take 3 (:unclear r))))
+          (is (= 6 (:errors r)) "every thread ended with the clear closed error")
+          (is (pos? (long (:right r)))))))))
+
+(deftest a-named-segment-closed-under-load-reopens-intact
+  (let [file (temp-path "close-reopen")
+        seg (slab/open-segment file {:capacity (* 256 1024 1024)})
+        value {:a (vec (range 1000)) :s "a root's value, long enough for a blob"}]
+    (slab/set-root! seg :r value)
+    (close-under-load seg)
+    (let [seg (slab/open-segment file)]
+      (try
+        (is (= value (slab/root seg :r)))
+        ;; writes cut short by the close leaked what they had not yet published
+        (slab/recover! seg)
+        (let [v (slab/verify seg)]
+          (is (zero? (long (:unreachable v))) (pr-str v))
+          (is (:counts-add-up v) (pr-str v)))
+        (finally (slab/close-segment! seg))))))
+
+;; --- hazard words never run out ----------------------------------------------------------------
+
+(defn- swap-storm
+  "threads (made by start) each swap! a once; the swap function derefs
+  another atom and, on its first call, sleeps, so that every swap is in
+  flight at once (a sleep on every retry would make the storm quadratic,
+  with a clojure.core atom too). Returns the final count and whether every
+  thread finished."
+  [seg start threads]
+  (let [a (slab/atom seg :storm 0)
+        other (slab/atom seg :other {:x 1})
+        done (CountDownLatch. threads)]
+    (reset! a 0)
+    (dotimes [_ threads]
+      (start (fn []
+               (try
+                 (let [first-call (volatile! true)]
+                   (swap! a (fn [x]
+                              (when @first-call
+                                (vreset! first-call false)
+                                (Thread/sleep 200))
+                              (+ x (:x @other)))))
+                 (finally (.countDown done))))))
+    {:finished (.await done 300 TimeUnit/SECONDS) :value @a :deref @other}))
+
+(deftest any-number-of-threads-can-swap
+  (let [seg (slab/open-segment (temp-path "storm") {:capacity (* 256 1024 1024)})]
+    (try
+      (testing "1,000 platform threads"
+        (let [r (swap-storm seg #(doto (Thread. ^Runnable %) (.start)) 1000)]
+          (is (:finished r))
+          (is (= 1000 (:value r)))))
+      (testing "10,000 virtual threads"
+        (let [r (swap-storm seg #(Thread/startVirtualThread ^Runnable %) 10000)]
+          (is (:finished r))
+          (is (= 10000 (:value r)))))
+      (testing "nothing leaked: every pinned box went back"
+        (let [v (slab/verify seg)]
+          (is (zero? (long (:unreachable v))) (pr-str v))
+          (is (:counts-add-up v) (pr-str v))))
+      (finally (slab/close-segment! seg)))))
+
+;; --- transients misused from two threads ----------------------------------------------------------
+
+(deftest a-transient-raced-from-two-threads-never-touches-a-persistent-version
+  (let [seg (slab/open-segment (temp-path "transient-race") {:capacity (* 256 1024 1024)})]
+    (try
+      (dotimes [round 6]
+        (let [src (slab/with-segment seg (slab/share (into {} (map (fn [i] [i i])) (range 5000))))
+              vsrc (slab/with-segment seg (slab/vec (range 5000)))
+              t (transient src)
+              tv (transient vsrc)
+              go (CountDownLatch. 1)
+              race (fn [f] (future (.await go) (try (f) :ok (catch Throwable e (class e)))))
+              results (mapv race [#(dotimes [i 20000] (assoc! t (mod i 7000) :a))
+                                  #(dotimes [i 20000] (dissoc! t (mod i 5000)))
+                                  #(dotimes [i 20000] (conj! tv i))
+                                  #(dotimes [i 20000] (when (pos? (count tv)) (pop! tv)))
+                                  #(do (Thread/sleep 5) (persistent! t))
+                                  #(do (Thread/sleep 5) (persistent! tv))])]
+          (.countDown go)
+          (let [outcomes (mapv #(deref % 60000 :timeout) results)]
+            (testing (str "round " round ": each racer finished or got a clear error " outcomes)
+              (is (every? #{:ok java.util.ConcurrentModificationException IllegalAccessError} outcomes))))
+          (testing "the versions the transients came from are unchanged"
+            (is (= (into {} (map (fn [i] [i i])) (range 5000)) src))
+            (is (= (vec (range 5000)) vsrc)))))
+      (System/gc)
+      (Thread/sleep 500)
+      (is (zero? (long (:cleanup-failures (slab/stats seg)))) "no release of a block that is not live")
+      (finally (slab/close-segment! seg)))))
+
+;; --- a file truncated under the mapping ----------------------------------------------------------------
+
+(deftest a-truncated-file-is-a-clear-error-and-can-be-closed
+  (let [file (temp-path "truncated")
+        seg (slab/open-segment file {:capacity (* 64 1024 1024)})
+        v (slab/with-segment seg (slab/vec (map #(str "element number " %) (range 200000))))]
+    (with-open [raf (RandomAccessFile. (str file) "rw")]
+      (.setLength raf 4096))
+    (let [r (u/error-of #(reduce (fn [n x] (+ n (count x))) 0 v))]
+      (is (= :segment-truncated (:error r)) (pr-str r))
+      (is (str/includes? (str (:message r)) (str file)) "the error names the file"))
+    (slab/close-segment! seg)
+    (is (.isClosed seg) "the segment could still be closed")
+    (is (thrown-with-msg? IllegalStateException #"is closed" (nth v 0)))))

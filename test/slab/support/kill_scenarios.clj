@@ -1,0 +1,122 @@
+;; What the kill-point children run (not tests themselves): each scenario prepares a segment, then runs one protocol after KillPoints/begin.
+(ns slab.support.kill-scenarios
+  "Scenarios for slab.support.kill. <name>-prepare builds the segment the
+  protocol starts from; <name>-run opens it and runs the protocol, which
+  the child's kill point cuts short. The values here are what the tests
+  expect to read back (see `roots`)."
+  (:require [slab.core :as slab])
+  (:import (slab.mem KillPoints)))
+
+(def capacity (* 16 1024 1024))
+
+(def roots
+  "The roots every prepared segment publishes."
+  {:m (into {} (map (fn [i] [i {:name (str "entry number " i " with a long name") :tags #{i :x}}])) (range 200))
+   :v (vec (range 3000))
+   :n 42})
+
+(defn- open [file] (slab/open-segment file {:capacity capacity}))
+
+(defn- publish-roots! [seg]
+  (doseq [[k v] roots] (slab/set-root! seg k v)))
+
+(def ^:private held (atom []))
+
+(defn- hold-versions!
+  "Reads roots and makes versions from them, kept reachable, so this
+  process's ledger records counts (what a close or a recovery gives back)."
+  [seg]
+  (let [m (slab/root seg :m)
+        v (slab/root seg :v)]
+    (swap! held into [m v (assoc m :extra [1 2 3]) (transient v) (get m 5)])))
+
+;; --- close: a process closing a segment it holds versions of --------------------------
+
+(declare publish-prepare)
+(defn close-prepare [file] (publish-prepare file))
+
+(defn close-run [file]
+  (let [seg (open file)]
+    (hold-versions! seg)
+    (KillPoints/begin)
+    (slab/close-segment! seg)))
+
+;; --- recover: a process recovering the slot of one that died holding versions -----------
+
+(defn recover-prepare [file]
+  (let [seg (open file)]
+    (publish-roots! seg)
+    (hold-versions! seg)))                 ; then the child halts: a dead process with a ledger
+
+(defn recover-run [file]
+  (KillPoints/begin)
+  (let [seg (open file)]                   ; opening gives back what the dead process held
+    (slab/recover! seg)))
+
+;; --- sweep: the sweep that opening runs after a process died -------------------------------------
+
+(def sweep-prepare recover-prepare)
+
+(defn sweep-run
+  "Sweeps while holding versions: killed half-way, its ledger names counts
+  the sweep had reset, which the next opener must not give back before it
+  sweeps again."
+  [file]
+  (let [seg (open file)]                   ; gives back the dead process's counts (and sweeps)
+    (hold-versions! seg)
+    (slab/set-root! seg :garbage-maker (vec (range 5000)))
+    (slab/set-root! seg :garbage-maker nil)
+    (KillPoints/begin)
+    (slab/recover! seg)))
+
+;; --- publish: swap!, compare-and-set! and set-root! ------------------------------------------
+
+(def swapped (assoc (:m roots) :new {:added true}))
+
+(defn publish-prepare [file]
+  (let [seg (open file)]
+    (publish-roots! seg)
+    (slab/close-segment! seg)))
+
+(defn publish-run [file]
+  (let [seg (open file)
+        a (slab/atom seg :m)
+        n (slab/atom seg :n)]
+    (hold-versions! seg)
+    (KillPoints/begin)
+    (swap! a assoc :new {:added true})
+    (compare-and-set! n 42 43)
+    (slab/set-root! seg :v [:replaced])))
+
+;; --- persistent!: a transient ending while a process dies --------------------------------------
+
+(def built (-> (:m roots) (assoc :t1 1 :t2 [1 2]) (dissoc 7)))
+
+(defn persistent-run [file]
+  (let [seg (open file)
+        m (slab/root seg :m)
+        t (-> (transient m) (assoc! :t1 1) (assoc! :t2 [1 2]) (dissoc! 7))
+        tv (conj! (transient (slab/root seg :v)) 3000)]
+    (KillPoints/begin)
+    (let [p (persistent! t)
+          pv (persistent! tv)]
+      (slab/set-root! seg :built p)
+      (slab/set-root! seg :built-v pv))))
+
+(def persistent-prepare publish-prepare)
+
+;; --- ledger: the ledger growing and shrinking as versions come and go ---------------------------
+
+(defn ledger-run [file]
+  (let [seg (open file)
+        m (slab/root seg :m)]
+    (KillPoints/begin)
+    ;; 1,500 versions held at once grow the ledger past its first size
+    (let [versions (mapv #(assoc m :k %) (range 1500))]
+      (slab/set-root! seg :last (peek versions))
+      ;; releasing them shrinks it again (release! runs here, not in the Cleaner,
+      ;; so the steps come in the same order every run)
+      (run! slab/release! versions))
+    (slab/set-root! seg :after-release 1)))
+
+(def ledger-prepare publish-prepare)
