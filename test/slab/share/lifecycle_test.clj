@@ -163,3 +163,32 @@
     (slab/close-segment! seg)
     (is (.isClosed seg) "the segment could still be closed")
     (is (thrown-with-msg? IllegalStateException #"is closed" (nth v 0)))))
+
+;; --- verify names what a dead process left --------------------------------------------------------
+
+(deftest verify-reports-a-dead-process-until-recover!
+  (let [file (temp-path "stuck")
+        seg (slab/open-segment file {:capacity (* 64 1024 1024)})]
+    (try
+      (slab/set-root! seg :m {:a (vec (range 100))})
+      (let [child (u/start-child (pr-str `(do (require '[slab.core :as slab])
+                                              (let [seg# (slab/open-segment ~(str file))
+                                                    held# [(slab/root seg# :m) (assoc (slab/root seg# :m) :b 2)]]
+                                                (println "holding" (count held#))
+                                                (flush)
+                                                (.halt (Runtime/getRuntime) 0)))))]
+        (try
+          (is (= 0 (u/await-exit child 60000)))
+          (finally (u/destroy! child))))
+      (testing "before recover!, the dead process's slot is reported, and its counts are accounted for"
+        (let [v (slab/verify seg)]
+          (is (= 1 (:stuck-slots v)) (pr-str v))
+          (is (:counts-add-up v) (pr-str v))))
+      (testing "recover! gives them back"
+        (let [r (slab/recover! seg)]
+          (is (= 1 (:dead-processes r)))
+          (is (= 0 (:stuck-slots r)))
+          (is (:counts-add-up r) (pr-str r))
+          (is (zero? (long (:unreachable r))) (pr-str r))))
+      (is (= {:a (vec (range 100))} (slab/root seg :m)))
+      (finally (slab/close-segment! seg)))))
