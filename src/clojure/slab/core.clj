@@ -167,10 +167,10 @@
                            {:argument :opts :value opts}))
          {:keys [capacity map-bits vec-bits] :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}} opts
          seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
-     (when-not (Sharing/isAttached seg)
-       ;; First open in this process: join the process table, give back what
-       ;; dead processes held, and sweep if no other process is attached.
-       (Recovery/onOpen (Sharing/of seg)))
+     ;; First open in this process: join the process table, give back what dead
+     ;; processes held, and sweep if no other process is attached, before any
+     ;; thread of this process can use seg.
+     (Sharing/of seg)
      seg)))
 
 (defn close-segment!

@@ -192,3 +192,80 @@
           (is (zero? (long (:unreachable r))) (pr-str r))))
       (is (= {:a (vec (range 100))} (slab/root seg :m)))
       (finally (slab/close-segment! seg)))))
+
+;; --- found by the hostile review ------------------------------------------------------------------
+
+(deftest threads-opening-a-segment-a-dead-process-left-wait-for-its-recovery
+  (let [file (temp-path "open-race")
+        cv (fn [n] {:n n :sum (quot (* n (inc n)) 2)})
+        child (u/start-child (pr-str `(do (require '[slab.core :as slab])
+                                          (let [seg# (slab/open-segment ~(str file) {:capacity (* 64 1024 1024)})
+                                                a# (slab/atom seg# :counter {:n 0 :sum 0})
+                                                held# (mapv #(assoc @a# :k %) (range 50))]
+                                            (println (count held#))
+                                            (flush)
+                                            (.halt (Runtime/getRuntime) 0)))))]
+    (try (is (= 0 (u/await-exit child 60000))) (finally (u/destroy! child)))
+    ;; four threads open at once: the first gives back what the dead process held and
+    ;; sweeps; the others must not use the segment until it has finished
+    (let [fs (mapv (fn [_] (future
+                             (let [a (slab/atom (slab/open-segment (str file)) :counter)]
+                               (dotimes [_ 200] (swap! a (fn [{:keys [n]}] (cv (inc n))))))))
+                   (range 4))]
+      (run! deref fs))
+    (let [seg (slab/open-segment (str file))]
+      (try
+        (is (= (cv 800) (slab/root seg :counter)))
+        (let [r (slab/recover! seg)]
+          (is (zero? (long (:unreachable r))) (pr-str r))
+          (is (:counts-add-up r) (pr-str r)))
+        (finally (slab/close-segment! seg))))))
+
+(deftest closing-while-another-thread-uses-a-transient-of-a-root
+  (let [file (temp-path "close-transient")]
+    (let [seg (slab/open-segment file {:capacity (* 64 1024 1024)})]
+      (slab/set-root! seg :v (vec (range 1024)))
+      (slab/close-segment! seg))
+    (dotimes [_ 30]
+      (let [seg (slab/open-segment file)
+            base (slab/root seg :v)
+            f (future (try (loop [] (persistent! (conj! (transient base) :x)) (recur))
+                           (catch Throwable t (if (clear-error? t) :clear (str t)))))]
+        (Thread/sleep (long (+ 2 (rand-int 15))))
+        (slab/close-segment! seg)
+        (is (= :clear @f))))
+    (let [seg (slab/open-segment file)]
+      (try
+        (is (= (vec (range 1024)) (slab/root seg :v)) "the published root is intact")
+        (let [r (slab/recover! seg)]   ; the transients' nodes were left to the sweep
+          (is (zero? (long (:unreachable r))) (pr-str r))
+          (is (:counts-add-up r) (pr-str r)))
+        (finally (slab/close-segment! seg))))))
+
+(deftest closing-a-segment-whose-file-was-replaced-leaves-the-new-file-alone
+  (let [file (temp-path "replaced")
+        seg1 (slab/open-segment file {:capacity (* 16 1024 1024)})
+        _ (slab/set-root! seg1 :r {:old true})
+        held1 (slab/root seg1 :r)
+        _ (java.nio.file.Files/delete (u/path file))
+        seg2 (slab/open-segment file {:capacity (* 16 1024 1024)})
+        v2 (slab/with-segment seg2 (slab/vec (map #(str "element " %) (range 100))))]
+    (slab/set-root! seg2 :r {:new true})
+    (is (not (identical? seg1 seg2)))
+    (slab/close-segment! seg1)
+    (is (= (map #(str "element " %) (range 100)) v2) "the new segment's values are intact")
+    (is (= {:new true} (slab/root seg2 :r)))
+    (let [v (slab/verify seg2)]
+      (is (zero? (long (:unreachable v))) (pr-str v))
+      (is (:counts-add-up v) (pr-str v)))
+    (is (some? held1))
+    (slab/close-segment! seg2)))
+
+(deftest an-atom-holding-nan-compares-and-sets-as-clojure-core
+  (let [a (slab/atom ##NaN)
+        c (atom ##NaN)]
+    (is (= (compare-and-set! c @c 2) (compare-and-set! a @a 2)))
+    (reset! a ##NaN)
+    (reset! c ##NaN)
+    (is (= [true 1] (let [[old new] (reset-vals! a 1)] [(Double/isNaN old) new])))
+    (is (= 1 @a))))

@@ -97,6 +97,8 @@ public final class Maps {
             }
             if (!op.changed) return r;
             return new Handle(r.heap, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             op.done();
             Reference.reachabilityFence(r);
@@ -113,6 +115,8 @@ public final class Maps {
             long root = MapUpdates.dissoc(op, r.node);
             if (!op.changed) return r;
             return new Handle(r.heap, r.kind, root, 0, r.count + op.countDelta, 0, r.hashSum() + op.hashDelta, true);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
             op.done();
             Reference.reachabilityFence(r);

@@ -70,6 +70,8 @@ public final class Segment implements AutoCloseable {
     private final Allocator allocator;
     private volatile boolean closed;
     private volatile Object extension;
+    /** The file's identity when it was opened (see fileIdentity); null for an anonymous segment. */
+    private volatile Object identity;
 
     private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path) {
         this.ms = ms;
@@ -145,6 +147,7 @@ public final class Segment implements AutoCloseable {
                 } finally {
                     lock.release();
                 }
+                s.identity = id;
                 OPEN.put(id, s);
                 return s;
             } catch (IOException e) {
@@ -289,11 +292,15 @@ public final class Segment implements AutoCloseable {
      * whole (truncated, deleted).
      */
     public Segment mapPrivately() {
-        if (path == null || truncated()) return null;
+        if (path == null || identity == null || truncated() || !sameFile()) return null;
         try {
             RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw");
             try {
                 if (raf.length() != capacity) {
+                    raf.close();
+                    return null;
+                }
+                if (!sameFile()) {   // replaced while we opened it
                     raf.close();
                     return null;
                 }
@@ -322,7 +329,8 @@ public final class Segment implements AutoCloseable {
     public <T> T withFileLock(java.util.function.Supplier<T> body) {
         exclusive.lock();
         try {
-            if (path == null) return body.get();
+            // nested: this thread holds the file lock already (a second lock would overlap)
+            if (path == null || exclusive.getHoldCount() > 1) return body.get();
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
                 FileLock lock = ch.lock();
                 try {
@@ -474,6 +482,15 @@ public final class Segment implements AutoCloseable {
             throw ie;
         }
         return (RuntimeException) e;
+    }
+
+    /** Is the file at path still the one this segment mapped (not deleted and re-created)? */
+    private boolean sameFile() {
+        try {
+            return identity.equals(fileIdentity(path));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Is the file shorter than the mapping (someone truncated it under us)? */

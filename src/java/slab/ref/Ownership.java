@@ -175,6 +175,6 @@ public final class Ownership {
         releasesStopped = true;
     }
 
-    /** Has the segment been closed (so a release that fails half-way is expected, not a bug)? */
-    public boolean closing() { return releasesStopped || heap.segment().isClosed(); }
+    /** Has the segment been closed or its file truncated (so a release that fails is expected, not a bug)? */
+    public boolean closing() { return releasesStopped || heap.segment().isClosed() || heap.segment().truncated(); }
 }

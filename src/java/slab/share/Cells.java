@@ -36,11 +36,19 @@ public final class Cells {
         }
     }
 
+    public static Snapshot read(Sharing sh, long cell) {
+        try {
+            return readBody(sh, cell);
+        } catch (InternalError e) {
+            throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        }
+    }
+
     /**
      * Reads the cell's value. Collections come back as handles owning their
      * own counts, so they stay valid after the cell moves on.
      */
-    public static Snapshot read(Sharing sh, long cell) {
+    private static Snapshot readBody(Sharing sh, long cell) {
         sh.s.checkOpen();
         int h = sh.acquireHazard();
         try {
@@ -81,8 +89,16 @@ public final class Cells {
         return true;
     }
 
-    /** Publishes v unconditionally; returns the snapshot it replaced. */
     public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
+        try {
+            return resetBody(sh, cell, v, validator);
+        } catch (InternalError e) {
+            throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        }
+    }
+
+    /** Publishes v unconditionally; returns the snapshot it replaced. */
+    private static Snapshot resetBody(Sharing sh, long cell, Object v, IFn validator) {
         sh.s.checkOpen();
         validate(validator, v);
         long nb = Boxes.box(sh.heap, v);
@@ -135,13 +151,21 @@ public final class Cells {
         KillPoints.step("publish");
     }
 
+    public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
+        try {
+            return swapBody(sh, cell, f, args, validator);
+        } catch (InternalError e) {
+            throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        }
+    }
+
     /**
      * Applies f to the current value (with args) and publishes the result by
      * compare-and-set, retrying on contention, as swap! does. If f returns
      * the value it was given (the same version), nothing is published. No
      * hazard word is held while f runs, so any number of threads can swap.
      */
-    public static Swapped swap(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
+    private static Swapped swapBody(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
         sh.s.checkOpen();
         while (true) {
             Snapshot cur = readPinned(sh, cell);
@@ -159,13 +183,21 @@ public final class Cells {
         }
     }
 
-    /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
+        try {
+            return compareAndSetBody(sh, cell, oldv, newv, validator);
+        } catch (InternalError e) {
+            throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        }
+    }
+
+    /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
+    private static boolean compareAndSetBody(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
         sh.s.checkOpen();
         validate(validator, newv);   // user code: before any hazard word is held
         Snapshot cur = readPinned(sh, cell);
         try {
-            if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && Util.equiv(cur.value, oldv))) return false;
+            if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && sameScalar(cur.value, oldv))) return false;
             if (sameVersion(cur.value, newv)) return true;
             long nb = Boxes.box(sh.heap, newv);
             if (publish(sh, cell, cur.box, nb)) return true;
@@ -178,6 +210,15 @@ public final class Cells {
 
     private static boolean isScalar(Object v) {
         return !(v instanceof clojure.lang.IPersistentCollection);
+    }
+
+    /** A published scalar equals the expected one: =, or both NaN (the NaN rule: a stored NaN is = to any NaN). */
+    private static boolean sameScalar(Object cur, Object expected) {
+        return Util.equiv(cur, expected) || (isNaN(cur) && isNaN(expected));
+    }
+
+    private static boolean isNaN(Object v) {
+        return (v instanceof Double d && d.isNaN()) || (v instanceof Float f && f.isNaN());
     }
 
     /** Same version: the same object, or two handles on the same nodes with the same metadata. */

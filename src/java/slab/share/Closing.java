@@ -26,6 +26,9 @@ import slab.ref.Heap;
 public final class Closing {
     private Closing() {}
 
+    /** How long a close waits for operations that began before it. */
+    private static final long DRAIN_NANOS = 5_000_000_000L;
+
     public static void close(Segment s) {
         if (s.isClosed()) return;
         // Releases stop before anything else: one that erased its ledger record
@@ -33,6 +36,7 @@ public final class Closing {
         Heap.of(s).ownership().stopReleases();
         if (!s.markClosed()) return;
         Sharing sh = Sharing.remove(s);
+        awaitOperationsInFlight();
         s.unmap();
         if (sh == null || s.path() == null) return;
         KillPoints.step("close");
@@ -44,9 +48,50 @@ public final class Closing {
             Heap via = Heap.of(priv);
             sh.giveBackRetired(via);
             KillPoints.step("close");
-            Recovery.emptySlot(via, sh.slot, false, "close");
+            // A transient's records (bit 0) are left to the sweep: one in use by
+            // another thread while the close began may have moved a count into its
+            // tree without erasing the record yet.
+            Recovery.emptySlot(via, sh.slot, true, "close");
         } finally {
             priv.close();
         }
+    }
+
+    /**
+     * Waits, at most DRAIN_NANOS, until no other platform thread is inside
+     * slab's core (a frame of a slab.* Java class): an operation that began
+     * before the segment was marked closed then has finished, and every later
+     * one throws at its start. Unmapping under an access in flight is safe by
+     * FFM's rules, but the JIT may keep a compiled read in flight across the
+     * arena's handshake (the JVM has crashed there), so it is avoided when it
+     * can be. Virtual threads are not in the snapshot; for them, and for a
+     * thread that stays inside (a reduce whose function blocks), FFM's
+     * handshake is what remains.
+     */
+    private static void awaitOperationsInFlight() {
+        long deadline = System.nanoTime() + DRAIN_NANOS;
+        Thread me = Thread.currentThread();
+        long pause = 1;
+        while (System.nanoTime() < deadline) {
+            if (!anyInsideCore(me)) return;
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            pause = Math.min(pause * 2, 20);
+        }
+    }
+
+    private static boolean anyInsideCore(Thread me) {
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            if (e.getKey() == me) continue;
+            for (StackTraceElement f : e.getValue()) {
+                String file = f.getFileName();
+                if (file != null && file.endsWith(".java") && f.getClassName().startsWith("slab.")) return true;
+            }
+        }
+        return false;
     }
 }

@@ -107,7 +107,7 @@ public final class Recovery {
      * had died and no other process is attached, sweeps. Opening a segment
      * that every process closed properly costs O(1).
      */
-    public static int onOpen(Sharing sh) {
+    static int onOpen(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         if (dead > 0) sweepIfAlone(sh);
         return dead;

@@ -55,13 +55,25 @@ public final class Sharing {
         if (ledger != null) heap.ownership().setLedger(ledger);
     }
 
-    /** This process's membership of s, registering it on first use. */
+    /**
+     * This process's membership of s, registering it on first use: attaching,
+     * giving back what dead processes held and (alone) sweeping all happen
+     * under the file lock before the membership is published, so no other
+     * thread of this process can use s while that recovery runs, and no
+     * other process can attach meanwhile.
+     */
     public static Sharing of(Segment s) {
         s.checkOpen();
         Sharing sh = BY_SEGMENT.get(s);
         if (sh != null) return sh;
-        // Attaching holds the file lock, so it never overlaps another process's sweep.
-        return s.withFileLock(() -> BY_SEGMENT.computeIfAbsent(s, Sharing::new));
+        return s.withFileLock(() -> {
+            Sharing found = BY_SEGMENT.get(s);
+            if (found != null) return found;
+            Sharing fresh = new Sharing(s);
+            if (s.path() != null) Recovery.onOpen(fresh);
+            BY_SEGMENT.put(s, fresh);
+            return fresh;
+        });
     }
 
     /** Whether this process has attached to s already. */
