@@ -2,7 +2,6 @@ package slab.ref;
 
 import static slab.ref.CollDescriptor.*;
 
-import clojure.lang.ExceptionInfo;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Murmur3;
 import slab.mem.BlockTypes;
@@ -13,7 +12,6 @@ import slab.value.Decoder;
 import slab.value.Encoder;
 import slab.value.Slot;
 import slab.value.Tags;
-import slab.value.Validator;
 import slab.vector.VecEquality;
 
 /**
@@ -30,13 +28,7 @@ public final class CollBlocks {
         Heap h = r.heap;
         Segment s = h.segment();
         Slot m = new Slot();
-        if (meta != null && meta.count() > 0) {
-            try {
-                Encoder.encode(h, meta, m);
-            } catch (ExceptionInfo e) {
-                throw Validator.withPath(e, Validator.META_KEY);
-            }
-        }
+        if (meta != null && meta.count() > 0) Encoder.encodeMeta(h, meta, m);
         long b;
         try {
             b = h.allocator().allocate(COLL_LENGTH - HEADER, BlockTypes.COLL);

@@ -51,6 +51,19 @@ public final class Encoder {
         encodeTrusted(h, v, out);
     }
 
+    /**
+     * Encodes the metadata map of a collection or symbol into out (which the
+     * caller then owns); an unsupported value in it is reported under the
+     * path key :slab/meta.
+     */
+    public static void encodeMeta(Heap h, IPersistentMap meta, Slot out) {
+        try {
+            encode(h, meta, out);
+        } catch (clojure.lang.ExceptionInfo e) {
+            throw Validator.withPath(e, Validator.META_KEY);
+        }
+    }
+
     /** encode for values already validated: builders of nested collections call this. */
     public static void encodeTrusted(Heap h, Object v, Slot out) {
         if (v == null) { out.set(Tags.NIL, 0, 0); return; }

@@ -2,7 +2,6 @@ package slab.value;
 
 import static slab.value.MetaSymbolDescriptor.*;
 
-import clojure.lang.ExceptionInfo;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Symbol;
 import slab.mem.BlockTypes;
@@ -29,11 +28,7 @@ public final class MetaSymbols {
     public static void encode(Heap h, Symbol sym, Slot out) {
         Segment s = h.segment();
         Slot m = new Slot();
-        try {
-            Encoder.encode(h, sym.meta(), m);
-        } catch (ExceptionInfo e) {
-            throw Validator.withPath(e, Validator.META_KEY);
-        }
+        Encoder.encodeMeta(h, sym.meta(), m);
         long b;
         try {
             b = h.allocator().allocate(META_SYMBOL_LENGTH - HEADER, BlockTypes.META_SYMBOL);

@@ -10,6 +10,7 @@ import slab.mem.KillPoints;
 import slab.mem.Segment;
 import slab.ref.CleanerAction;
 import slab.ref.Handle;
+import slab.ref.SingleUser;
 import slab.ref.Heap;
 import slab.ref.Ownership;
 import slab.ref.RefCounts;
@@ -490,29 +491,13 @@ public final class VecTransient {
         owned.run();
     }
 
-    // --- one user at a time -----------------------------------------------------------
-    // A transient belongs to one thread at a time (handing it over between
-    // calls is fine). Two threads inside it at once would replace and give
-    // back the same counted node twice, or write into a node persistent! just
-    // published; instead the second one gets a clear error and nothing changes.
+    // --- one user at a time (see SingleUser) ------------------------------------------
 
-    private static final java.lang.invoke.VarHandle BUSY;
-    static {
-        try {
-            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(VecTransient.class, "busy", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-    @SuppressWarnings("unused") private int busy;
+    private final SingleUser user = new SingleUser();
 
-    private void enter() {
-        if (!BUSY.compareAndSet(this, 0, 1))
-            throw new java.util.ConcurrentModificationException("slab: a transient was used from two threads at once; "
-                + "a transient belongs to one thread at a time (hand it over only between calls)");
-    }
+    private void enter() { user.enter(); }
 
-    private void exit() { BUSY.setRelease(this, 0); }
+    private void exit() { user.exit(); }
 
     public int count() {
         enter();

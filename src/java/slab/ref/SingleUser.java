@@ -1,0 +1,32 @@
+package slab.ref;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ConcurrentModificationException;
+
+/**
+ * The one-user-at-a-time guard of a transient. A transient belongs to one
+ * thread at a time (handing it over between calls is fine). Two threads
+ * inside it at once would replace and give back the same counted node
+ * twice, or write into a node persistent! just published; instead the second
+ * one gets a clear error and nothing changes. One CAS per call.
+ */
+public final class SingleUser {
+    private static final VarHandle BUSY;
+    static {
+        try {
+            BUSY = MethodHandles.lookup().findVarHandle(SingleUser.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    @SuppressWarnings("unused") private int busy;
+
+    public void enter() {
+        if (!BUSY.compareAndSet(this, 0, 1))
+            throw new ConcurrentModificationException("slab: a transient was used from two threads at once; "
+                + "a transient belongs to one thread at a time (hand it over only between calls)");
+    }
+
+    public void exit() { BUSY.setRelease(this, 0); }
+}
