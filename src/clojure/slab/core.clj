@@ -82,10 +82,11 @@
   (instance? SharedColl x))
 
 (defn release!
-  "Gives back at once the counts that x's version holds, instead of waiting
-  for the garbage collector. x (and every value made from it by with-meta)
-  then throws IllegalStateException when used. Releasing twice is a no-op.
-  Do not release a version another thread is still reading through x."
+  "Makes x (and every value made from it by with-meta) throw
+  IllegalStateException when used, in every thread, and gives back the
+  counts x's version holds: at once if no other thread has used x,
+  otherwise when the garbage collector collects x (another thread may be
+  in the middle of a read). Releasing twice is a no-op."
   [x]
   (when (instance? SharedColl x)
     (.release ^Handle (.slabHandle ^SharedColl x)))
@@ -246,12 +247,14 @@
   "Gives back what processes that died held in seg (including a recovery
   or close that was itself cut short by a kill), and, if no other process
   is attached, sweeps blocks nothing reaches (a swap! cut short by a kill
-  -9). Call it when this process is not using seg from other threads.
-  Returns what it found, as verify does, plus :dead-processes and
-  :reclaimed (bytes)."
+  -9). Other threads may go on using seg: the sweep waits (at most 5 s)
+  until none is inside an update and holds new updates back while it runs;
+  reads go on. Returns what it found, as verify does, plus
+  :dead-processes, :reclaimed (bytes) and :swept (false if another process
+  is attached, or this process's updates did not pause within the wait)."
   [seg]
   (let [^Recovery$Report r (Recovery/recover (sharing "recover!" seg))]
-    (assoc (report-map r) :dead-processes (.deadProcesses r) :reclaimed (.reclaimed r))))
+    (assoc (report-map r) :dead-processes (.deadProcesses r) :reclaimed (.reclaimed r) :swept (.swept r))))
 
 (defn verify
   "Walks seg's heap against a mark pass from its roots and every process's

@@ -1,4 +1,4 @@
-;; Proves the lifecycle promises hold under races: a close never lets a reader see a wrong value, any number of threads can swap!, a transient misused from two threads never touches a persistent version, a truncated file gives a clear error and can still be closed.
+;; Proves the lifecycle promises hold under races: a close or a release! never lets a reader see a wrong value, recover! can sweep while other threads write, any number of threads can swap!, a transient misused from two threads never touches a persistent version, a truncated file gives a clear error and can still be closed.
 (ns slab.share.lifecycle-test
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
@@ -13,7 +13,8 @@
 (defn- clear-error?
   "A slab error a user can act on: the closed error, or ex-info with :slab/error."
   [^Throwable t]
-  (or (and (instance? IllegalStateException t) (str/includes? (str (ex-message t)) "is closed"))
+  (or (and (instance? IllegalStateException t)
+           (or (str/includes? (str (ex-message t)) "is closed") (str/includes? (str (ex-message t)) "was released")))
       (some? (:slab/error (ex-data t)))))
 
 ;; --- close racing readers and writers ---------------------------------------------------
@@ -269,3 +270,95 @@
     (reset! c ##NaN)
     (is (= [true 1] (let [[old new] (reset-vals! a 1)] [(Double/isNaN old) new])))
     (is (= 1 @a))))
+
+;; --- release! racing readers ---------------------------------------------------------------------
+
+(defn- read-until-error
+  "Runs (f i) for i = 0, 1, ... in a future until it throws; counts right and
+  wrong answers and keeps any error that is not a clear slab error."
+  [started f]
+  (future
+    (.countDown ^CountDownLatch started)
+    (loop [i 0 right 0 wrong 0]
+      (let [r (try (if (f i) :right :wrong) (catch Throwable t t))]
+        (case r
+          :right (recur (inc i) (inc right) wrong)
+          :wrong (recur (inc i) right (inc wrong))
+          {:right right :wrong wrong :error (when-not (clear-error? r) (str r))})))))
+
+(deftest release-never-lets-a-reader-see-a-wrong-value
+  (let [seg (slab/open-segment (temp-path "release-race") {:capacity (* 256 1024 1024)})]
+    (try
+      (let [base (u/bytes-in-use seg)
+            n 50000]
+        (dotimes [_ 3]
+          (let [m (slab/with-segment seg (slab/share (into {} (map (fn [i] [i (str "v" i)])) (range n))))
+                v (slab/with-segment seg (slab/vec (map #(str "element number " %) (range n))))
+                started (CountDownLatch. 4)
+                fs [(read-until-error started (fn [i] (let [k (mod (* i 7919) n)] (= (str "v" k) (get m k)))))
+                    (read-until-error started (fn [i] (let [k (mod (* i 104729) n)] (= (str "element number " k) (nth v k)))))
+                    (read-until-error started (fn [_] (= n (count (into [] (take n) (seq v)))) ))
+                    (read-until-error started (fn [i] (let [k (mod i n)] (= (str "v" k) (get (assoc m -1 -1) k)))))]]
+            (.await started)
+            (Thread/sleep 200)
+            (slab/release! m)
+            (slab/release! v)
+            (doseq [f fs]
+              (let [r (deref f 60000 :timeout)]
+                (is (map? r) "the reader ended")
+                (is (zero? (long (:wrong r 0))) (pr-str r))
+                (is (nil? (:error r)) (pr-str r))
+                (is (pos? (long (:right r 0))) (pr-str r))))))
+        (testing "versions other threads read go back once the JVM collects them"
+          (is (= base (u/settle! seg base)))))
+      (finally (slab/close-segment! seg)))))
+
+(deftest release-by-its-only-user-gives-back-at-once
+  (let [seg (slab/open-segment (temp-path "release-alone") {:capacity (* 64 1024 1024)})]
+    (try
+      (let [base (u/bytes-in-use seg)
+            m (slab/with-segment seg (slab/share (into {} (map (fn [i] [i (str "v" i)])) (range 10000))))]
+        (is (< base (u/bytes-in-use seg)))
+        (slab/release! m)
+        (is (= base (u/bytes-in-use seg)) "no GC needed")
+        (is (thrown-with-msg? IllegalStateException #"was released" (get m 1))))
+      (finally (slab/close-segment! seg)))))
+
+;; --- recover! racing writers -------------------------------------------------------------------------
+
+(deftest recover!-sweeps-while-other-threads-write
+  (let [seg (slab/open-segment (temp-path "recover-race") {:capacity (* 256 1024 1024)})
+        stop (atom false)
+        a (slab/atom seg :counter 0)
+        writer (fn [id]
+                 (future
+                   (loop [m (slab/with-segment seg (slab/hash-map)) v (slab/with-segment seg (slab/vector)) i 0]
+                     (if @stop
+                       {:id id :i i :m m :v v}
+                       (let [m (assoc m i (str "value " i)) v (conj v {:i i :s (str "s" i)})
+                             m (if (zero? (mod i 7)) (dissoc m (quot i 2)) m)]
+                         (swap! a inc)
+                         (when (zero? (mod i 50))
+                           (slab/set-root! seg (keyword (str "w" id)) {:i i :m (into {} (take 5 m))})
+                           (persistent! (reduce conj! (transient v) (range 20))))
+                         (recur m v (inc i)))))))
+        ws (mapv writer (range 4))]
+    (try
+      (let [reports (vec (for [_ (range 20)] (do (Thread/sleep 50) (slab/recover! seg))))
+            _ (reset! stop true)
+            done (mapv #(deref % 60000 nil) ws)]
+        (is (every? :swept reports) (pr-str (map #(select-keys % [:swept :reclaimed]) reports)))
+        (is (every? zero? (map :reclaimed reports)) "nothing was leaked, so a sweep finds nothing to free")
+        (doseq [{:keys [i m v]} done]
+          (let [expect-m (reduce (fn [m j] (let [m (assoc m j (str "value " j))] (if (zero? (mod j 7)) (dissoc m (quot j 2)) m)))
+                                 {} (range i))]
+            (is (= expect-m m))
+            (is (= (mapv (fn [j] {:i j :s (str "s" j)}) (range i)) v))))
+        (is (= (reduce + (map :i done)) @a))
+        (let [v (slab/verify seg)]
+          (is (zero? (long (:unreachable v))) (pr-str v))
+          (is (:counts-add-up v) (pr-str v))))
+      (finally
+        (reset! stop true)
+        (run! #(deref % 60000 nil) ws)
+        (slab/close-segment! seg)))))

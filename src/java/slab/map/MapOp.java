@@ -37,6 +37,7 @@ final class MapOp {
 
     /** A thread's cached op is in the middle of an update (see {@link #persistent}). */
     private boolean busy;
+    private int ticket;
 
     /** Per thread, the last op used for persistent map (0) and set (1) updates. */
     private static final ThreadLocal<MapOp[]> CACHED = ThreadLocal.withInitial(() -> new MapOp[2]);
@@ -68,13 +69,15 @@ final class MapOp {
             if (cached[i] == null || !cached[i].busy) cached[i] = op;
         }
         op.busy = true;
+        op.ticket = h.gate().enter();
         return op;
     }
 
-    /** Ends a persistent update: drops the key so the cache holds no user value. */
+    /** Ends a persistent update: drops the key so the cache holds no user value, and leaves the gate. */
     void done() {
         key = null;
         busy = false;
+        h.gate().exit(ticket);
     }
 
     /** Starts a new update of key (hash) to val; encodes both, so an unsupported value fails before any node changes. */

@@ -58,6 +58,7 @@ public final class MapTransient {
     /** trusted: every key and value will have been validated by the caller (bulk conversion). */
     MapTransient(Heap h, int kind, Handle from, boolean trusted) {
         this.h = h;
+        this.user = new SingleUser(h.gate());
         this.owners = h.ownership();
         this.s = h.segment();
         this.kind = kind;
@@ -343,7 +344,7 @@ public final class MapTransient {
 
     // --- one user at a time (see SingleUser) ------------------------------------------
 
-    private final SingleUser user = new SingleUser();
+    private final SingleUser user;
 
     private void enter() { user.enter(); }
 

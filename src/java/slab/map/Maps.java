@@ -125,11 +125,13 @@ public final class Maps {
 
     public static MapTransient asTransient(Handle r) {
         r.check();
+        int g = r.heap.gate().enter();
         try {
             return new MapTransient(r.heap, r.kind, r);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
         }
     }

@@ -33,6 +33,13 @@ public final class Handle {
     private int hash;
     private volatile boolean hashKnown;
     private volatile boolean released;
+    /**
+     * The one thread that has used this handle so far, or {@link #SHARED}
+     * once a second thread has: release gives counts back at once only while
+     * no other thread can be inside a read of this version.
+     */
+    private volatile Object user;
+    private static final Object SHARED = new Object();
     private final Cleaner.Cleanable cleanable;
     /** For a borrowing handle, the handle whose counts keep this one's nodes alive; null for an owning one. */
     private final Handle parent;
@@ -48,6 +55,7 @@ public final class Handle {
         this.hash = hash;
         this.hashKnown = hashKnown;
         this.parent = null;
+        this.user = Thread.currentThread();
         Ownership o = heap.ownership();
         o.own(node);
         o.own(tail);
@@ -74,20 +82,36 @@ public final class Handle {
         this.cleanable = null;
     }
 
-    /** Throws the clear error for a released handle or a closed segment. */
+    /**
+     * Throws the clear error for a released handle or a closed segment. A
+     * thread other than the handle's one user marks it shared first: with
+     * {@link #release} marking it released first, sequential consistency of
+     * these volatiles (Dekker) means either this check sees it released, or
+     * release sees it shared and leaves the counts to the Cleaner.
+     */
     public void check() {
         if (parent != null) parent.check();
+        Object u = user;
+        if (u != SHARED && u != Thread.currentThread()) user = SHARED;
         if (released) throw new IllegalStateException(
             "This slab collection was released with slab/release! and can no longer be used; "
             + "release a version only after its last use (keep the version itself, or one derived from it).");
         if (heap.segment().isClosed()) throw heap.segment().closedError();
     }
 
-    /** Gives the counts back now. Releasing twice is a no-op. */
+    /**
+     * Makes the handle unusable in every thread, and gives its counts back:
+     * now if no thread but this one has used it (so none can be inside a
+     * read of it), otherwise when the JVM collects it, since every read
+     * holds the handle until it ends. Releasing twice is a no-op.
+     */
     public void release() {
         released = true;
-        if (cleanable != null) cleanable.clean();
+        if (cleanable != null && user == Thread.currentThread()) cleanable.clean();
     }
+
+    /** Whether release would give the counts back at once (no other thread has used this handle). */
+    public boolean releasesAtOnce() { return user == Thread.currentThread(); }
 
     public boolean isReleased() { return released; }
 

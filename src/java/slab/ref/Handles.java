@@ -53,8 +53,13 @@ public final class Handles {
         if (v instanceof IPersistentVector) return make(Tags.VECTOR, VecBuild.fromSeqable(h, v, Tags.VECTOR), meta);
         if (v instanceof Sequential) return make(Tags.LIST, VecBuild.fromSeqable(h, v, Tags.LIST), meta);
         Slot slot = new Slot();
-        Encoder.encode(h, v, slot);
-        RefCounts.releaseSlot(h, slot.tag, slot.payload);
+        int g = h.gate().enter();
+        try {
+            Encoder.encode(h, v, slot);
+            RefCounts.releaseSlot(h, slot.tag, slot.payload);
+        } finally {
+            h.gate().exit(g);
+        }
         return v;
     }
 }

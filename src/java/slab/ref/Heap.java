@@ -17,6 +17,7 @@ public final class Heap {
     private final Allocator alloc;
     private final Interner interner;
     private final Ownership ownership;
+    private final WriteGate gate = new WriteGate();
 
     private Heap(Segment s) {
         this.s = s;
@@ -36,6 +37,8 @@ public final class Heap {
     public Allocator allocator() { return alloc; }
     public Interner interner() { return interner; }
     public Ownership ownership() { return ownership; }
+    /** What every update enters, so that recover!'s sweep can hold updates off. */
+    public WriteGate gate() { return gate; }
 
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {

@@ -21,12 +21,21 @@ public final class SingleUser {
         }
     }
     @SuppressWarnings("unused") private int busy;
+    private final WriteGate gate;
+    private int ticket;
+
+    /** A guard whose calls also pass gate (each call may allocate and move counts). */
+    public SingleUser(WriteGate gate) { this.gate = gate; }
 
     public void enter() {
         if (!BUSY.compareAndSet(this, 0, 1))
             throw new ConcurrentModificationException("slab: a transient was used from two threads at once; "
                 + "a transient belongs to one thread at a time (hand it over only between calls)");
+        ticket = gate.enter();
     }
 
-    public void exit() { BUSY.setRelease(this, 0); }
+    public void exit() {
+        gate.exit(ticket);
+        BUSY.setRelease(this, 0);
+    }
 }

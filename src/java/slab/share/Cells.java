@@ -9,6 +9,7 @@ import slab.Errors;
 import slab.ref.Heap;
 import slab.ref.Handle;
 import slab.ref.SharedColl;
+import slab.ref.WriteGate;
 import slab.mem.BlockTypes;
 import slab.mem.KillPoints;
 import slab.mem.Segment;
@@ -37,10 +38,13 @@ public final class Cells {
     }
 
     public static Snapshot read(Sharing sh, long cell) {
+        int g = sh.heap.gate().enter();   // a collection read out takes counts
         try {
             return readBody(sh, cell);
         } catch (InternalError e) {
             throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        } finally {
+            sh.heap.gate().exit(g);
         }
     }
 
@@ -90,17 +94,20 @@ public final class Cells {
     }
 
     public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
+        sh.s.checkOpen();
+        validate(validator, v);   // user code: outside the gate
+        int g = sh.heap.gate().enter();
         try {
-            return resetBody(sh, cell, v, validator);
+            return resetBody(sh, cell, v);
         } catch (InternalError e) {
             throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        } finally {
+            sh.heap.gate().exit(g);
         }
     }
 
     /** Publishes v unconditionally; returns the snapshot it replaced. */
-    private static Snapshot resetBody(Sharing sh, long cell, Object v, IFn validator) {
-        sh.s.checkOpen();
-        validate(validator, v);
+    private static Snapshot resetBody(Sharing sh, long cell, Object v) {
         long nb = Boxes.box(sh.heap, v);
         while (true) {
             long old = sh.s.getLongVolatile(cell);
@@ -163,38 +170,55 @@ public final class Cells {
      * Applies f to the current value (with args) and publishes the result by
      * compare-and-set, retrying on contention, as swap! does. If f returns
      * the value it was given (the same version), nothing is published. No
-     * hazard word is held while f runs, so any number of threads can swap.
+     * hazard word and no place in the write gate is held while f runs (the
+     * pinned count is recorded), so any number of threads can swap and a
+     * sweep can run meanwhile.
      */
     private static Swapped swapBody(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
         sh.s.checkOpen();
+        WriteGate gate = sh.heap.gate();
         while (true) {
-            Snapshot cur = readPinned(sh, cell);
+            Snapshot cur;
+            int g = gate.enter();
+            try {
+                cur = readPinned(sh, cell);
+            } finally {
+                gate.exit(g);
+            }
             try {
                 Object nv = args == null ? f.invoke(cur.value)
                     : f.applyTo(clojure.lang.RT.cons(cur.value, clojure.lang.ArraySeq.create(args)));
                 if (sameVersion(cur.value, nv)) return new Swapped(cur.value, cur.value, false);
                 validate(validator, nv);
-                long nb = Boxes.box(sh.heap, nv);
-                if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
-                RefCounts.release(sh.heap, nb);
+                g = gate.enter();
+                try {
+                    long nb = Boxes.box(sh.heap, nv);
+                    if (publish(sh, cell, cur.box, nb)) return new Swapped(cur.value, nv, true);
+                    RefCounts.release(sh.heap, nb);
+                } finally {
+                    gate.exit(g);
+                }
             } finally {
-                unpin(sh, cur.box);
+                unpin(sh, cur.box);   // through the owners, which a sweep holds back: no gate needed
             }
         }
     }
 
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
+        sh.s.checkOpen();
+        validate(validator, newv);   // user code: before any hazard word is held, outside the gate
+        int g = sh.heap.gate().enter();
         try {
-            return compareAndSetBody(sh, cell, oldv, newv, validator);
+            return compareAndSetBody(sh, cell, oldv, newv);
         } catch (InternalError e) {
             throw sh.s.fault(e);   // a file truncated under us (the JVM reports it late)
+        } finally {
+            sh.heap.gate().exit(g);
         }
     }
 
     /** compare-and-set!: succeeds only if the cell still publishes the version oldv was read from. */
-    private static boolean compareAndSetBody(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
-        sh.s.checkOpen();
-        validate(validator, newv);   // user code: before any hazard word is held
+    private static boolean compareAndSetBody(Sharing sh, long cell, Object oldv, Object newv) {
         Snapshot cur = readPinned(sh, cell);
         try {
             if (!sameVersion(cur.value, oldv) && !(isScalar(oldv) && sameScalar(cur.value, oldv))) return false;
@@ -242,6 +266,15 @@ public final class Cells {
 
     /** A new CELL block (owned by the caller's atom object) publishing v. */
     public static long newCell(Sharing sh, Object v) {
+        int g = sh.heap.gate().enter();
+        try {
+            return newCellGated(sh, v);
+        } finally {
+            sh.heap.gate().exit(g);
+        }
+    }
+
+    private static long newCellGated(Sharing sh, Object v) {
         long nb = Boxes.box(sh.heap, v);
         long cell;
         try {
@@ -261,6 +294,15 @@ public final class Cells {
     /** Gives back an anonymous atom's cell (its Cleaner action). */
     public static void dropCell(Sharing sh, long cellBlock) {
         if (sh.s.isClosed()) return;
+        int g = sh.heap.gate().enter();
+        try {
+            dropCellGated(sh, cellBlock);
+        } finally {
+            sh.heap.gate().exit(g);
+        }
+    }
+
+    private static void dropCellGated(Sharing sh, long cellBlock) {
         sh.heap.ownership().disown(cellBlock);
         long box = sh.s.getLongVolatile(cellBlock + CELL_WORD_OFFSET);
         sh.s.putLongVolatile(cellBlock + CELL_WORD_OFFSET, 0);

@@ -88,7 +88,10 @@ public final class Recovery {
      * cancel out. Counts are exact only in a still segment.
      */
     public record Report(int deadProcesses, long reachable, long unreachable, long free, long reclaimed,
-                         int stuckSlots, long countSurplus, boolean countsAddUp) { }
+                         int stuckSlots, long countSurplus, boolean countsAddUp, boolean swept) { }
+
+    /** How long recover! waits for this process's updates in flight before it gives up sweeping. */
+    private static final long SWEEP_WAIT_NANOS = 5_000_000_000L;
 
     /**
      * Releases dead processes, then (if no other live process is attached and
@@ -96,10 +99,13 @@ public final class Recovery {
      */
     public static Report recover(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
-        long reclaimed = sweepIfAlone(sh);
+        long[] reclaimed = {-1};
+        // Other threads of this process may be updating: the sweep waits until none is
+        // inside an update and holds new ones at the gate while it runs.
+        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> reclaimed[0] = sweepIfAlone(sh));
         Report v = Sweeper.verify(sh);
-        return new Report(dead, v.reachable(), v.unreachable(), v.free(), reclaimed, v.stuckSlots(), v.countSurplus(),
-            v.countsAddUp());
+        return new Report(dead, v.reachable(), v.unreachable(), v.free(), Math.max(0, reclaimed[0]), v.stuckSlots(),
+            v.countSurplus(), v.countsAddUp(), reclaimed[0] >= 0);
     }
 
     /**
@@ -119,8 +125,8 @@ public final class Recovery {
      * unrecorded handles' nodes would look unreachable).
      */
     private static long sweepIfAlone(Sharing sh) {
-        if (sh.ledger == null || !sh.ledger.complete()) return 0;
-        return sh.s.withFileLock(() -> othersAttached(sh) ? 0L : Sweeper.sweep(sh));
+        if (sh.ledger == null || !sh.ledger.complete()) return -1;
+        return sh.s.withFileLock(() -> othersAttached(sh) ? -1L : Sweeper.sweep(sh));
     }
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */

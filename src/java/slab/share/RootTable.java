@@ -26,7 +26,13 @@ public final class RootTable {
         Segment s = sh.s;
         s.checkOpen();
         long t = table(s);
-        long nameOff = sh.heap.interner().intern(k);
+        long nameOff;
+        int g = sh.heap.gate().enter();   // interning a new name allocates
+        try {
+            nameOff = sh.heap.interner().intern(k);
+        } finally {
+            sh.heap.gate().exit(g);
+        }
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
         long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
         for (long probes = 0; probes < cap; probes++) {

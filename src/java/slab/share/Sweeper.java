@@ -124,7 +124,7 @@ final class Sweeper {
             balance[3] += box;
         }
         long surplus = balance[0] - balance[2];
-        return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3]);
+        return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false);
     }
 
     // --- marking ---------------------------------------------------------------------------

@@ -86,6 +86,7 @@ public final class VecTransient {
     private VecTransient(Heap h, int kind, long root, long tail, int cnt, int shift, boolean register,
                          boolean trusted) {
         this.h = h;
+        this.user = new SingleUser(h.gate());
         this.owners = h.ownership();
         this.s = h.segment();
         this.bits = s.vecBits();
@@ -104,6 +105,7 @@ public final class VecTransient {
     /** A transient over version r; it takes its own counts, r stays valid. */
     static VecTransient of(Handle r) {
         r.check();
+        int g = r.heap.gate().enter();
         try {
             Heap h = r.heap;
             Ownership owners = h.ownership();
@@ -113,6 +115,7 @@ public final class VecTransient {
             owners.ownMutable(r.tail);
             return new VecTransient(h, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
         } finally {
+            r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
         }
     }
@@ -493,7 +496,7 @@ public final class VecTransient {
 
     // --- one user at a time (see SingleUser) ------------------------------------------
 
-    private final SingleUser user = new SingleUser();
+    private final SingleUser user;
 
     private void enter() { user.enter(); }
 

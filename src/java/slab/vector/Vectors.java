@@ -71,11 +71,13 @@ public final class Vectors {
 
     public static Handle cons(Handle r, Object v) {
         r.check();
+        int g = r.heap.gate().enter();
         try {
             return VecUpdates.cons(r, v);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
         }
     }
@@ -83,11 +85,13 @@ public final class Vectors {
     /** Element i replaced by v; i == count appends. */
     public static Handle assocN(Handle r, int i, Object v) {
         r.check();
+        int g = r.heap.gate().enter();
         try {
             return VecUpdates.assocN(r, i, v);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
         }
     }
@@ -95,11 +99,13 @@ public final class Vectors {
     /** Without the last element; IllegalStateException on an empty vector, as PersistentVector. */
     public static Handle pop(Handle r) {
         r.check();
+        int g = r.heap.gate().enter();
         try {
             return VecUpdates.pop(r);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
         }
     }
