@@ -342,11 +342,26 @@
                            (slab/set-root! seg (keyword (str "w" id)) {:i i :m (into {} (take 5 m))})
                            (persistent! (reduce conj! (transient v) (range 20))))
                          (recur m v (inc i)))))))
-        ws (mapv writer (range 4))]
+        ws (mapv writer (range 4))
+        ;; reads whose keys or values are collections or symbols with metadata
+        ;; compare and decode through the stored blocks: no count is taken
+        keyed (slab/with-segment seg (slab/share (into {} (map (fn [i] [[i (str i)] (with-meta 'sym {:i i})])) (range 2000))))
+        reader (future
+                 (loop [n 0 wrong 0]
+                   (if @stop
+                     {:reads n :wrong wrong}
+                     (let [i (mod (* n 7919) 2000)
+                           v (get keyed [i (str i)])
+                           ok (and (= 'sym v) (= {:i i} (meta v)) (contains? keyed [i (str i)])
+                                   (= [[i (str i)] v] (vec (find keyed [i (str i)]))))]
+                       (recur (inc n) (if ok wrong (inc wrong)))))))]
     (try
       (let [reports (vec (for [_ (range 20)] (do (Thread/sleep 50) (slab/recover! seg))))
             _ (reset! stop true)
-            done (mapv #(deref % 60000 nil) ws)]
+            done (mapv #(deref % 60000 nil) ws)
+            r @reader]
+        (is (zero? (:wrong r)) (pr-str r))
+        (is (pos? (:reads r)))
         (is (every? :swept reports) (pr-str (map #(select-keys % [:swept :reclaimed]) reports)))
         (is (every? zero? (map :reclaimed reports)) "nothing was leaked, so a sweep finds nothing to free")
         (doseq [{:keys [i m v]} done]
@@ -361,4 +376,77 @@
       (finally
         (reset! stop true)
         (run! #(deref % 60000 nil) ws)
+        (deref reader 60000 nil)
         (slab/close-segment! seg)))))
+
+(deftest recover!-from-inside-an-update-does-not-wait-for-itself
+  (let [seg (slab/open-segment (temp-path "recover-inside") {:capacity (* 64 1024 1024)})]
+    (try
+      (let [m (slab/with-segment seg (slab/hash-map :a 1))
+            seen (atom nil)
+            ;; the lazy seq is realized while assoc stores it, inside the update
+            m2 (assoc m :b (map (fn [x] (reset! seen (slab/recover! seg)) x) [1 2 3]))]
+        (is (= {:a 1 :b [1 2 3]} m2))
+        (is (false? (:swept @seen)) "a sweep cannot run inside the update that asked for it")
+        (is (:swept (slab/recover! seg)) "and runs once outside"))
+      (finally (slab/close-segment! seg)))))
+
+(deftest close-waits-for-a-sweep-in-progress
+  (let [file (temp-path "close-sweep")
+        seg (slab/open-segment file {:capacity (* 256 1024 1024)})
+        value (into {} (map (fn [i] [i {:n i :s (str "entry " i)}])) (range 200000))]
+    (slab/set-root! seg :m value)
+    (dotimes [_ 3]
+      (let [seg (slab/open-segment file)
+            r (future (try (slab/recover! seg) (catch Throwable t t)))]
+        (Thread/sleep 20)
+        (slab/close-segment! seg)
+        (let [x (deref r 60000 :timeout)]
+          (is (or (map? x) (clear-error? x)) (str x)))))
+    (let [seg (slab/open-segment file)]
+      (try
+        (is (= value (slab/root seg :m)))
+        (let [v (slab/verify seg)]
+          (is (:counts-add-up v) (pr-str v))
+          (is (zero? (long (:unreachable v))) (pr-str v)))
+        (finally (slab/close-segment! seg))))))
+
+(deftest release!-inside-a-reduce-over-the-same-version
+  (let [seg (slab/open-segment (temp-path "release-reduce") {:capacity (* 64 1024 1024)})]
+    (try
+      (slab/release! (slab/with-segment seg (slab/hash-map :v 1)))   ; interns :v (never freed)
+      (let [base (u/bytes-in-use seg)
+            churn! (fn [] (dotimes [k 50] (slab/with-segment seg (slab/vec (map #(str "victim-" k "-" %) (range 40))))))]
+        (testing "a vector, and a map, released by the function reducing over them"
+          (let [v (slab/with-segment seg (slab/vec (map #(str "element " %) (range 10000))))
+                wrong (atom 0)]
+            ;; a lazy seq reads on chunk by chunk: the next chunk after the release throws
+            (is (thrown-with-msg? IllegalStateException #"was released"
+                  (reduce (fn [_ [i x]]
+                            (when (= i 100) (slab/release! v) (churn!))
+                            (when-not (= x (str "element " i)) (swap! wrong inc)))
+                          nil (map-indexed vector (seq v)))))
+            (is (zero? @wrong)))
+          (let [v (slab/with-segment seg (slab/vec (map #(str "element " %) (range 10000))))
+                wrong (reduce (fn [[i w] x]
+                                (when (= i 100) (slab/release! v) (churn!))
+                                [(inc i) (if (= x (str "element " i)) w (inc w))])
+                              [0 0] v)]
+            (is (zero? (second wrong)))
+            (is (thrown-with-msg? IllegalStateException #"was released" (nth v 1))))
+          (let [m (slab/with-segment seg (slab/share (into {} (map (fn [i] [i (str "v" i)])) (range 5000))))
+                wrong (reduce-kv (fn [w k x]
+                                   (when (= k 100) (slab/release! m) (churn!))
+                                   (if (= x (str "v" k)) w (inc w)))
+                                 0 m)]
+            (is (zero? wrong))))
+        (testing "a vector nested in a map, the map released while the vector is reduced"
+          (let [m (slab/with-segment seg (slab/share {:v (vec (map #(str "element " %) (range 5000)))}))
+                wrong (reduce (fn [[i w] x]
+                                (when (= i 100) (slab/release! m) (churn!))
+                                [(inc i) (if (= x (str "element " i)) w (inc w))])
+                              [0 0] (:v m))]
+            (is (zero? (second wrong)))))
+        (testing "the versions go back once collected"
+          (is (= base (u/settle! seg base)))))
+      (finally (slab/close-segment! seg)))))

@@ -151,11 +151,13 @@ public final class Maps {
     /** reduce-kv for maps; for sets f gets (acc, key, key). Honors reduced. */
     public static Object kvreduce(Handle r, IFn f, Object init) {
         r.check();
+        r.enterUserCode();
         try {
             return unreduced(MapReads.reduce(r, f, init, true));
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }
@@ -163,11 +165,13 @@ public final class Maps {
     /** reduce over map entries (or set keys). Honors reduced. */
     public static Object reduce(Handle r, IFn f, Object init) {
         r.check();
+        r.enterUserCode();
         try {
             return unreduced(MapReads.reduce(r, f, init, false));
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }
@@ -175,12 +179,14 @@ public final class Maps {
     /** reduce without an init, as APersistentMap's seq-based reduce: (f) when empty, else from the first entry. */
     public static Object reduce(Handle r, IFn f) {
         r.check();
+        r.enterUserCode();
         try {
             Object out = MapReads.reduce(r, f, MapReads.NO_INIT, false);
             return out == MapReads.NO_INIT ? f.invoke() : unreduced(out);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }

@@ -89,8 +89,8 @@ public final class CollBlocks {
     /**
      * Clojure's = between the list or vector a collection block describes and
      * an on-heap value, slot against element (so the NaN rule holds), on a
-     * handle borrowing parent's counts, or, without a parent, a short-lived
-     * owning one.
+     * handle borrowing parent's counts, or, without a parent, a scoped one
+     * (the caller's version holds the block).
      */
     public static boolean sequentialEquiv(Heap h, Handle parent, long coll, Object v) {
         if (!(v instanceof clojure.lang.Sequential || v instanceof java.util.List)) return false;
@@ -101,12 +101,38 @@ public final class CollBlocks {
                 s.getInt(coll + COLL_HASH_OFFSET));
             return slab.vector.Vectors.equiv(r, v);
         }
-        Handle r = handleOf(h, coll);
+        Handle r = scopedOf(h, coll);
         try {
             return slab.vector.Vectors.equiv(r, v);
         } finally {
             r.release();
         }
+    }
+
+    /**
+     * Clojure's = between the collection a block describes and an on-heap
+     * value, during a read of a version that holds the block (a lookup whose
+     * key is a collection): no count, no Cleaner, no ledger record.
+     */
+    public static boolean equivScoped(Heap h, int tag, long coll, Object v) {
+        Handles.requireFactory();
+        Handle r = scopedOf(h, coll);
+        try {
+            Segment s = h.segment();
+            IPersistentMap meta = null;
+            int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
+            if (metaTag != Tags.NIL) meta = (IPersistentMap) Decoder.decodeIn(h, r, metaTag, s.getLong(coll + COLL_META_OFFSET));
+            return clojure.lang.Util.equiv(Handles.make(tag, r, meta), v);
+        } finally {
+            r.release();
+        }
+    }
+
+    private static Handle scopedOf(Heap h, long coll) {
+        Segment s = h.segment();
+        return Handle.scoped(h, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+            s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+            s.getInt(coll + COLL_HASH_OFFSET));
     }
 
     /** Clojure's hasheq of the collection a slot with this tag names. */

@@ -40,27 +40,19 @@ public final class Handle {
      */
     private volatile Object user;
     private static final Object SHARED = new Object();
+    /**
+     * How many reads of this version its one user is in the middle of while
+     * user code runs (a reduce's function): release then leaves the counts
+     * to the Cleaner too. Touched only by that user, so a plain field.
+     */
+    private int inUserCode;
     private final Cleaner.Cleanable cleanable;
     /** For a borrowing handle, the handle whose counts keep this one's nodes alive; null for an owning one. */
     private final Handle parent;
 
     /** An owning handle: takes over one count the caller holds on node and one on tail (where non-zero). */
     public Handle(Heap heap, int kind, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
-        this.heap = heap;
-        this.kind = kind;
-        this.node = node;
-        this.tail = tail;
-        this.count = count;
-        this.shift = shift;
-        this.hash = hash;
-        this.hashKnown = hashKnown;
-        this.parent = null;
-        this.user = Thread.currentThread();
-        Ownership o = heap.ownership();
-        o.own(node);
-        o.own(tail);
-        this.cleanable = (node | tail) == 0 ? null : o.register(this, new Release(o, node, tail));
-        if (cleanable != null) o.handlesMade.increment();
+        this(heap, null, kind, node, tail, count, shift, hash, hashKnown, true);
     }
 
     /**
@@ -70,16 +62,31 @@ public final class Handle {
      * values as cheap as reading scalars.
      */
     Handle(Handle parent, int kind, long node, long tail, long count, int shift, int hash) {
-        this.heap = parent.heap;
+        this(parent.heap, parent, kind, node, tail, count, shift, hash, true, false);
+    }
+
+    private Handle(Heap heap, Handle parent, int kind, long node, long tail, long count, int shift, int hash,
+                   boolean hashKnown, boolean owning) {
+        this.heap = heap;
         this.kind = kind;
         this.node = node;
         this.tail = tail;
         this.count = count;
         this.shift = shift;
         this.hash = hash;
-        this.hashKnown = true;
+        this.hashKnown = hashKnown;
         this.parent = parent;
-        this.cleanable = null;
+        // Only an owning handle gives counts back on release; the others never need to know their users.
+        this.user = owning ? Thread.currentThread() : SHARED;
+        if (!owning) {
+            this.cleanable = null;
+            return;
+        }
+        Ownership o = heap.ownership();
+        o.own(node);
+        o.own(tail);
+        this.cleanable = (node | tail) == 0 ? null : o.register(this, new Release(o, node, tail));
+        if (cleanable != null) o.handlesMade.increment();
     }
 
     /**
@@ -107,11 +114,36 @@ public final class Handle {
      */
     public void release() {
         released = true;
-        if (cleanable != null && user == Thread.currentThread()) cleanable.clean();
+        if (cleanable != null && releasesAtOnce()) cleanable.clean();
     }
 
-    /** Whether release would give the counts back at once (no other thread has used this handle). */
-    public boolean releasesAtOnce() { return user == Thread.currentThread(); }
+    /** Whether release would give the counts back at once: no other thread has used this handle, and no read of it is running user code. */
+    public boolean releasesAtOnce() { return user == Thread.currentThread() && inUserCode == 0; }
+
+    /**
+     * Brackets a read that calls user code (a reduce's function may release
+     * the very version it walks). Counted on the owning handle, whose
+     * counts the read relies on.
+     */
+    public void enterUserCode() { owner().inUserCode++; }
+
+    public void exitUserCode() { owner().inUserCode--; }
+
+    private Handle owner() {
+        Handle h = this;
+        while (h.parent != null) h = h.parent;
+        return h;
+    }
+
+    /**
+     * A handle for one comparison inside a read of a version the caller
+     * holds: it takes no counts (the caller's version holds its nodes) and
+     * must be {@link #release}d when the comparison ends, so a value made
+     * from it that escaped into user code throws instead of reading on.
+     */
+    public static Handle scoped(Heap heap, int kind, long node, long tail, long count, int shift, int hash) {
+        return new Handle(heap, null, kind, node, tail, count, shift, hash, true, false);
+    }
 
     public boolean isReleased() { return released; }
 

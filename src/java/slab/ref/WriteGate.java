@@ -56,6 +56,9 @@ public final class WriteGate {
      * did not leave within maxNanos (an update whose user code blocks, say).
      */
     public synchronized boolean exclusive(long maxNanos, Runnable body) {
+        // Shut (the segment is closing), or called from inside an update (user code
+        // an update runs): waiting would only wait for ourselves.
+        if (shut || depth.get()[0] > 0) return false;
         sweeper = Thread.currentThread();
         try {
             long deadline = System.nanoTime() + maxNanos;
@@ -70,6 +73,14 @@ public final class WriteGate {
             sweeper = null;
         }
     }
+
+    private boolean shut;
+
+    /**
+     * No exclusive body runs from now on; returns once one that is running
+     * has finished (a close must not unmap a segment a sweep is changing).
+     */
+    public synchronized void shut() { shut = true; }
 
     private long insideCount() {
         long n = 0;

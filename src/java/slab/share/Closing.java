@@ -31,6 +31,9 @@ public final class Closing {
 
     public static void close(Segment s) {
         if (s.isClosed()) return;
+        // A sweep that recover! is running finishes first (it changes counts
+        // throughout), and none starts after this.
+        Heap.of(s).gate().shut();
         // Releases stop before anything else: one that erased its ledger record
         // must also give its count back (it holds the lock while it does).
         Heap.of(s).ownership().stopReleases();

@@ -100,10 +100,15 @@ public final class Recovery {
     public static Report recover(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         long[] reclaimed = {-1};
-        // Other threads of this process may be updating: the sweep waits until none is
-        // inside an update and holds new ones at the gate while it runs.
-        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> reclaimed[0] = sweepIfAlone(sh));
-        Report v = Sweeper.verify(sh);
+        Report[] found = {null};
+        // Other threads of this process may be updating: the sweep (and the verify
+        // after it) waits until none is inside an update and holds new ones at the
+        // gate while it runs.
+        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> {
+            reclaimed[0] = sweepIfAlone(sh);
+            found[0] = stillVerify(sh);
+        });
+        Report v = found[0] != null ? found[0] : Sweeper.verify(sh);
         return new Report(dead, v.reachable(), v.unreachable(), v.free(), Math.max(0, reclaimed[0]), v.stuckSlots(),
             v.countSurplus(), v.countsAddUp(), reclaimed[0] >= 0);
     }
@@ -129,8 +134,23 @@ public final class Recovery {
         return sh.s.withFileLock(() -> othersAttached(sh) ? -1L : Sweeper.sweep(sh));
     }
 
-    /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
-    public static Report verify(Sharing sh) { return Sweeper.verify(sh); }
+    /**
+     * Walks the heap against a mark pass: what is reachable, what is live but
+     * unreachable, what is free; with this process's updates held at the gate
+     * while it walks (if they pause within the wait).
+     */
+    public static Report verify(Sharing sh) {
+        Report[] found = {null};
+        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> found[0] = stillVerify(sh));
+        return found[0] != null ? found[0] : Sweeper.verify(sh);
+    }
+
+    /** verify with the Cleaner's releases held back too, so no count or ledger moves under the walk. */
+    private static Report stillVerify(Sharing sh) {
+        Report[] found = {null};
+        sh.heap.ownership().withReleasesPaused(() -> found[0] = Sweeper.verify(sh));
+        return found[0];
+    }
 
     static RuntimeException notNamed(Segment s) {
         return Errors.info("bad-argument", "Segment " + s.describe() + " is anonymous: nothing outside this process "

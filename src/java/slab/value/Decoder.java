@@ -66,7 +66,9 @@ public final class Decoder {
      * {@link #decode} does.
      */
     public static Object decodeIn(Heap h, Handle parent, int tag, long p) {
-        if (parent == null || !Tags.isCollection(tag)) return decode(h, tag, p);
+        if (parent == null) return decode(h, tag, p);
+        if (tag == Tags.SYMBOL_META) return MetaSymbols.decodeIn(h, parent, p);
+        if (!Tags.isCollection(tag)) return decode(h, tag, p);
         return CollBlocks.decodeIn(parent, tag, p);
     }
 

@@ -61,6 +61,7 @@ public final class Equality {
                 // A list reads back as a heap list, whose = would compare a stored NaN by
                 // identity; compared as stored, it keeps the NaN rule, as vectors do.
                 if (tag == Tags.LIST) return CollBlocks.sequentialEquiv(h, parent, p, v);
+                if (parent == null && Tags.isCollection(tag)) return CollBlocks.equivScoped(h, tag, p, v);
                 return Util.equiv(Decoder.decodeIn(h, parent, tag, p), v);
         }
     }

@@ -55,6 +55,15 @@ public final class MetaSymbols {
         return (Symbol) sym.withMeta((IPersistentMap) Decoder.decode(h, metaTag, s.getLong(b + META_SYMBOL_META_OFFSET)));
     }
 
+    /** As {@link #decode}, for a slot of parent's version: the metadata borrows parent's counts. */
+    public static Symbol decodeIn(Heap h, slab.ref.Handle parent, long b) {
+        Segment s = h.segment();
+        Symbol sym = (Symbol) h.interner().decode(s.getLong(b + META_SYMBOL_SYMBOL_OFFSET));
+        int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
+        if (metaTag == Tags.NIL) return sym;
+        return (Symbol) sym.withMeta((IPersistentMap) Decoder.decodeIn(h, parent, metaTag, s.getLong(b + META_SYMBOL_META_OFFSET)));
+    }
+
     /** The interned symbol's offset for a SYMBOL or SYMBOL_META slot: two symbols are = exactly when these are. */
     public static long symbolOffset(Segment s, int tag, long p) {
         return tag == Tags.SYMBOL_META ? s.getLong(p + META_SYMBOL_SYMBOL_OFFSET) : p;

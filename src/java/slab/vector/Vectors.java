@@ -161,11 +161,13 @@ public final class Vectors {
     /** Reduces elements start.. with f from init; stops at a reduced value and returns what it wraps. */
     public static Object reduce(Handle r, int start, IFn f, Object init) {
         r.check();
+        r.enterUserCode();
         try {
             return VecReads.reduce(r, start, f, init);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }
@@ -173,12 +175,14 @@ public final class Vectors {
     /** Reduce without an initial value: (f) on an empty range, else starts from element start. */
     public static Object reduce(Handle r, int start, IFn f) {
         r.check();
+        r.enterUserCode();
         try {
             if (start >= r.count) return f.invoke();
             return VecReads.reduce(r, start + 1, f, VecNodes.nth(r, start));
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }
@@ -186,11 +190,13 @@ public final class Vectors {
     /** kv-reduce: f receives the index as an Integer, as PersistentVector passes it. */
     public static Object kvreduce(Handle r, IFn f, Object init) {
         r.check();
+        r.enterUserCode();
         try {
             return VecReads.kvreduce(r, f, init);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
+            r.exitUserCode();
             Reference.reachabilityFence(r);
         }
     }
