@@ -323,7 +323,7 @@
 ;; --- exhaustion ------------------------------------------------------------------
 
 (deftest exhaustion
-  (with-open [s (u/anonymous (* 2 u/MiB))]
+  (with-open [s (u/anonymous (* 32 u/MiB))]
     (let [a (.allocator s)
           calls (u/quiet-pressure! a)
           rnd (Random. 5)
@@ -338,15 +338,16 @@
           first-error (fill! #(+ 8 (.nextInt rnd 4089)))]
       (testing "the first failure is a clear :segment-full naming the capacity"
         (is (= :segment-full (:error first-error)))
-        (is (str/includes? (str (:message first-error)) "capacity 2.0 MiB"))
-        (is (= (* 2 u/MiB) (get-in first-error [:data :capacity])))
+        (is (str/includes? (str (:message first-error)) "capacity 32.0 MiB"))
+        (is (= (* 32 u/MiB) (get-in first-error [:data :capacity])))
         (is (= (:requested first-error) (get-in first-error [:data :requested])))
         (is (pos? (long @calls)) "the pressure hook runs before giving up"))
-      ;; fill what is left with ever smaller blocks, down to the smallest class
+      ;; fill what is left with ever smaller blocks, down to the smallest class (each
+      ;; class keeps at most one partly used span, a few pages of 32 MiB)
       (doseq [n [2040 504 8]]
         (is (= :segment-full (:error (fill! (constantly n))))))
       (let [st (u/stats a)
-            usable (- (* 2 u/MiB) HeaderDescriptor/HEADER_LENGTH)]
+            usable (- (* 32 u/MiB) (HeaderDescriptor/heapBase (* 32 u/MiB)))]
         (println (format "exhaustion: %d blocks, %.1f%% of the usable bytes in use when full"
                          (.size live) (* 100.0 (/ (double (:bytes-in-use st)) usable))))
         (is (> (:bytes-in-use st) (* 0.9 usable)) "a full segment is mostly in use")
@@ -359,7 +360,7 @@
           (is (= :segment-full (:error (u/error-of #(.allocate a 8 0)))))
           (is (= st (u/stats a)))))
       (testing "a request larger than the segment fails at once"
-        (is (= :segment-full (:error (u/error-of #(.allocate a (* 4 u/MiB) 0))))))
+        (is (= :segment-full (:error (u/error-of #(.allocate a (* 64 u/MiB) 0))))))
       (testing "after frees, allocation works again"
         (let [freed (vec (take 200 (shuffle (vec live))))]
           (doseq [[off] freed] (.free a (long off)))

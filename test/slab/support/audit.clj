@@ -10,7 +10,7 @@
   Only for a quiescent segment: no thread may allocate or change counts while
   it walks."
   (:require [clojure.string :as str])
-  (:import (slab.mem Segment SizeClasses AllocatorDescriptor HeaderDescriptor LongStack BlockTypes)
+  (:import (slab.mem Allocator$BlockVisitor Segment SizeClasses AllocatorDescriptor LongStack BlockTypes)
            (slab.ref Heap Ownership RefWalker)))
 
 (set! *warn-on-reflection* true)
@@ -25,24 +25,17 @@
    BlockTypes/CELL :cell, BlockTypes/META_SYMBOL :meta-symbol})
 
 (defn live-blocks
-  "offset -> {:type :size :refcount} for every live block below the frontier."
+  "offset -> {:type :size :refcount} for every live block of the heap."
   [^Segment seg]
-  (let [frontier (.getLongVolatile seg HeaderDescriptor/FRONTIER_OFFSET)]
-    (loop [off (long HeaderDescriptor/HEADER_LENGTH), acc (transient {})]
-      (if (< off frontier)
-        (let [h (.getLong seg off)
-              st (AllocatorDescriptor/stateOf h)]
-          (cond
-            (== st AllocatorDescriptor/STATE_LIVE)
-            (let [size (SizeClasses/sizeOf (AllocatorDescriptor/classOf h))]
-              (recur (+ off size)
-                     (assoc! acc off {:type (type-names (AllocatorDescriptor/typeOf h) (AllocatorDescriptor/typeOf h))
-                                      :size size
-                                      :refcount (AllocatorDescriptor/refcountOf h)})))
-            (== st AllocatorDescriptor/STATE_FREE)
-            (recur (+ off (SizeClasses/sizeOf (AllocatorDescriptor/classOf h))) acc)
-            :else (recur (+ off AllocatorDescriptor/ALIGNMENT) acc)))   ; a lost chunk tail
-        (persistent! acc)))))
+  (let [acc (java.util.HashMap.)]
+    (.forEachBlock (.allocator seg)
+                   (reify Allocator$BlockVisitor
+                     (visit [_ off h]
+                       (when (== (AllocatorDescriptor/stateOf h) AllocatorDescriptor/STATE_LIVE)
+                         (.put acc off {:type (type-names (AllocatorDescriptor/typeOf h) (AllocatorDescriptor/typeOf h))
+                                        :size (SizeClasses/sizeOf (AllocatorDescriptor/classOf h))
+                                        :refcount (AllocatorDescriptor/refcountOf h)})))))
+    (into {} acc)))
 
 (defn- in-degrees [^Heap heap blocks]
   (let [st (LongStack.)]

@@ -9,7 +9,7 @@
            [java.nio.file.attribute FileAttribute]
            [java.util ArrayList]
            [java.util.concurrent LinkedBlockingQueue TimeUnit]
-           [slab.mem Allocator Allocator$Stats AllocatorDescriptor HeaderDescriptor Segment SizeClasses]))
+           [slab.mem Allocator Allocator$Stats Allocator$BlockVisitor AllocatorDescriptor HeapAudit HeapAudit$Report HeaderDescriptor Segment SizeClasses]))
 
 (set! *warn-on-reflection* true)
 
@@ -234,65 +234,28 @@
 
 ;; --- allocator audit ----------------------------------------------------------
 
-(defn free-lists
-  "Walks every size class's free list (call only while no thread allocates).
-  Returns [[offset size class] ...]. Throws ex-info on a malformed list: an
-  entry out of range or misaligned, not marked FREE, of the wrong class,
-  or a cycle."
-  [^Segment s]
-  (let [frontier (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)
-        max-len (quot frontier AllocatorDescriptor/ALIGNMENT)
-        out (ArrayList.)]
-    (dotimes [c SizeClasses/COUNT]
-      (let [head (.getLongVolatile s (+ (AllocatorDescriptor/classLine c) AllocatorDescriptor/HEAD_OFFSET))]
-        (loop [off (bit-shift-left (bit-and head AllocatorDescriptor/POINTER_MASK)
-                                   AllocatorDescriptor/ALIGNMENT_SHIFT)
-               n 0]
-          (when-not (zero? off)
-            (let [h (.getLong s off)
-                  bad (fn [why] (throw (ex-info (str "free list of class " c ": " why " at offset " off)
-                                                {:class c :offset off :header h})))]
-              (when (> n max-len) (bad "cycle"))
-              (when (or (< off HeaderDescriptor/HEADER_LENGTH) (>= off frontier)
-                        (not (zero? (rem off AllocatorDescriptor/ALIGNMENT))))
-                (bad "offset out of range or misaligned"))
-              (when-not (= AllocatorDescriptor/STATE_FREE (AllocatorDescriptor/stateOf h))
-                (bad "block not marked free"))
-              (when-not (= c (AllocatorDescriptor/classOf h))
-                (bad (str "block of class " (AllocatorDescriptor/classOf h))))
-              (.add out [off (SizeClasses/sizeOf c) c])
-              (recur (.getLong s (+ off AllocatorDescriptor/NEXT_FREE_OFFSET)) (inc n)))))))
-    (vec out)))
-
 (defn audit
-  "Checks that the given live blocks ([offset size] pairs) and the free lists
-  tile [header, frontier) without overlap. The only holes allowed are the
-  unused tails of per-thread chunks: at most max-holes of them, each shorter
-  than a chunk. Returns {:free-blocks n :free-bytes b :holes [[from to] ...]};
-  throws ex-info describing the first violation."
-  [^Segment s live max-holes]
-  (let [free (free-lists s)
-        frontier (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)
-        blocks (sort-by first (concat (map (fn [[o z]] [o z :live]) live)
-                                      (map (fn [[o z]] [o z :free]) free)))
-        holes (loop [pos (long HeaderDescriptor/HEADER_LENGTH) bs blocks holes []]
-                (if-let [[o z kind] (first bs)]
-                  (let [o (long o) z (long z)]
-                    (when (< o pos)
-                      (throw (ex-info (str "block " kind " at " o " (size " z ") overlaps the block before it, "
-                                           "which ends at " pos)
-                                      {:offset o :size z :kind kind :previous-end pos})))
-                    (recur (+ o z) (rest bs) (if (> o pos) (conj holes [pos o]) holes)))
-                  (cond (> pos frontier)
-                        (throw (ex-info (str "blocks extend past the frontier " frontier) {:end pos}))
-                        (< pos frontier) (conj holes [pos frontier])
-                        :else holes)))]
-    (when (> (count holes) (long max-holes))
-      (throw (ex-info (str (count holes) " holes in the heap, at most " max-holes " expected (lost blocks?)")
-                      {:holes holes})))
-    (doseq [[a b] holes]
-      (when (>= (- (long b) (long a)) AllocatorDescriptor/CHUNK_LENGTH)
-        (throw (ex-info (str "hole [" a ", " b ") is larger than a chunk (lost blocks?)") {:holes holes}))))
-    {:free-blocks (count free)
-     :free-bytes (reduce + 0 (map second free))
-     :holes holes}))
+  "Checks the allocator's structures (slab.mem.HeapAudit: page table, bins,
+  every span's lists and counts) and that the given live blocks ([offset
+  size] pairs) are exactly the live blocks of the heap (pass nil to skip
+  that part). Returns the
+  audit's report as a map; throws describing the first violation."
+  [^Segment s live _]
+  (let [^HeapAudit$Report r (HeapAudit/check s)]
+    (when (some? live)
+      (let [found (java.util.HashSet.)]
+        (.forEachBlock (.allocator s)
+                       (reify Allocator$BlockVisitor
+                         (visit [_ off h]
+                           (when (== AllocatorDescriptor/STATE_LIVE (AllocatorDescriptor/stateOf h))
+                             (.add found off)))))
+        (let [want (set (map (comp long first) live))]
+          (doseq [[off size] live]
+            (when-not (.contains found (long off))
+              (throw (ex-info (str "block " off " (size " size ") is not live in the heap") {:offset off}))))
+          (doseq [off found]
+            (when-not (contains? want off)
+              (throw (ex-info (str "block " off " is live but nobody holds it (lost block?)") {:offset off})))))))
+    {:free-pages (.freePages r) :spans (.spans r) :large-blocks (.largeBlocks r)
+     :live-blocks (.liveBlocks r) :live-bytes (.liveBytes r)
+     :free-runs (.freeRuns r) :largest-free-run (.largestFreeRun r)}))

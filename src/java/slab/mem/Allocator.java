@@ -6,18 +6,20 @@ import static slab.mem.HeaderDescriptor.*;
 import slab.Errors;
 
 /**
- * A lock-free size-class allocator whose every word lives in the segment, so
- * every process that maps the segment allocates from the same heap.
+ * The segment's allocator, shared by every process that maps it (all its
+ * state lives in the segment), in the manner of mimalloc: the heap is cut
+ * into pages ({@link PagePool}); blocks up to {@link AllocatorDescriptor#SMALL_MAX}
+ * live in spans of pages, one size class per span ({@link Spans}); larger
+ * blocks take runs of whole pages. A span whose blocks are all free goes
+ * back to the pool, and neighbouring free runs merge, so freed memory serves
+ * any size later.
  *
- * <p>Each size class has a Treiber stack of free blocks; its head word carries
- * a version tag beside the block offset, so a pop that raced with a pop and a
- * push of the same block fails its compare-and-set instead of corrupting the
- * list (ABA). New blocks come from a frontier that only grows: small blocks
- * from per-thread chunks carved off the frontier (threads rarely touch a shared
- * word), large ones directly. When a class's list is empty and the frontier is
- * exhausted, a larger free block is split. Freed memory never returns to the
- * frontier and blocks are never merged: a segment that once held many small
- * blocks keeps them for small allocations.
+ * <p>Each process has a few arenas (about one per core); a thread allocates
+ * through the arena its id picks (another one if that is busy). An arena
+ * owns spans, and allocates and frees in them with plain reads and writes:
+ * no atomic instruction on a shared word. A block freed by another arena or
+ * process goes on its span's remote stack (one compare-and-set), which the
+ * owner takes over when it runs out of blocks.
  *
  * <p>Every block starts with the header word described in
  * {@link AllocatorDescriptor}; its reference count is changed only through
@@ -26,17 +28,29 @@ import slab.Errors;
 public final class Allocator {
     private final Segment s;
     private final long capacity;
-    /** Per thread: {next free byte, end} of its current chunk. */
-    private final ThreadLocal<Chunk> chunks = ThreadLocal.withInitial(this::newChunk);
-    /** Gives back the unused tail of a dead thread's chunk (core.async and virtual threads come and go). */
-    private static final java.lang.ref.Cleaner CHUNK_CLEANER = java.lang.ref.Cleaner.create();
+    private final PagePool pool;
+    /**
+     * Tells this allocator's arenas from those of another mapping of the same
+     * file in this process (closing uses one): a span's arena word is id << 16 | arena.
+     */
+    private final long id = NEXT_ID.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
+    private final Arena[] arenas;
+    private final int arenaMask;
     private volatile Runnable pressureHook = System::gc;
     /** A count that moves while memory is still being given back (the Cleaner's progress). */
     private volatile java.util.function.LongSupplier releaseProgress = () -> 0;
+    /** Small classes: those served from spans. */
+    static final int SMALL_CLASSES = SizeClasses.classFor(SMALL_MAX) + 1;
 
     Allocator(Segment s) {
         this.s = s;
         this.capacity = s.capacity();
+        this.pool = new PagePool(s, this::ensureCommitted);
+        int n = Integer.highestOneBit(Math.max(2, Math.min(64, Runtime.getRuntime().availableProcessors())) * 2 - 1);
+        this.arenas = new Arena[n];
+        for (int i = 0; i < n; i++) arenas[i] = new Arena(i);
+        this.arenaMask = n - 1;
     }
 
     /** What to run when the segment is full: by default {@code System.gc()}. */
@@ -56,9 +70,10 @@ public final class Allocator {
 
     /**
      * Returns the offset of a new block with room for {@code payload} bytes
-     * after its header, reference count 1. Under pressure it asks the JVM to
-     * collect, waits while the Cleaner gives memory back, retries, and only
-     * then throws {@code :slab/error :segment-full}. A failed call changes nothing.
+     * after its header, reference count 1. Under pressure it gives back this
+     * process's empty spans, asks the JVM to collect, waits while the Cleaner
+     * gives memory back, retries, and only then throws {@code :slab/error
+     * :segment-full}. A failed call changes nothing.
      */
     public long allocate(long payload, int type) {
         return allocate(payload, type, true);
@@ -80,13 +95,16 @@ public final class Allocator {
             return 0;
         }
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
-        long off = tryAllocate(cls);
+        long off = tryAllocate(cls, type);
         if (off == 0) {
-            if (!wait) return 0;
-            off = allocateUnderPressure(cls, payload);
+            if (!wait) {
+                reclaimEmpty();
+                off = tryAllocate(cls, type);
+                if (off == 0) return 0;
+            } else {
+                off = allocateUnderPressure(cls, type, payload);
+            }
         }
-        s.putLong(off, header(cls, STATE_LIVE, type, 1));
-        s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, 1);
         return off;
     }
 
@@ -102,14 +120,18 @@ public final class Allocator {
      * Only once nothing comes back through a second collection and a
      * back-off is the segment full.
      */
-    private long allocateUnderPressure(int cls, long payload) {
+    private long allocateUnderPressure(int cls, int type, long payload) {
+        reclaimEmpty();
+        long off = tryAllocate(cls, type);
+        if (off != 0) return off;
         runPressureHook();
         long seen = releaseProgress.getAsLong();
         long start = System.nanoTime();
         int idle = 0;
         while (true) {
-            long off = tryAllocate(cls);
+            off = tryAllocate(cls, type);
             if (off != 0) return off;
+            reclaimEmpty();
             long now = releaseProgress.getAsLong();
             long pause;
             if (now != seen && System.nanoTime() - start < MAX_WAIT_NANOS) {
@@ -130,66 +152,250 @@ public final class Allocator {
         try { pressureHook.run(); } catch (RuntimeException ignored) { }
     }
 
-    private long tryAllocate(int cls) {
-        long off = pop(cls);
-        if (off != 0) return off;
-        long size = SizeClasses.sizeOf(cls);
-        off = size <= CHUNKED_MAX ? bumpChunk(size) : bumpFrontier(size);
-        if (off != 0) return off;
-        return splitLarger(cls);
-    }
-
-    /** A thread's chunk; the Cleaner's action holds only the bounds, never the Chunk. */
-    private static final class Chunk {
-        final long[] bounds = new long[2];
-    }
-
-    private Chunk newChunk() {
-        Chunk c = new Chunk();
-        long[] b = c.bounds;
-        CHUNK_CLEANER.register(c, () -> returnTail(b));
-        return c;
-    }
-
-    /** Unused tails of dead threads' chunks, handed to the next thread that needs a chunk. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> spareTails = new java.util.concurrent.ConcurrentLinkedQueue<>();
-
-    private void returnTail(long[] b) {
-        if (s.isClosed() || b[1] - b[0] < SizeClasses.SMALL_STEP) return;
-        spareTails.add(new long[] {b[0], b[1]});
-    }
-
-    private long bumpChunk(long size) {
-        long[] c = chunks.get().bounds;
-        if (c[0] + size > c[1]) {
-            long[] spare = spareTails.poll();
-            long from, to;
-            if (spare != null && spare[1] - spare[0] >= size) {
-                from = spare[0];
-                to = spare[1];
-            } else {
-                if (spare != null) carve(spare[0], spare[1] - spare[0]);
-                from = bumpFrontier(CHUNK_LENGTH);
-                if (from == 0) return 0;
-                to = from + CHUNK_LENGTH;
-            }
-            if (c[1] > c[0]) carve(c[0], c[1] - c[0]);
-            c[0] = from;
-            c[1] = to;
+    private long tryAllocate(int cls, int type) {
+        if (!isSmall(cls)) return allocateLarge(cls, type);
+        Arena a = acquireArena();
+        try {
+            long off = a.allocate(cls);
+            if (off != 0) s.putLongRelease(off, header(cls, STATE_LIVE, type, 1));   // after the bump (see Spans.pop)
+            return off;
+        } finally {
+            a.release();
         }
-        long off = c[0];
-        c[0] += size;
-        return off;
     }
 
-    /** Claims size bytes at the frontier, committing backing store first; 0 if there is no room. */
-    private long bumpFrontier(long size) {
-        while (true) {
-            long f = s.getLongVolatile(FRONTIER_OFFSET);
-            long end = f + size;
-            if (end > capacity || end < f) return 0;
-            if (end > s.getLongVolatile(COMMITTED_OFFSET) && !ensureCommitted(end)) return 0;
-            if (s.casLong(FRONTIER_OFFSET, f, end)) return f;
+    /** A large block: a run of pages, its header made live before the run is published. */
+    private long allocateLarge(int cls, int type) {
+        long pages = largePages(cls);
+        return pool.locked(() -> {
+            long p = pool.take(pages);
+            if (p < 0) return 0L;
+            long off = pool.addr(p);
+            s.putLongVolatile(off, header(cls, STATE_LIVE, type, 1));
+            pool.publish(p, pages, PAGE_LARGE, cls);
+            return off;
+        });
+    }
+
+    // --- arenas ---------------------------------------------------------------------------------
+
+    private Arena acquireArena() {
+        int home = (int) Thread.currentThread().threadId() & arenaMask;
+        for (int i = 0; i <= arenaMask; i++) {
+            Arena a = arenas[(home + i) & arenaMask];
+            if (a.tryAcquire()) return a;
+        }
+        Arena a = arenas[home];
+        a.acquire();
+        return a;
+    }
+
+    /**
+     * One arena of this process: the span it allocates from in each small
+     * class, and every span it owns. Only the thread holding the arena
+     * touches the owned spans' local fields.
+     */
+    private final class Arena {
+        final int index;
+        private final java.util.concurrent.atomic.AtomicInteger busy = new java.util.concurrent.atomic.AtomicInteger();
+        final long[] current = new long[SMALL_CLASSES];
+        final SpanSet[] owned = new SpanSet[SMALL_CLASSES];
+        /** Per class, the abandon count when a look for abandoned spans last found none. */
+        final long[] abandonedSeen = new long[SMALL_CLASSES];
+
+        long arenaWord() { return id << 16 | index; }
+
+        Arena(int index) {
+            this.index = index;
+            java.util.Arrays.fill(abandonedSeen, -1);
+        }
+
+        boolean tryAcquire() { return busy.get() == 0 && busy.compareAndSet(0, 1); }
+
+        void acquire() {
+            for (int spins = 0; !tryAcquire(); spins++) {
+                if (spins < 64) Thread.onSpinWait();
+                else if (spins < 128) Thread.yield();
+                else java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+            }
+        }
+
+        void release() { busy.set(0); }
+
+        long allocate(int cls) {
+            long span = current[cls];
+            if (span != 0) {
+                long b = Spans.pop(s, span, cls);
+                if (b != 0) return b;
+                if (Spans.collect(s, span, cls) > 0) return Spans.pop(s, span, cls);
+            }
+            span = nextSpan(cls);
+            if (span == 0) return 0;
+            current[cls] = span;
+            return Spans.pop(s, span, cls);   // nextSpan only returns a span with room
+        }
+
+        private boolean hasRoom(long sp, int cls) {
+            return s.getLong(sp + SPAN_LOCAL_OFFSET) != 0 || s.getLong(sp + SPAN_BUMP_OFFSET) < Spans.end(sp, cls);
+        }
+
+        /** Another span with room: one this arena owns, an abandoned one, or a fresh one from the pool. */
+        private long nextSpan(int cls) {
+            SpanSet set = owned[cls];
+            if (set != null) {
+                int n = Math.min(set.size(), 8);
+                for (int i = 0; i < n; i++) {
+                    long sp = set.next();
+                    if (sp == current[cls]) continue;
+                    if (hasRoom(sp, cls) || Spans.collect(s, sp, cls) > 0) return sp;
+                }
+            }
+            long adopted = adopt(cls);
+            if (adopted != 0) return adopted;
+            return fresh(cls);
+        }
+
+        private long adopt(int cls) {
+            long count = s.getLongVolatile(ABANDONED_OFFSET);
+            if (count == abandonedSeen[cls]) return 0;
+            long[] found = {0};
+            Processes.Cache live = new Processes.Cache();
+            pool.forEachRun((p, w) -> {
+                if (found[0] != 0 || pageKind(w) != PAGE_SPAN || pageClass(w) != cls) return;
+                long sp = pool.addr(p);
+                long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
+                if (owner != 0 && (owner == Processes.me() || live.alive(owner))) return;
+                if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return;
+                Spans.rebuild(s, sp, cls, false);
+                Spans.collect(s, sp, cls);
+                s.putLong(sp + SPAN_ARENA_OFFSET, arenaWord());
+                own(cls, sp);                      // ours now, full or not
+                if (hasRoom(sp, cls)) found[0] = sp;
+            });
+            if (found[0] == 0) abandonedSeen[cls] = count;
+            return found[0];
+        }
+
+        private long fresh(int cls) {
+            long pages = spanPages(cls);
+            long sp = pool.locked(() -> {
+                long p = pool.take(pages);
+                if (p < 0) return 0L;
+                long span = pool.addr(p);
+                Spans.init(s, span, cls, Processes.me(), arenaWord());
+                pool.publish(p, pages, PAGE_SPAN, cls);
+                return span;
+            });
+            if (sp != 0) own(cls, sp);
+            return sp;
+        }
+
+        void own(int cls, long sp) {
+            if (owned[cls] == null) owned[cls] = new SpanSet();
+            owned[cls].add(sp);
+        }
+
+        /** The owner frees b in span sp (its header already FREE); an empty span that is not current goes back. */
+        void free(long sp, int cls, long b) {
+            long used = Spans.pushLocal(s, sp, b);
+            if (used == 0 && sp != current[cls]) giveBack(cls, sp);
+        }
+
+        void giveBack(int cls, long sp) {
+            owned[cls].remove(sp);
+            if (current[cls] == sp) current[cls] = 0;
+            long p = pool.pageOf(sp);
+            pool.locked(() -> {
+                pool.give(p);
+                return null;
+            });
+        }
+
+        /** Takes over remote frees in every owned span and gives back the empty ones (pressure, close). */
+        void reclaimEmpty() {
+            for (int cls = 0; cls < SMALL_CLASSES; cls++) {
+                SpanSet set = owned[cls];
+                if (set == null) continue;
+                for (long sp : set.toArray()) {
+                    Spans.collect(s, sp, cls);
+                    if (s.getLong(sp + SPAN_USED_OFFSET) == 0) giveBack(cls, sp);
+                }
+            }
+        }
+
+        void forget() {
+            java.util.Arrays.fill(current, 0);
+            java.util.Arrays.fill(owned, null);
+            java.util.Arrays.fill(abandonedSeen, -1);
+        }
+    }
+
+    /** The spans an arena owns in one class, with a cursor that walks them round-robin. */
+    private static final class SpanSet {
+        private long[] spans = new long[4];
+        private int size, cursor;
+        private final java.util.HashMap<Long, Integer> index = new java.util.HashMap<>();
+
+        int size() { return size; }
+
+        void add(long sp) {
+            if (index.containsKey(sp)) return;
+            if (size == spans.length) spans = java.util.Arrays.copyOf(spans, size * 2);
+            index.put(sp, size);
+            spans[size++] = sp;
+        }
+
+        void remove(long sp) {
+            Integer i = index.remove(sp);
+            if (i == null) return;
+            long last = spans[--size];
+            if (i < size) {
+                spans[i] = last;
+                index.put(last, i);
+            }
+        }
+
+        long next() {
+            if (cursor >= size) cursor = 0;
+            return spans[cursor++];
+        }
+
+        long[] toArray() { return java.util.Arrays.copyOf(spans, size); }
+    }
+
+    /** Gives back every empty span this process owns, and every abandoned one that is empty. */
+    private void reclaimEmpty() {
+        for (Arena a : arenas) {
+            a.acquire();
+            try {
+                a.reclaimEmpty();
+            } finally {
+                a.release();
+            }
+        }
+        Processes.Cache live = new Processes.Cache();
+        pool.forEachRun((p, w) -> {
+            if (pageKind(w) != PAGE_SPAN) return;
+            long sp = pool.addr(p);
+            long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
+            if (owner != 0 && (owner == Processes.me() || live.alive(owner))) return;
+            if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return;
+            releaseAdopted(p, sp, pageClass(w));
+        });
+    }
+
+    /** A span this process just took from a dead or absent owner: rebuilt, then given back if empty, else abandoned. */
+    private void releaseAdopted(long p, long sp, int cls) {
+        Spans.rebuild(s, sp, cls, false);
+        Spans.collect(s, sp, cls);
+        if (s.getLong(sp + SPAN_USED_OFFSET) == 0) {
+            pool.locked(() -> {
+                pool.give(p);
+                return null;
+            });
+        } else {
+            s.putLongVolatile(sp + SPAN_OWNER_OFFSET, 0);
+            s.getAndAddLong(ABANDONED_OFFSET, 1);
         }
     }
 
@@ -232,44 +438,55 @@ public final class Allocator {
         }
     }
 
-    /** Takes a free block of a larger class, keeps the front, frees the rest in class-sized pieces. */
-    private long splitLarger(int cls) {
-        long want = SizeClasses.sizeOf(cls);
-        for (int c = cls + 1; c < SizeClasses.COUNT; c++) {
-            long off = pop(c);
-            if (off == 0) continue;
-            carve(off + want, SizeClasses.sizeOf(c) - want);   // free blocks are not counted in use
-            return off;
-        }
-        return 0;
-    }
-
-    /** Pushes [off, off+len) onto the free lists as the largest blocks that fit. */
-    private void carve(long off, long len) {
-        while (len >= SizeClasses.SMALL_STEP) {
-            int c = SizeClasses.classFor(len);
-            if (SizeClasses.sizeOf(c) > len) c--;
-            long size = SizeClasses.sizeOf(c);
-            s.putLong(off, header(c, STATE_FREE, 0, 0));
-            push(c, off);
-            off += size;
-            len -= size;
-        }
-    }
-
     // --- freeing and reference counts -----------------------------------------
 
-    /** Returns a block to its free list. Throws if the offset is not a live block. */
+    /** Returns a block to its span or the pool. Throws if the offset is not a live block. */
     public void free(long off) {
         s.checkOpen();
-        checkOffset(off);
+        long p = checkOffset(off);
+        long w = pool.word(p);
         long h = s.getLongVolatile(off);
-        if (stateOf(h) != STATE_LIVE || !s.casLong(off, h, header(classOf(h), STATE_FREE, 0, 0)))
-            throw new IllegalStateException("slab: free of a block that is not live at offset " + off
-                + " (double free or stale reference)");
         int cls = classOf(h);
-        push(cls, off);
-        s.getAndAddLong(classLine(cls) + IN_USE_OFFSET, -1);
+        if (stateOf(h) != STATE_LIVE) throw notLive(off);
+        if (pageKind(w) == PAGE_LARGE) {
+            if (pool.addr(p) != off) throw notLive(off);
+            // Under the lock, so a kill between the two steps is repaired by the next holder.
+            boolean freed = pool.locked(() -> {
+                if (!s.casLong(off, h, header(cls, STATE_FREE, 0, 0))) return false;
+                KillPoints.step("pool");
+                pool.give(p);
+                return true;
+            });
+            if (!freed) throw notLive(off);
+            return;
+        }
+        long sp = pool.addr(p);
+        if (pageClass(w) != cls) throw notLive(off);
+        long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
+        long tag = s.getLong(sp + SPAN_ARENA_OFFSET);
+        if (owner == Processes.me() && tag >>> 16 == id) {
+            Arena a = arenas[(int) tag & arenaMask];
+            if (a.tryAcquire()) {
+                try {
+                    // Still that arena's once we hold it (a sweep may have abandoned it meanwhile).
+                    if (s.getLongVolatile(sp + SPAN_OWNER_OFFSET) == Processes.me()
+                            && s.getLong(sp + SPAN_ARENA_OFFSET) == tag) {
+                        if (!s.casLong(off, h, header(cls, STATE_FREE, 0, 0))) throw notLive(off);
+                        a.free(sp, cls, off);
+                        return;
+                    }
+                } finally {
+                    a.release();
+                }
+            }
+        }
+        if (!s.casLong(off, h, header(cls, STATE_REMOTE, 0, 0))) throw notLive(off);
+        Spans.pushRemote(s, sp, off);
+    }
+
+    private IllegalStateException notLive(long off) {
+        return new IllegalStateException("slab: free of a block that is not live at offset " + off
+            + " (double free or stale reference)");
     }
 
     /**
@@ -301,81 +518,128 @@ public final class Allocator {
     /** Bytes a block occupies, header included. */
     public long blockSize(long off) { return SizeClasses.sizeOf(classOf(s.getLong(off))); }
 
-    private void checkOffset(long off) {
-        if (off < HEADER_LENGTH || (off & (ALIGNMENT - 1)) != 0 || off >= s.getLongVolatile(FRONTIER_OFFSET))
+    /** The page of a block offset; throws if off is not where a block can start. */
+    private long checkOffset(long off) {
+        long p = pool.headOf(off);
+        if (p < 0 || (off & (ALIGNMENT - 1)) != 0)
             throw new IllegalStateException("slab: " + off + " is not a block offset in " + s.describe());
+        return p;
     }
 
-    // --- free lists ------------------------------------------------------------
+    // --- walking, recovery and closing --------------------------------------------------------------
 
-    private long pop(int cls) {
-        long line = classLine(cls) + HEAD_OFFSET;
-        while (true) {
-            long head = s.getLongVolatile(line);
-            long off = (head & POINTER_MASK) << ALIGNMENT_SHIFT;
-            if (off == 0) return 0;
-            long next = s.getLongVolatile(off + NEXT_FREE_OFFSET);   // may be stale; the CAS decides
-            long tag = (head >>> TAG_SHIFT) + 1;
-            if (s.casLong(line, head, (tag << TAG_SHIFT) | (next >>> ALIGNMENT_SHIFT))) return off;
-        }
+    public interface BlockVisitor { void visit(long off, long header); }
+
+    /** Calls v for every block in the heap (live, free or remotely freed) whose header was written. */
+    public void forEachBlock(BlockVisitor v) { forEachBlock(Long.MAX_VALUE, v); }
+
+    /** As {@link #forEachBlock(BlockVisitor)}, for the blocks in pages below offset limit only. */
+    public void forEachBlock(long limit, BlockVisitor v) {
+        pool.forEachRun((p, w) -> {
+            long off = pool.addr(p);
+            if (off + pageCount(w) * PAGE_LENGTH > limit) return;
+            if (pageKind(w) == PAGE_LARGE) {
+                long h = s.getLongVolatile(off);
+                if (stateOf(h) == STATE_LIVE) v.visit(off, h);
+            } else {
+                Spans.forEachBlock(s, off, pageClass(w), v);
+            }
+        });
     }
-
-    private void push(int cls, long off) {
-        long line = classLine(cls) + HEAD_OFFSET;
-        while (true) {
-            long head = s.getLongVolatile(line);
-            // A release store is enough: the CAS below publishes it to any pop
-            // that reads the new head (a volatile store would add a full fence).
-            s.putLongRelease(off + NEXT_FREE_OFFSET, (head & POINTER_MASK) << ALIGNMENT_SHIFT);
-            long tag = (head >>> TAG_SHIFT) + 1;
-            if (s.casLong(line, head, (tag << TAG_SHIFT) | (off >>> ALIGNMENT_SHIFT))) return;
-        }
-    }
-
-    // --- rebuilding after a crash ---------------------------------------------------
 
     /**
-     * Recomputes every class's blocks-in-use counter and free list from the
-     * blocks themselves. A process killed inside allocate or free can leave a
-     * counter off by one or a popped block on no list; this undoes both. Only
-     * for a still segment: no other thread or process may allocate meanwhile.
+     * Gives up every span owned by a process that is not running (including
+     * owner, which must be dead or this process closing): each is rebuilt
+     * from its blocks and left abandoned for any arena to adopt, or goes back
+     * to the pool if empty. Also repairs the pool if its lock's holder died.
+     * Safe while other processes allocate.
      */
-    public void rebuild(long frontier) {
-        long[] live = new long[SizeClasses.COUNT];
-        for (int c = 0; c < SizeClasses.COUNT; c++) s.putLongVolatile(classLine(c) + HEAD_OFFSET, 0);
-        long off = HEADER_LENGTH;
-        while (off < frontier) {
-            long h = s.getLong(off);
-            int state = stateOf(h);
-            if (state == STATE_LIVE || state == STATE_FREE) {
-                int cls = classOf(h);
-                if (state == STATE_LIVE) live[cls]++;
-                else push(cls, off);
-                off += SizeClasses.sizeOf(cls);
-            } else {
-                off += ALIGNMENT;
-            }
-        }
-        for (int c = 0; c < SizeClasses.COUNT; c++) s.putLongVolatile(classLine(c) + IN_USE_OFFSET, live[c]);
+    public void abandonSpansOf(java.util.function.LongPredicate isGone) {
+        pool.locked(() -> null);   // takes over (and repairs) a pool a dead process held
+        pool.forEachRun((p, w) -> {
+            if (pageKind(w) != PAGE_SPAN) return;
+            long sp = pool.addr(p);
+            long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
+            if (owner == 0 || !isGone.test(owner)) return;
+            // Taken first, so two recoverers never rebuild one span at once; a recoverer
+            // killed after this leaves the span to the next, as a dead owner's.
+            if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return;
+            KillPoints.step("span");
+            releaseAdopted(p, sp, pageClass(w));
+        });
+    }
+
+    /** Gives up the spans of every process that no longer runs (recovery on open). */
+    public void abandonDeadOwners() {
+        Processes.Cache live = new Processes.Cache();
+        abandonSpansOf(o -> o != Processes.me() && !live.alive(o));
+    }
+
+    /**
+     * This process leaves the segment (close): its spans are abandoned
+     * (rebuilt, since threads may have been cut short inside them) or given
+     * back. Runs through a mapping that no other thread of this process uses.
+     */
+    public void abandonOwn() {
+        for (Arena a : arenas) a.forget();
+        long me = Processes.me();
+        abandonSpansOf(o -> o == me);
+    }
+
+    /**
+     * After a sweep freed what nothing reaches, with the segment still (no
+     * other process attached, no other thread of this one inside an update):
+     * every span is rebuilt from its blocks (a REMOTE block on no stack was
+     * being freed by a process that died, so it is free), empty spans go
+     * back to the pool, the others are abandoned for adoption, and the pool
+     * is rebuilt from the page table.
+     */
+    public void rebuildAll() {
+        for (Arena a : arenas) a.forget();
+        pool.locked(() -> {
+            pool.forEachRun((p, w) -> {
+                if (pageKind(w) != PAGE_SPAN) return;
+                long sp = pool.addr(p);
+                Spans.rebuild(s, sp, pageClass(w), true);
+                s.putLongVolatile(sp + SPAN_OWNER_OFFSET, 0);
+                if (s.getLong(sp + SPAN_USED_OFFSET) == 0) pool.give(p);
+            });
+            pool.repair();
+            s.getAndAddLong(ABANDONED_OFFSET, 1);
+            return null;
+        });
     }
 
     // --- statistics -------------------------------------------------------------
 
-    /** A snapshot of the allocator's counters; exact when no thread is allocating. */
+    /**
+     * A snapshot of the allocator's counters; exact when no thread is
+     * allocating. headerBytes is where the heap starts (header and page
+     * table); free bytes include blocks cached in spans.
+     */
     public record Stats(long capacity, long headerBytes, long frontier, long committed,
                         long bytesInUse, long bytesFree, long[] blocksInUse) { }
 
     public Stats stats() {
         s.checkOpen();
         long[] blocks = new long[SizeClasses.COUNT];
+        pool.forEachRun((p, w) -> {
+            int cls = pageClass(w);
+            if (pageKind(w) == PAGE_LARGE) {
+                if (isLive(pool.addr(p))) blocks[cls]++;
+            } else {
+                long sp = pool.addr(p);
+                blocks[cls] += Math.max(0, s.getLongVolatile(sp + SPAN_USED_OFFSET) - Spans.remoteCount(s, sp, cls));
+            }
+        });
         long inUse = 0;
-        for (int c = 0; c < SizeClasses.COUNT; c++) {
-            blocks[c] = s.getLongVolatile(classLine(c) + IN_USE_OFFSET);
-            inUse += blocks[c] * SizeClasses.sizeOf(c);
-        }
-        return new Stats(capacity, HEADER_LENGTH, s.getLongVolatile(FRONTIER_OFFSET),
-            s.getLongVolatile(COMMITTED_OFFSET), inUse, capacity - HEADER_LENGTH - inUse, blocks);
+        for (int c = 0; c < SizeClasses.COUNT; c++) inUse += blocks[c] * SizeClasses.sizeOf(c);
+        return new Stats(capacity, pool.base, s.getLongVolatile(FRONTIER_OFFSET),
+            s.getLongVolatile(COMMITTED_OFFSET), inUse, capacity - pool.base - inUse, blocks);
     }
+
+    /** The page pool, for audits in slab.mem. */
+    PagePool pool() { return pool; }
 
     private RuntimeException full(long payload) {
         Stats st = stats();

@@ -17,11 +17,13 @@ import java.util.function.IntFunction;
  *   +-----------------------------------------------------------+ 64
  *   | allocator words, one per cache line (frontier, commit     |
  *   | claim, committed, next edit id), then the offsets of the   |
- *   | intern table, root table and process table, the sweep word |
- *   +-----------------------------------------------------------+ CLASS_TABLE_OFFSET
- *   | one 64-byte line per size class: free-list head, blocks in |
- *   | use (see AllocatorDescriptor)                              |
+ *   | intern table, root table and process table, the sweep word,|
+ *   | the page pool's lock word and abandoned-span count, then   |
+ *   | the heads of the free-run bins (see AllocatorDescriptor)   |
  *   +-----------------------------------------------------------+ HEADER_LENGTH
+ *   | the page table: one word per page of the heap              |
+ *   +-----------------------------------------------------------+ heapBase(capacity)
+ *   | the heap: pages of PAGE_LENGTH bytes                       |
  * </pre>
  *
  * The fixed part (bytes 0..48) never changes after creation and is covered
@@ -33,7 +35,7 @@ public final class HeaderDescriptor {
 
     /** "SLABSEG1" read as a little-endian long. */
     public static final long MAGIC = 0x3147455342414C53L;
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final int CACHE_LINE = 64;
 
     public static final int MAGIC_OFFSET;
@@ -57,7 +59,9 @@ public final class HeaderDescriptor {
     public static final int ROOT_TABLE_OFFSET;
     public static final int PROCESS_TABLE_OFFSET;
     public static final int SWEEP_OFFSET;
-    public static final int CLASS_TABLE_OFFSET;
+    public static final int POOL_LOCK_OFFSET;
+    public static final int ABANDONED_OFFSET;
+    public static final int POOL_BINS_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
     /** Bytes reserved for the header; the first block starts here. */
@@ -88,9 +92,26 @@ public final class HeaderDescriptor {
         ROOT_TABLE_OFFSET = offset;    offset += 8;
         PROCESS_TABLE_OFFSET = offset; offset += 8;
         SWEEP_OFFSET = offset;         offset += CACHE_LINE - 24;
-        CLASS_TABLE_OFFSET = offset;
-        offset += SizeClasses.COUNT * AllocatorDescriptor.CLASS_LINE_LENGTH;
+        POOL_LOCK_OFFSET = offset;     offset += 8;
+        ABANDONED_OFFSET = offset;     offset += CACHE_LINE - 8;
+        POOL_BINS_OFFSET = offset;
+        offset += AllocatorDescriptor.BINS * 8;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+    }
+
+    /** The page table starts right after the header: one word per page of the heap. */
+    public static final int PAGE_TABLE_OFFSET = HEADER_LENGTH;
+
+    /** Where the heap (page 0) starts in a segment of this capacity: after the page table, file-page aligned. */
+    public static long heapBase(long capacity) {
+        long maxPages = (capacity - HEADER_LENGTH) >>> AllocatorDescriptor.PAGE_SHIFT;
+        long end = HEADER_LENGTH + maxPages * AllocatorDescriptor.PAGE_WORD_LENGTH;
+        return (end + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+    }
+
+    /** Pages in the heap of a segment of this capacity. */
+    public static long pages(long capacity) {
+        return (capacity - heapBase(capacity)) >>> AllocatorDescriptor.PAGE_SHIFT;
     }
 
     /** FNV-1a over the fixed fields of a finished header, so any flipped byte there is detected. */

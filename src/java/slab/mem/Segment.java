@@ -173,7 +173,8 @@ public final class Segment implements AutoCloseable {
             throw Errors.info("unsupported-platform", "slab segments are little-endian; this CPU is not.");
         FileChannel ch = raf.getChannel();
         ch.write(ByteBuffer.allocate(1), capacity - 1);   // sparse: sets the size, commits one page
-        if (zeroFill(raf, 0, HEADER_LENGTH) < HEADER_LENGTH)   // commit the header before touching it
+        long base = heapBase(capacity);
+        if (zeroFill(raf, 0, base) < base)   // commit the header and page table before touching them
             throw new IOException("no space left for the segment header");
         Arena arena = Arena.ofShared();
         MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
@@ -185,9 +186,9 @@ public final class Segment implements AutoCloseable {
         ms.set(INT_LAYOUT, CLASS_COUNT_OFFSET, SizeClasses.COUNT);
         ms.set(INT_LAYOUT, PAGE_SIZE_OFFSET, PAGE_SIZE);
         ms.set(LONG_LAYOUT, CREATED_OFFSET, System.currentTimeMillis());
-        ms.set(LONG_LAYOUT, FRONTIER_OFFSET, HEADER_LENGTH);
-        ms.set(LONG_LAYOUT, COMMIT_CLAIM_OFFSET, HEADER_LENGTH);
-        ms.set(LONG_LAYOUT, COMMITTED_OFFSET, HEADER_LENGTH);
+        ms.set(LONG_LAYOUT, FRONTIER_OFFSET, base);
+        ms.set(LONG_LAYOUT, COMMIT_CLAIM_OFFSET, base);
+        ms.set(LONG_LAYOUT, COMMITTED_OFFSET, base);
         ms.set(LONG_LAYOUT, NEXT_EDIT_OFFSET, 1L);
         Segment s = new Segment(ms, arena, raf, path);
         ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(i ->
@@ -231,7 +232,9 @@ public final class Segment implements AutoCloseable {
         MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
         long frontier = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
         long committed = ms.get(LONG_LAYOUT, COMMITTED_OFFSET);
-        if (frontier < HEADER_LENGTH || frontier > committed || committed > capacity) {
+        long base = heapBase(capacity);
+        if (frontier < base || frontier > committed || committed > capacity
+                || ((frontier - base) & (AllocatorDescriptor.PAGE_LENGTH - 1)) != 0) {
             arena.close();
             throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
                 + ", committed " + committed + ")");

@@ -55,6 +55,7 @@ public final class Closing {
             // another thread while the close began may have moved a count into its
             // tree without erasing the record yet.
             Recovery.emptySlot(via, sh.slot, true, "close");
+            priv.allocator().abandonOwn();   // threads cut short may have left our spans half-changed
         } finally {
             priv.close();
         }

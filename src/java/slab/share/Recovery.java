@@ -99,6 +99,7 @@ public final class Recovery {
      */
     public static Report recover(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
+        sh.s.allocator().abandonDeadOwners();
         long[] reclaimed = {-1};
         Report[] found = {null};
         // Other threads of this process may be updating: the sweep (and the verify
@@ -120,6 +121,9 @@ public final class Recovery {
      */
     static int onOpen(Sharing sh) {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
+        // Spans dead processes owned (a process that died without a slot leaves
+        // its spans to the allocator's own scans for dead owners).
+        if (dead > 0) sh.s.allocator().abandonDeadOwners();
         if (dead > 0) sweepIfAlone(sh);
         return dead;
     }

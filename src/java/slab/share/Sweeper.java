@@ -73,10 +73,7 @@ final class Sweeper {
         walk(s, frontier, (off, header) -> {
             long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
             int state = AllocatorDescriptor.stateOf(header);
-            if (state == AllocatorDescriptor.STATE_FREE) {
-                sums[2] += size;
-                return;
-            }
+            if (state != AllocatorDescriptor.STATE_LIVE) return;
             if (isMarked(marks, s, off)) sums[0] += size;
             else sums[1] += size;
             long count = AllocatorDescriptor.refcountOf(header);
@@ -124,6 +121,7 @@ final class Sweeper {
             balance[3] += box;
         }
         long surplus = balance[0] - balance[2];
+        sums[2] = s.capacity() - HeaderDescriptor.heapBase(s.capacity()) - sums[0] - sums[1];
         return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false);
     }
 
@@ -181,6 +179,7 @@ final class Sweeper {
         Segment s = sh.s;
         long[] freed = {0};
         long[] seen = {0};
+        LongStack unreached = new LongStack();
         walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE) return;
             if ((++seen[0] & 255) == 0) KillPoints.step("sweep");
@@ -190,9 +189,11 @@ final class Sweeper {
             } else {
                 freed[0] += SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
                 s.putLongVolatile(off, header | 1);          // free() wants a live block; its count is moot
-                s.allocator().free(off);
+                unreached.push(off);
             }
         });
+        // Freed after the walk, which must not see spans go back to the pool under it.
+        while (!unreached.isEmpty()) s.allocator().free(unreached.pop());
         LongStack refs = new LongStack();
         walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || !isMarked(marks, s, off)) return;
@@ -213,7 +214,7 @@ final class Sweeper {
             SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Ownership.MUTABLE, count));
         }
         KillPoints.step("sweep");
-        s.allocator().rebuild(frontier);
+        s.allocator().rebuildAll();
         KillPoints.step("sweep");
         return freed[0];
     }
@@ -223,20 +224,8 @@ final class Sweeper {
         if (block >= HeaderDescriptor.HEADER_LENGTH) s.getAndAddLong(block, n);
     }
 
-    interface BlockVisitor { void visit(long off, long header); }
-
-    /** Visits every block between the header and the frontier; unformatted (zero) space is skipped. */
-    static void walk(Segment s, long frontier, BlockVisitor v) {
-        long off = HeaderDescriptor.HEADER_LENGTH;
-        while (off < frontier) {
-            long h = s.getLong(off);
-            int state = AllocatorDescriptor.stateOf(h);
-            if (state == AllocatorDescriptor.STATE_LIVE || state == AllocatorDescriptor.STATE_FREE) {
-                v.visit(off, h);
-                off += SizeClasses.sizeOf(AllocatorDescriptor.classOf(h));
-            } else {
-                off += AllocatorDescriptor.ALIGNMENT;
-            }
-        }
+    /** Visits every block of the heap (the frontier is the mark's bound, which the allocator's walk respects). */
+    static void walk(Segment s, long frontier, slab.mem.Allocator.BlockVisitor v) {
+        s.allocator().forEachBlock(frontier, v);
     }
 }

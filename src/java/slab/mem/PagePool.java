@@ -1,0 +1,263 @@
+package slab.mem;
+
+import static slab.mem.AllocatorDescriptor.*;
+import static slab.mem.HeaderDescriptor.*;
+
+import java.util.function.LongPredicate;
+
+/**
+ * The segment's pages: which are free, which hold a span of small blocks,
+ * which a large block. Shared by every process, changed only under one lock
+ * word in the header (page operations are rare: one per span of many blocks,
+ * or per large block). The page table is the truth; the bins of free runs
+ * and the run records in free pages are an index over it that
+ * {@link #repair} rebuilds, so a process killed holding the lock costs the
+ * next holder one pass over the page table, never a page lost or given out
+ * twice.
+ *
+ * <p>Ordering, so that the page table alone is always right: pages are
+ * handed out by writing their inner words first and the first page's word
+ * last, after the caller has made the span header or block header valid;
+ * they come back by writing the first page's word first. A first-page word
+ * without all its inner words, or a large block whose header is not live,
+ * is free.
+ */
+final class PagePool {
+    private final Segment s;
+    final long base;
+    final long pages;
+    private final LongPredicate commit;
+    private final Object monitor = new Object();
+
+    PagePool(Segment s, LongPredicate commit) {
+        this.s = s;
+        this.base = heapBase(s.capacity());
+        this.pages = HeaderDescriptor.pages(s.capacity());
+        this.commit = commit;
+    }
+
+    long addr(long page) { return base + (page << PAGE_SHIFT); }
+    long pageOf(long off) { return (off - base) >>> PAGE_SHIFT; }
+    long word(long page) { return s.getLongVolatile(PAGE_TABLE_OFFSET + page * PAGE_WORD_LENGTH); }
+    private void setWord(long page, long w) { s.putLongVolatile(PAGE_TABLE_OFFSET + page * PAGE_WORD_LENGTH, w); }
+    long frontierPages() { return pageOf(s.getLongVolatile(FRONTIER_OFFSET)); }
+
+    /** The first page of the span or large block that holds offset off; -1 if off is in no such run. */
+    long headOf(long off) {
+        if (off < base) return -1;
+        long p = pageOf(off);
+        if (p >= frontierPages()) return -1;
+        long w = word(p);
+        int k = pageKind(w);
+        if (k == PAGE_INNER) {
+            p -= pageCount(w);
+            if (p < 0) return -1;
+            k = pageKind(word(p));
+        }
+        return k == PAGE_SPAN || k == PAGE_LARGE ? p : -1;
+    }
+
+    // --- the lock ---------------------------------------------------------------------------------
+
+    /** Runs body holding the pool: one thread of this process, and one process, at a time. */
+    <T> T locked(java.util.function.Supplier<T> body) {
+        synchronized (monitor) {
+            acquire();
+            try {
+                return body.get();
+            } finally {
+                s.putLongVolatile(POOL_LOCK_OFFSET, 0);
+            }
+        }
+    }
+
+    private void acquire() {
+        long me = Processes.me();
+        for (int spins = 0; ; spins++) {
+            long cur = s.getLongVolatile(POOL_LOCK_OFFSET);
+            if (cur == 0) {
+                if (s.casLong(POOL_LOCK_OFFSET, 0, me)) return;
+                continue;
+            }
+            // Our own word: left by this process through a mapping since closed (we hold the monitor).
+            if (cur == me || ((spins & 1023) == 1023 && !Processes.alive(cur))) {
+                if (s.casLong(POOL_LOCK_OFFSET, cur, me)) {
+                    repair();                      // the holder died half-way through a change
+                    return;
+                }
+                continue;
+            }
+            if (spins < 64) Thread.onSpinWait();
+            else if (spins < 128) Thread.yield();
+            else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+        }
+    }
+
+    // --- taking and giving runs (the caller holds the lock) -----------------------------------------
+
+    /**
+     * Takes n contiguous free pages; -1 if there are none. Their words stay
+     * free until the caller {@link #publish}es them.
+     */
+    long take(long n) {
+        for (int b = bin(n); b < BINS; b++) {
+            for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) {
+                long len = runPages(r);
+                if (len < n) continue;
+                unlink(r);
+                KillPoints.step("pool");
+                if (len > n) addRun(r + n, len - n);
+                return r;
+            }
+        }
+        // Grow at the frontier, together with a free run that ends there.
+        long fp = frontierPages();
+        long start = fp;
+        long tail = 0;
+        if (fp > 0 && pageKind(word(fp - 1)) == PAGE_FREE) {
+            tail = s.getLong(addr(fp - 1) + RUN_PAGES_OFFSET);
+            start = fp - tail;
+            if (tail < 1 || start < 0 || pageKind(word(start)) != PAGE_FREE)
+                throw new IllegalStateException("slab: the free run below the frontier has a bad record: " + tail
+                    + " pages at page " + (fp - 1));
+        }
+        if (start + n > pages || !commit.test(addr(start + n))) return -1;
+        if (tail > 0) unlink(start);
+        KillPoints.step("pool");
+        s.putLongVolatile(FRONTIER_OFFSET, addr(start + n));
+        for (long p = fp; p < start + n; p++) setWord(p, pageWord(PAGE_FREE, 0, 0));
+        return start;
+    }
+
+    /** Hands pages [p, p+n) out as a span or large block: inner words first, the first page's last. */
+    void publish(long p, long n, int kind, int cls) {
+        for (long i = 1; i < n; i++) setWord(p + i, pageWord(PAGE_INNER, cls, i));
+        KillPoints.step("pool");
+        setWord(p, pageWord(kind, cls, n));
+    }
+
+    /** Returns the span or large block starting at page p, merging it with free neighbours. */
+    void give(long p) {
+        long n = pageCount(word(p));
+        setWord(p, pageWord(PAGE_FREE, 0, 0));
+        KillPoints.step("pool");
+        for (long i = 1; i < n; i++) setWord(p + i, pageWord(PAGE_FREE, 0, 0));
+        long start = p, len = n;
+        if (p > 0 && pageKind(word(p - 1)) == PAGE_FREE) {
+            long left = s.getLong(addr(p - 1) + RUN_PAGES_OFFSET);
+            start = p - left;
+            unlink(start);
+            len += left;
+        }
+        long right = p + n;
+        if (right < frontierPages() && pageKind(word(right)) == PAGE_FREE) {
+            long rl = runPages(right);
+            unlink(right);
+            len += rl;
+        }
+        KillPoints.step("pool");
+        addRun(start, len);
+    }
+
+    // --- bins -----------------------------------------------------------------------------------------
+
+    private static int bin(long n) { return 63 - Long.numberOfLeadingZeros(n); }
+
+    private long runPages(long r) { return s.getLong(addr(r) + RUN_PAGES_OFFSET); }
+
+    /** A link field of run r's record, as a page index (-1 for none; stored as page + 1). */
+    private long link(long r, int field) { return s.getLong(addr(r) + field) - 1; }
+
+    private void setLink(long r, int field, long to) { s.putLong(addr(r) + field, to + 1); }
+
+    private long binHead(int b) { return s.getLongVolatile(POOL_BINS_OFFSET + 8L * b) - 1; }
+
+    private void setBinHead(int b, long r) { s.putLongVolatile(POOL_BINS_OFFSET + 8L * b, r + 1); }
+
+    /** Records a free run [r, r+len) (its page words are already free) and files it in its bin. */
+    private void addRun(long r, long len) {
+        s.putLong(addr(r) + RUN_PAGES_OFFSET, len);
+        if (len > 1) s.putLong(addr(r + len - 1) + RUN_PAGES_OFFSET, len);
+        int b = bin(len);
+        long head = binHead(b);
+        setLink(r, RUN_PREV_OFFSET, -1);
+        setLink(r, RUN_NEXT_OFFSET, head);
+        if (head >= 0) setLink(head, RUN_PREV_OFFSET, r);
+        setBinHead(b, r);
+    }
+
+    private void unlink(long r) {
+        long prev = link(r, RUN_PREV_OFFSET), next = link(r, RUN_NEXT_OFFSET);
+        if (prev >= 0) setLink(prev, RUN_NEXT_OFFSET, next);
+        else setBinHead(bin(runPages(r)), next);
+        if (next >= 0) setLink(next, RUN_PREV_OFFSET, prev);
+    }
+
+    // --- rebuilding the index from the page table -------------------------------------------------------
+
+    /** Is page p the first page of a whole span or large block (so the pages it names are not free)? */
+    private boolean inUse(long p, long fp) {
+        long w = word(p);
+        int k = pageKind(w);
+        if (k != PAGE_SPAN && k != PAGE_LARGE) return false;
+        long n = pageCount(w);
+        if (n < 1 || p + n > fp) return false;
+        for (long i = 1; i < n; i++) {
+            long iw = word(p + i);
+            if (pageKind(iw) != PAGE_INNER || pageCount(iw) != i) return false;
+        }
+        return k == PAGE_SPAN || stateOf(s.getLongVolatile(addr(p))) == STATE_LIVE;
+    }
+
+    /**
+     * Rebuilds the bins from the page table: every page below the frontier
+     * that is not part of a whole span or live large block is free, and
+     * neighbouring free pages form one run. The caller holds the lock (or
+     * the segment is still).
+     */
+    void repair() {
+        for (int b = 0; b < BINS; b++) setBinHead(b, -1);
+        long fp = frontierPages();
+        long p = 0;
+        while (p < fp) {
+            if (inUse(p, fp)) {
+                p += pageCount(word(p));
+                continue;
+            }
+            long q = p;
+            while (q < fp && !inUse(q, fp)) {
+                setWord(q, pageWord(PAGE_FREE, 0, 0));
+                q++;
+            }
+            addRun(p, q - p);
+            p = q;
+        }
+    }
+
+    /** Calls f with (first page, page word) for every span and large block below the frontier. */
+    void forEachRun(RunVisitor f) {
+        long fp = frontierPages();
+        long p = 0;
+        while (p < fp) {
+            long w = word(p);
+            int k = pageKind(w);
+            long n = pageCount(w);
+            if ((k == PAGE_SPAN || k == PAGE_LARGE) && n >= 1 && p + n <= fp) {
+                f.visit(p, w);
+                p += n;
+            } else {
+                p++;
+            }
+        }
+    }
+
+    interface RunVisitor { void visit(long page, long word); }
+
+    /** Free pages below the frontier (walking the bins), for audits. */
+    long freePagesInBins() {
+        long total = 0;
+        for (int b = 0; b < BINS; b++)
+            for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) total += runPages(r);
+        return total;
+    }
+}
