@@ -82,10 +82,12 @@
             baseline (settle! seg -1)
             _ (tu/quiet-pressure! a)
             reserve (mapv (fn [_] (.allocate a 200000 0)) (range 4))
-            ;; 16 KB blocks, some given back: room for small nodes, none for a
-            ;; larger ledger table (blocks are split, never merged)
-            filler (fill! a (constantly 16000))
-            [given kept] (split-at 24 filler)
+            ;; two-page blocks, every other one given back: free runs of two
+            ;; pages, room for spans of small nodes, none for a larger ledger
+            ;; table (three pages)
+            filler (fill! a (constantly 17000))
+            given (take-nth 2 filler)
+            kept (take-nth 2 (rest filler))
             _ (doseq [off given] (.free a (long off)))
             _ (is (zero? (.allocateIfRoom a 33000 0)) "no room for a larger table")
             ;; the ledger starts with 1024 entries and grows past half full;

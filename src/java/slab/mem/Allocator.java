@@ -8,7 +8,7 @@ import slab.Errors;
 /**
  * The segment's allocator, shared by every process that maps it (all its
  * state lives in the segment), in the manner of mimalloc: the heap is cut
- * into pages ({@link PagePool}); blocks up to {@link AllocatorDescriptor#SMALL_MAX}
+ * into pages ({@link PagePool}); blocks up to {@link AllocatorDescriptor#SPAN_MAX_BLOCK}
  * live in spans of pages, one size class per span ({@link Spans}); larger
  * blocks take runs of whole pages. A span whose blocks are all free goes
  * back to the pool, and neighbouring free runs merge, so freed memory serves
@@ -41,7 +41,7 @@ public final class Allocator {
     /** A count that moves while memory is still being given back (the Cleaner's progress). */
     private volatile java.util.function.LongSupplier releaseProgress = () -> 0;
     /** Small classes: those served from spans. */
-    static final int SMALL_CLASSES = SizeClasses.classFor(SMALL_MAX) + 1;
+    static final int SMALL_CLASSES = SizeClasses.classFor(SPAN_MAX_BLOCK) + 1;
 
     Allocator(Segment s) {
         this.s = s;
@@ -95,11 +95,11 @@ public final class Allocator {
             return 0;
         }
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
-        long off = tryAllocate(cls, type);
+        long off = tryAllocate(cls, type, false);
         if (off == 0) {
             if (!wait) {
                 reclaimEmpty();
-                off = tryAllocate(cls, type);
+                off = tryAllocate(cls, type, true);
                 if (off == 0) return 0;
             } else {
                 off = allocateUnderPressure(cls, type, payload);
@@ -122,14 +122,14 @@ public final class Allocator {
      */
     private long allocateUnderPressure(int cls, int type, long payload) {
         reclaimEmpty();
-        long off = tryAllocate(cls, type);
+        long off = tryAllocate(cls, type, true);
         if (off != 0) return off;
         runPressureHook();
         long seen = releaseProgress.getAsLong();
         long start = System.nanoTime();
         int idle = 0;
         while (true) {
-            off = tryAllocate(cls, type);
+            off = tryAllocate(cls, type, true);
             if (off != 0) return off;
             reclaimEmpty();
             long now = releaseProgress.getAsLong();
@@ -152,11 +152,12 @@ public final class Allocator {
         try { pressureHook.run(); } catch (RuntimeException ignored) { }
     }
 
-    private long tryAllocate(int cls, int type) {
+    /** thorough: look through every span the arena owns for room before taking pages (under pressure). */
+    private long tryAllocate(int cls, int type, boolean thorough) {
         if (!isSmall(cls)) return allocateLarge(cls, type);
         Arena a = acquireArena();
         try {
-            long off = a.allocate(cls);
+            long off = a.allocate(cls, thorough);
             if (off != 0) s.putLongRelease(off, header(cls, STATE_LIVE, type, 1));   // after the bump (see Spans.pop)
             return off;
         } finally {
@@ -200,6 +201,8 @@ public final class Allocator {
         private final java.util.concurrent.atomic.AtomicInteger busy = new java.util.concurrent.atomic.AtomicInteger();
         final long[] current = new long[SMALL_CLASSES];
         final SpanSet[] owned = new SpanSet[SMALL_CLASSES];
+        /** Per class, owned spans (not current) that local frees gave room since they last filled up. */
+        final SpanSet[] roomy = new SpanSet[SMALL_CLASSES];
         /** Per class, the abandon count when a look for abandoned spans last found none. */
         final long[] abandonedSeen = new long[SMALL_CLASSES];
 
@@ -222,14 +225,14 @@ public final class Allocator {
 
         void release() { busy.set(0); }
 
-        long allocate(int cls) {
+        long allocate(int cls, boolean thorough) {
             long span = current[cls];
             if (span != 0) {
                 long b = Spans.pop(s, span, cls);
                 if (b != 0) return b;
                 if (Spans.collect(s, span, cls) > 0) return Spans.pop(s, span, cls);
             }
-            span = nextSpan(cls);
+            span = nextSpan(cls, thorough);
             if (span == 0) return 0;
             current[cls] = span;
             return Spans.pop(s, span, cls);   // nextSpan only returns a span with room
@@ -240,10 +243,15 @@ public final class Allocator {
         }
 
         /** Another span with room: one this arena owns, an abandoned one, or a fresh one from the pool. */
-        private long nextSpan(int cls) {
+        private long nextSpan(int cls, boolean thorough) {
+            SpanSet r = roomy[cls];
+            while (r != null && r.size() > 0) {
+                long sp = r.removeLast();
+                if (hasRoom(sp, cls)) return sp;
+            }
             SpanSet set = owned[cls];
             if (set != null) {
-                int n = Math.min(set.size(), 8);
+                int n = thorough ? set.size() : Math.min(set.size(), 8);
                 for (int i = 0; i < n; i++) {
                     long sp = set.next();
                     if (sp == current[cls]) continue;
@@ -297,12 +305,19 @@ public final class Allocator {
 
         /** The owner frees b in span sp (its header already FREE); an empty span that is not current goes back. */
         void free(long sp, int cls, long b) {
+            boolean wasFull = s.getLong(sp + SPAN_LOCAL_OFFSET) == 0;
             long used = Spans.pushLocal(s, sp, b);
-            if (used == 0 && sp != current[cls]) giveBack(cls, sp);
+            if (sp == current[cls]) return;
+            if (used == 0) giveBack(cls, sp);
+            else if (wasFull) {
+                if (roomy[cls] == null) roomy[cls] = new SpanSet();
+                roomy[cls].add(sp);
+            }
         }
 
         void giveBack(int cls, long sp) {
             owned[cls].remove(sp);
+            if (roomy[cls] != null) roomy[cls].remove(sp);
             if (current[cls] == sp) current[cls] = 0;
             long p = pool.pageOf(sp);
             pool.locked(() -> {
@@ -326,6 +341,7 @@ public final class Allocator {
         void forget() {
             java.util.Arrays.fill(current, 0);
             java.util.Arrays.fill(owned, null);
+            java.util.Arrays.fill(roomy, null);
             java.util.Arrays.fill(abandonedSeen, -1);
         }
     }
@@ -358,6 +374,12 @@ public final class Allocator {
         long next() {
             if (cursor >= size) cursor = 0;
             return spans[cursor++];
+        }
+
+        long removeLast() {
+            long sp = spans[size - 1];
+            remove(sp);
+            return sp;
         }
 
         long[] toArray() { return java.util.Arrays.copyOf(spans, size); }

@@ -105,8 +105,8 @@ public final class AllocatorDescriptor {
     public static final int SPAN_HEADER_LENGTH = 64;
 
     /** Blocks up to this size (header included) live in spans; larger ones take runs of pages. */
-    public static final long SMALL_MAX = 16 * 1024;
-    /** A span is large enough for at least this many blocks of its class. */
+    public static final long SPAN_MAX_BLOCK = 16 * 1024;
+    /** A span has room for about this many blocks of its class (the span header takes a little). */
     public static final int SPAN_MIN_BLOCKS = 8;
 
     // --- free runs -----------------------------------------------------------------------------
@@ -133,9 +133,9 @@ public final class AllocatorDescriptor {
     public static int pageClass(long word) { return (int) (word >>> PAGE_CLASS_SHIFT) & 0xFFFF; }
     public static long pageCount(long word) { return word & PAGE_COUNT_MASK; }
 
-    /** Pages in a span of class cls: one, or enough for SPAN_MIN_BLOCKS blocks. */
+    /** Pages in a span of class cls: SPAN_MIN_BLOCKS blocks' worth, rounded up to whole pages. */
     public static int spanPages(int cls) {
-        long need = SPAN_HEADER_LENGTH + SPAN_MIN_BLOCKS * SizeClasses.sizeOf(cls);
+        long need = SPAN_MIN_BLOCKS * SizeClasses.sizeOf(cls);
         return (int) ((need + PAGE_LENGTH - 1) >>> PAGE_SHIFT);
     }
 
@@ -145,7 +145,7 @@ public final class AllocatorDescriptor {
     }
 
     /** Is class cls served from spans (else from runs of pages)? */
-    public static boolean isSmall(int cls) { return SizeClasses.sizeOf(cls) <= SMALL_MAX; }
+    public static boolean isSmall(int cls) { return SizeClasses.sizeOf(cls) <= SPAN_MAX_BLOCK; }
 
     /** Pages a large block of class cls takes. */
     public static long largePages(int cls) {

@@ -59,15 +59,31 @@ final class PagePool {
 
     // --- the lock ---------------------------------------------------------------------------------
 
-    /** Runs body holding the pool: one thread of this process, and one process, at a time. */
+    /** The thread of this process holding the pool (guarded by monitor). */
+    private Thread holder;
+
+    /**
+     * Runs body holding the pool: one thread of this process, and one
+     * process, at a time. Reentrant: a body may call locked again.
+     */
     <T> T locked(java.util.function.Supplier<T> body) {
         synchronized (monitor) {
+            if (holder == Thread.currentThread()) return body.get();
             acquire();
+            holder = Thread.currentThread();
             try {
                 return body.get();
             } finally {
+                holder = null;
                 s.putLongVolatile(POOL_LOCK_OFFSET, 0);
             }
+        }
+    }
+
+    /** Does this thread hold the pool? (Page words change only under it, so a scan must.) */
+    boolean held() {
+        synchronized (monitor) {
+            return holder == Thread.currentThread();
         }
     }
 
@@ -97,18 +113,24 @@ final class PagePool {
 
     /**
      * Takes n contiguous free pages; -1 if there are none. Their words stay
-     * free until the caller {@link #publish}es them.
+     * free until the caller {@link #publish}es them. Best fit (the smallest
+     * run that holds n, lowest address among equals), so a small request
+     * does not split a run a larger one will need.
      */
     long take(long n) {
         for (int b = bin(n); b < BINS; b++) {
+            long best = -1, bestLen = Long.MAX_VALUE;
             for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) {
                 long len = runPages(r);
-                if (len < n) continue;
-                unlink(r);
-                KillPoints.step("pool");
-                if (len > n) addRun(r + n, len - n);
-                return r;
+                if (len < n || len > bestLen || (len == bestLen && r > best)) continue;
+                best = r;
+                bestLen = len;
             }
+            if (best < 0) continue;
+            unlink(best);
+            KillPoints.step("pool");
+            if (bestLen > n) addRun(best + n, bestLen - n);
+            return best;
         }
         // Grow at the frontier, together with a free run that ends there.
         long fp = frontierPages();
@@ -234,8 +256,19 @@ final class PagePool {
         }
     }
 
-    /** Calls f with (first page, page word) for every span and large block below the frontier. */
+    /**
+     * Calls f with (first page, page word) for every span and large block
+     * below the frontier, holding the pool (a page word read without it may
+     * name a run that is gone and whose pages now hold anything).
+     */
     void forEachRun(RunVisitor f) {
+        locked(() -> {
+            scan(f);
+            return null;
+        });
+    }
+
+    private void scan(RunVisitor f) {
         long fp = frontierPages();
         long p = 0;
         while (p < fp) {
