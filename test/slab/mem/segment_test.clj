@@ -59,14 +59,13 @@
                         (recur))
                       r)))
         refill (u/error-of (fn []
-                             (let [some-blocks (vec (take 20 live))]
-                               (doseq [[off] some-blocks] (.free a (long off)))
-                               ;; largest first: pages freed by many sizes are refilled
-                               ;; best when the largest requests come first
-                               (doseq [[_ n] (sort-by (comp - second) some-blocks)]
-                                 (let [off (.allocate a (long n) 0)]
-                                   (.fill s (+ off header-bytes) (long n) (byte 0x33))))
-                               :ok)))]
+                             ;; each freed block's pages (or span slot) serve the same
+                             ;; size again, with the file system still full
+                             (doseq [[off n] (vec (take 20 live))]
+                               (.free a (long off))
+                               (let [off (.allocate a (long n) 0)]
+                                 (.fill s (+ off header-bytes) (long n) (byte 0x33))))
+                             :ok))]
     (prn {:error (:error outcome) :message (:message outcome) :exception (some-> (:exception outcome) str)
           :blocks (.size live) :stats (dissoc (u/stats a) :blocks-in-use) :refill refill})
     (.close s)))

@@ -1,4 +1,4 @@
-;; Proves every multi-step protocol survives a kill at each of its steps: close, recovery of a dead process (and of a dead recoverer), the sweep, swap!/compare-and-set!/set-root!, persistent!, and ledger growth and shrinking.
+;; Proves every multi-step protocol survives a kill at each of its steps: close, recovery of a dead process (and of a dead recoverer), the sweep, swap!/compare-and-set!/set-root!, persistent!, ledger growth and shrinking, the page pool and giving up spans.
 (ns slab.share.kill-point-test
   "Each test runs one protocol in child JVMs halted at every one of its
   steps (slab.support.kill), then opens the segment here and checks that the
@@ -37,3 +37,14 @@
 (deftest ledger-growth-survives-a-kill-at-every-step
   (kill/run-scenario :ledger "ledger"
                      (assoc unchanged :last #{nil (assoc (:m sc/roots) :k 1499)})))
+
+(deftest the-page-pool-survives-a-kill-at-every-step
+  ;; a holder of the pool lock that dies is taken over, and the bins rebuilt from the page table
+  (kill/run-scenario :pool "pool"
+                     (assoc unchanged
+                            :big #{nil sc/big-strings}
+                            :after #{nil (vec (range 2000))})))
+
+(deftest giving-up-spans-survives-a-kill-at-every-step
+  ;; spans half rebuilt by a closing process that died are rebuilt again by the next opener
+  (kill/run-scenario :span "span" unchanged))

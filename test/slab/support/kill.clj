@@ -96,6 +96,9 @@
         (let [v (slab/verify seg)]
           (when-not (and (zero? (long (:unreachable v))) (:counts-add-up v) (zero? (long (:stuck-slots v))))
             (add! {:verify v})))
+        ;; the allocator's pages, spans and free runs agree with each other
+        (try (u/audit seg nil nil)
+             (catch Throwable t (add! {:heap-audit (str t)})))
         ;; writing goes on
         (let [a (slab/atom seg :after-kill {:n 0})]
           (dotimes [_ 10] (swap! a update :n inc))

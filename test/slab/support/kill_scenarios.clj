@@ -120,3 +120,34 @@
     (slab/set-root! seg :after-release 1)))
 
 (def ledger-prepare publish-prepare)
+
+;; --- pool: the page pool handing out and taking back runs of pages ---------------------------
+
+(def big-strings (vec (for [i (range 3)] (apply str (repeat (+ 40000 (* 30000 i)) (char (+ 97 i)))))))
+
+(def pool-prepare publish-prepare)
+
+(defn pool-run
+  "Large blocks (runs of pages) published, then dropped: their pages go back
+  to the pool and merge; then a span of a fresh size class is made."
+  [file]
+  (let [seg (open file)]
+    (KillPoints/begin)
+    (slab/set-root! seg :big big-strings)
+    (slab/set-root! seg :big nil)
+    (slab/set-root! seg :after (vec (range 2000)))))
+
+;; --- span: a closing process giving up its spans ---------------------------------------------
+
+(def span-prepare publish-prepare)
+
+(defn span-run
+  "Closing rebuilds and abandons every span this process owns (or gives it
+  back if empty); the next opener must find every span exact."
+  [file]
+  (let [seg (open file)]
+    (hold-versions! seg)
+    (let [junk (mapv #(assoc (slab/root seg :m) :junk %) (range 300))]
+      (run! slab/release! (take 150 junk))
+      (KillPoints/begin)
+      (slab/close-segment! seg))))

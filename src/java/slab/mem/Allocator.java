@@ -223,7 +223,7 @@ public final class Allocator {
             }
         }
 
-        void release() { busy.set(0); }
+        void release() { busy.setRelease(0); }   // a release store: no fence on the fast path
 
         long allocate(int cls, boolean thorough) {
             long span = current[cls];
