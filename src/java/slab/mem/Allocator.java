@@ -33,7 +33,7 @@ public final class Allocator {
      * Tells this allocator's arenas from those of another mapping of the same
      * file in this process (closing uses one): a span's arena word is id << 16 | arena.
      */
-    private final long id = NEXT_ID.incrementAndGet();
+    private final long id = (NEXT_ID.incrementAndGet() ^ (ProcessHandle.current().pid() << 20)) & ((1L << 47) - 1) | 1L << 47;
     private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
     private final Arena[] arenas;
     private final int arenaMask;
@@ -416,6 +416,7 @@ public final class Allocator {
                 return null;
             });
         } else {
+            s.putLongVolatile(sp + SPAN_ARENA_OFFSET, 0);   // no arena's: frees go remote until adopted
             s.putLongVolatile(sp + SPAN_OWNER_OFFSET, 0);
             s.getAndAddLong(ABANDONED_OFFSET, 1);
         }
@@ -623,6 +624,7 @@ public final class Allocator {
                 if (pageKind(w) != PAGE_SPAN) return;
                 long sp = pool.addr(p);
                 Spans.rebuild(s, sp, pageClass(w), true);
+                s.putLongVolatile(sp + SPAN_ARENA_OFFSET, 0);   // no arena's: frees go remote until adopted
                 s.putLongVolatile(sp + SPAN_OWNER_OFFSET, 0);
                 if (s.getLong(sp + SPAN_USED_OFFSET) == 0) pool.give(p);
             });
