@@ -360,7 +360,13 @@
           (is (= :segment-full (:error (u/error-of #(.allocate a 8 0)))))
           (is (= st (u/stats a)))))
       (testing "a request larger than the segment fails at once"
-        (is (= :segment-full (:error (u/error-of #(.allocate a (* 64 u/MiB) 0))))))
+        (doseq [n [(* 64 u/MiB) (- (* 32 u/MiB) 4096) Long/MAX_VALUE]]
+          (let [r (u/error-of #(.allocate a (long n) 0))]
+            (is (= :segment-full (:error r)) (str n " bytes"))
+            (is (str/includes? (str (:message r)) "more than its whole heap")))))
+      (testing "a negative size or a type outside 0..255 is a bad argument, not a full segment"
+        (doseq [[n ty] [[-1 0] [Long/MIN_VALUE 0] [8 -1] [8 256]]]
+          (is (= :bad-argument (:error (u/error-of #(.allocate a (long n) (int ty))))) (str n " bytes, type " ty))))
       (testing "after frees, allocation works again"
         (let [freed (vec (take 200 (shuffle (vec live))))]
           (doseq [[off] freed] (.free a (long off)))
@@ -394,6 +400,18 @@
                      (+ (blocks 4) 4096) (.getLongVolatile s HeaderDescriptor/FRONTIER_OFFSET)
                      (.capacity s) Long/MAX_VALUE Long/MIN_VALUE]]
           (is (refused? off) (str "free of " off))))
+      (testing "a live-looking header inside a block (a string's bytes can look like one) is not a block"
+        (let [off (blocks 2)
+              fake (+ off 32)]
+          (.putLong s fake (.getLongVolatile s off))
+          (is (refused? fake))
+          (is (.isLive a off))
+          (.fill s (+ off header-bytes) (- (.blockSize a off) header-bytes) (byte 0))))
+      (testing "retain and release of offsets outside the heap or misaligned are clear errors that write nothing"
+        (doseq [off [0 -16 1 8 (- HeaderDescriptor/HEADER_LENGTH 16) (.capacity s) Long/MAX_VALUE Long/MIN_VALUE]]
+          (is (= IllegalStateException (:exception (u/error-of #(.retain a (long off))))) (str "retain of " off))
+          (is (= IllegalStateException (:exception (u/error-of #(.release a (long off))))) (str "release of " off)))
+        (is (= before (u/stats a))))
       (testing "retain and release of a freed block"
         (is (= IllegalStateException (:exception (u/error-of #(.retain a victim)))))
         (is (= IllegalStateException (:exception (u/error-of #(.release a victim)))))

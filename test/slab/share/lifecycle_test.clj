@@ -78,6 +78,43 @@
           (is (:counts-add-up v) (pr-str v)))
         (finally (slab/close-segment! seg))))))
 
+;; --- reopening while a close is under way ----------------------------------------------------------
+
+(deftest reopening-the-file-while-it-closes-waits-for-the-close
+  ;; The close gives this process's spans up through a private mapping; an
+  ;; open of the same file meanwhile waits for it, so the new mapping's spans
+  ;; are never taken for the closing one's.
+  (let [file (temp-path "close-while-open")
+        old (vec (for [i (range 200000)] (str "old-string-" i)))]
+    (dotimes [round 3]
+      (let [seg (slab/open-segment file {:capacity (* 1024 1024 1024)})
+            _ (slab/set-root! seg :old (slab/with-segment seg (slab/vec old)))
+            held (slab/with-segment seg (slab/vec (for [i (range 200000)] (str "held-" i))))
+            closer (future (Thread/sleep (* 10 (inc round))) (slab/close-segment! seg) :closed)
+            opener (future
+                     (let [s2 (loop [] (let [s (try (slab/open-segment file) (catch IllegalStateException _ seg))]
+                                         (if (identical? s seg) (recur) s)))]
+                       [s2 (slab/with-segment s2 (vec (for [i (range 30000)] (slab/share {:i i :s (str "new-" i)}))))]))
+            c (deref closer 60000 :hang)
+            [s2 vs] (deref opener 60000 [nil nil])]
+        (is (= :closed c))
+        (is (some? s2) "the open finished")
+        (when s2
+          (try
+            (let [more (slab/with-segment s2 (vec (for [i (range 30000)] (slab/share {:j i}))))]
+              (is (every? true? (map-indexed (fn [i m] (= m {:i i :s (str "new-" i)})) vs)))
+              (is (every? true? (map-indexed (fn [i m] (= m {:j i})) more)))
+              (is (= old (slab/root s2 :old)))
+              (is (u/audit s2 nil nil)))
+            (finally (slab/close-segment! s2))))
+        (is (some? held))))
+    (let [s (slab/open-segment file)]
+      (try
+        (let [v (slab/verify s)]
+          (is (:counts-add-up v) (pr-str v))
+          (is (zero? (long (:unreachable v))) (pr-str v)))
+        (finally (slab/close-segment! s))))))
+
 ;; --- hazard words never run out ----------------------------------------------------------------
 
 (defn- swap-storm

@@ -38,6 +38,8 @@ public final class Allocator {
     private final Arena[] arenas;
     private final int arenaMask;
     private volatile Runnable pressureHook = System::gc;
+    /** Set when the file system could not back memory an allocation needed (a full disk, not a full segment). */
+    private volatile boolean commitFellShort;
     /** A count that moves while memory is still being given back (the Cleaner's progress). */
     private volatile java.util.function.LongSupplier releaseProgress = () -> 0;
     /** Small classes: those served from spans. */
@@ -90,7 +92,10 @@ public final class Allocator {
 
     private long allocate(long payload, int type, boolean wait) {
         s.checkOpen();
-        if (payload < 0 || payload > capacity) {
+        if (payload < 0 || type < 0 || type > 0xFF)
+            throw Errors.info("bad-argument", "Cannot allocate a block of " + payload + " bytes with type " + type
+                + " (the size must not be negative, the type must be 0..255)", "requested", payload, "type", (long) type);
+        if (payload > capacity - pool.base) {
             if (wait) throw full(payload);
             return 0;
         }
@@ -121,6 +126,7 @@ public final class Allocator {
      * back-off is the segment full.
      */
     private long allocateUnderPressure(int cls, int type, long payload) {
+        commitFellShort = false;
         reclaimEmpty();
         long off = tryAllocate(cls, type, true);
         if (off != 0) return off;
@@ -205,6 +211,8 @@ public final class Allocator {
         final SpanSet[] roomy = new SpanSet[SMALL_CLASSES];
         /** Per class, the abandon count when a look for abandoned spans last found none. */
         final long[] abandonedSeen = new long[SMALL_CLASSES];
+        /** Per class, the page where the next look for abandoned spans starts. */
+        final long[] adoptFrom = new long[SMALL_CLASSES];
 
         long arenaWord() { return id << 16 | index; }
 
@@ -263,25 +271,35 @@ public final class Allocator {
             return fresh(cls);
         }
 
+        /**
+         * An abandoned span of class cls with room, now this arena's (spans
+         * met on the way that are abandoned but full are taken too). The walk
+         * resumes where the last one stopped, so adopting many spans one
+         * at a time walks the page table once, not once per span.
+         */
         private long adopt(int cls) {
             long count = s.getLongVolatile(ABANDONED_OFFSET);
             if (count == abandonedSeen[cls]) return 0;
-            long[] found = {0};
             Processes.Cache live = new Processes.Cache();
-            pool.forEachRun((p, w) -> {
-                if (found[0] != 0 || pageKind(w) != PAGE_SPAN || pageClass(w) != cls) return;
+            long hit = pool.findRun(adoptFrom[cls], (p, w) -> {
+                if (pageKind(w) != PAGE_SPAN || pageClass(w) != cls) return false;
                 long sp = pool.addr(p);
                 long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
-                if (owner != 0 && (owner == Processes.me() || live.alive(owner))) return;
-                if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return;
+                if (owner != 0 && (owner == Processes.me() || live.alive(owner))) return false;
+                if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return false;
                 Spans.rebuild(s, sp, cls, false);
                 Spans.collect(s, sp, cls);
                 s.putLong(sp + SPAN_ARENA_OFFSET, arenaWord());
                 own(cls, sp);                      // ours now, full or not
-                if (hasRoom(sp, cls)) found[0] = sp;
+                return hasRoom(sp, cls);
             });
-            if (found[0] == 0) abandonedSeen[cls] = count;
-            return found[0];
+            if (hit < 0) {
+                abandonedSeen[cls] = count;
+                adoptFrom[cls] = 0;
+                return 0;
+            }
+            adoptFrom[cls] = hit + 1;
+            return pool.addr(hit);
         }
 
         private long fresh(int cls) {
@@ -343,6 +361,7 @@ public final class Allocator {
             java.util.Arrays.fill(owned, null);
             java.util.Arrays.fill(roomy, null);
             java.util.Arrays.fill(abandonedSeen, -1);
+            java.util.Arrays.fill(adoptFrom, 0);
         }
     }
 
@@ -457,6 +476,7 @@ public final class Allocator {
             // committed first, then the claim: until both match, others wait
             s.putLongRelease(COMMITTED_OFFSET, reached);
             if (reached != target) s.putLongVolatile(COMMIT_CLAIM_OFFSET, reached);
+            if (end > reached) commitFellShort = true;
             return end <= reached;
         }
     }
@@ -484,7 +504,9 @@ public final class Allocator {
             return;
         }
         long sp = pool.addr(p);
-        if (pageClass(w) != cls) throw notLive(off);
+        long size = SizeClasses.sizeOf(cls);
+        if (pageClass(w) != cls || off < Spans.first(sp) || off >= Spans.end(sp, cls) || (off - Spans.first(sp)) % size != 0)
+            throw notLive(off);
         long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
         long tag = s.getLong(sp + SPAN_ARENA_OFFSET);
         if (owner == Processes.me() && tag >>> 16 == id) {
@@ -517,6 +539,7 @@ public final class Allocator {
      * freed: whoever retains it holds a stale offset, so that is refused too.
      */
     public void retain(long off) {
+        checkRange(off);
         long old = s.getAndAddLong(off, 1);
         if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0 || refcountOf(old) == REFCOUNT_MASK) {
             s.getAndAddLong(off, -1);
@@ -526,6 +549,7 @@ public final class Allocator {
 
     /** Removes one count; true when it reached zero and the caller must free the block. */
     public boolean release(long off) {
+        checkRange(off);
         long old = s.getAndAddLong(off, -1);
         if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0) {
             s.getAndAddLong(off, 1);
@@ -533,6 +557,12 @@ public final class Allocator {
                 + " (reference count would go below zero)");
         }
         return refcountOf(old) == 1;
+    }
+
+    /** A cheap check (no shared word read) that off can be a block's header in the heap. */
+    private void checkRange(long off) {
+        if (off < pool.base || off > capacity - BLOCK_HEADER_LENGTH || (off & (ALIGNMENT - 1)) != 0)
+            throw new IllegalStateException("slab: " + off + " is not a block offset in " + s.describe());
     }
 
     public long refcount(long off) { return refcountOf(s.getLongVolatile(off)); }
@@ -667,7 +697,12 @@ public final class Allocator {
 
     private RuntimeException full(long payload) {
         Stats st = stats();
-        if (st.committed() < st.capacity() && st.capacity() - st.frontier() >= payload + BLOCK_HEADER_LENGTH) {
+        if (payload > capacity - pool.base)
+            return Errors.info("segment-full", "Cannot allocate " + payload + " bytes in segment " + s.describe()
+                + ": that is more than its whole heap (capacity " + Errors.mib(st.capacity()) + "). Open a segment "
+                + "with a larger :capacity.", "capacity", st.capacity(), "bytes-in-use", st.bytesInUse(),
+                "requested", payload);
+        if (commitFellShort && st.committed() < st.capacity()) {
             // Room in the segment, none on the file system behind it: say so.
             String where = s.path() == null ? "the anonymous segment's directory " + Segment.anonymousDirectory()
                                             : "the file system holding " + s.describe();

@@ -111,18 +111,24 @@ final class PagePool {
 
     // --- taking and giving runs (the caller holds the lock) -----------------------------------------
 
+    /** Runs looked at in a bin after the first that fits, looking for a closer fit. */
+    private static final int FIT_LOOKS = 64;
+
     /**
      * Takes n contiguous free pages; -1 if there are none. Their words stay
-     * free until the caller {@link #publish}es them. Best fit (the smallest
-     * run that holds n, lowest address among equals), so a small request
-     * does not split a run a larger one will need.
+     * free until the caller {@link #publish}es them. Nearly best fit (an
+     * exact fit, else the smallest of the first runs that hold n in the
+     * smallest bin that has one), so a small request does not split a run a
+     * larger one will need, and a bin of many runs costs a bounded look.
      */
     long take(long n) {
         for (int b = bin(n); b < BINS; b++) {
             long best = -1, bestLen = Long.MAX_VALUE;
-            for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) {
+            int looks = 0;
+            for (long r = binHead(b); r >= 0 && bestLen != n && looks < FIT_LOOKS; r = link(r, RUN_NEXT_OFFSET)) {
                 long len = runPages(r);
-                if (len < n || len > bestLen || (len == bestLen && r > best)) continue;
+                if (best >= 0) looks++;
+                if (len < n || len >= bestLen) continue;
                 best = r;
                 bestLen = len;
             }
@@ -269,22 +275,47 @@ final class PagePool {
     }
 
     private void scan(RunVisitor f) {
+        scanRange(0, frontierPages(), (p, w) -> {
+            f.visit(p, w);
+            return false;
+        });
+    }
+
+    interface RunVisitor { void visit(long page, long word); }
+
+    interface RunFinder { boolean found(long page, long word); }
+
+    /**
+     * The first span or large block, from page from to the frontier and then
+     * from the start round to from, for which f says found; -1 if none.
+     * Holds the pool, as forEachRun. A caller that resumes after the page it
+     * was last given walks the table once over many calls, not once per call.
+     */
+    long findRun(long from, RunFinder f) {
+        return locked(() -> {
+            long fp = frontierPages();
+            long start = Math.min(Math.max(0, from), fp);
+            long hit = scanRange(start, fp, f);
+            return hit >= 0 ? hit : scanRange(0, start, f);
+        });
+    }
+
+    private long scanRange(long from, long to, RunFinder f) {
         long fp = frontierPages();
-        long p = 0;
-        while (p < fp) {
+        long p = from;
+        while (p < to) {
             long w = word(p);
             int k = pageKind(w);
             long n = pageCount(w);
             if ((k == PAGE_SPAN || k == PAGE_LARGE) && n >= 1 && p + n <= fp) {
-                f.visit(p, w);
+                if (f.found(p, w)) return p;
                 p += n;
             } else {
                 p++;
             }
         }
+        return -1;
     }
-
-    interface RunVisitor { void visit(long page, long word); }
 
     /** Free pages below the frontier (walking the bins), for audits. */
     long freePagesInBins() {

@@ -57,6 +57,13 @@ public final class Segment implements AutoCloseable {
 
     /** Open named segments by file identity (device and inode), so every path to one file gives one segment. */
     private static final Map<Object, Segment> OPEN = new HashMap<>();
+    /**
+     * Files whose segment is between markClosed and closeFinished (guarded by
+     * OPEN): an open of one waits, so the close's own work through a private
+     * mapping (giving back counts, abandoning this process's spans) never
+     * meets a new mapping of the same file in this process.
+     */
+    private static final java.util.Set<Object> CLOSING = new java.util.HashSet<>();
     private static final AtomicLong ANON_COUNTER = new AtomicLong();
 
     private final MemorySegment ms;
@@ -133,6 +140,7 @@ public final class Segment implements AutoCloseable {
             try {
                 raf = new RandomAccessFile(key.toFile(), "rw");   // creates the file if missing
                 Object id = fileIdentity(key);
+                awaitClose(id);
                 Segment s = OPEN.get(id);
                 if (s != null && !s.closed) {
                     raf.close();
@@ -259,7 +267,12 @@ public final class Segment implements AutoCloseable {
     /** Unmaps the segment. Every later access, in any thread, throws instead of touching memory. */
     @Override
     public void close() {
-        if (markClosed()) unmap();
+        if (!markClosed()) return;
+        try {
+            unmap();
+        } finally {
+            closeFinished();
+        }
     }
 
     /**
@@ -272,8 +285,29 @@ public final class Segment implements AutoCloseable {
             if (closed) return false;
             closed = true;
             if (path != null) OPEN.values().remove(this);
+            if (identity != null) CLOSING.add(identity);
             return true;
         }
+    }
+
+    /** The last step of a close: an open of the same file may map it again. */
+    public void closeFinished() {
+        synchronized (OPEN) {
+            if (identity != null && CLOSING.remove(identity)) OPEN.notifyAll();
+        }
+    }
+
+    /** Waits (holding OPEN's monitor, which wait gives up) until no close of file id is under way. */
+    private static void awaitClose(Object id) {
+        boolean interrupted = false;
+        while (CLOSING.contains(id)) {
+            try {
+                OPEN.wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /**

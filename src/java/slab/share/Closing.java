@@ -38,6 +38,14 @@ public final class Closing {
         // must also give its count back (it holds the lock while it does).
         Heap.of(s).ownership().stopReleases();
         if (!s.markClosed()) return;
+        try {
+            finishClose(s);
+        } finally {
+            s.closeFinished();   // only now may this process map the file again
+        }
+    }
+
+    private static void finishClose(Segment s) {
         Sharing sh = Sharing.remove(s);
         awaitOperationsInFlight();
         s.unmap();
