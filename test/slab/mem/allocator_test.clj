@@ -426,3 +426,49 @@
         (is (every? #(.isLive a %) blocks))
         (doseq [off blocks] (.free a off))
         (is (= 0 (in-use a)))))))
+
+;; --- what a dead or damaging process leaves ------------------------------------------------------
+
+(deftest a-commit-cut-short-is-done-again-at-once
+  ;; A process killed while committing leaves the claim word ahead of committed
+  ;; (and the pool lock naming it); the next allocation that needs the frontier
+  ;; to grow takes the lock over and commits again instead of waiting for it.
+  (u/with-temp-dir [dir "slab-commit"]
+    (with-open [s (u/open-named (str (.resolve dir "c.slab")) (* 64 u/MiB))]
+      (let [a (.allocator s)
+            committed (.getLongVolatile s HeaderDescriptor/COMMITTED_OFFSET)]
+        (.putLongVolatile s HeaderDescriptor/COMMIT_CLAIM_OFFSET (+ committed (* 8 u/MiB)))
+        (let [offs (vec (repeatedly 3 #(.allocate a (* 6 u/MiB) 0)))]
+          (is (every? pos? offs))
+          (is (> (.getLongVolatile s HeaderDescriptor/COMMITTED_OFFSET) committed))
+          (is (= (.getLongVolatile s HeaderDescriptor/COMMITTED_OFFSET)
+                 (.getLongVolatile s HeaderDescriptor/COMMIT_CLAIM_OFFSET)))
+          (doseq [off offs] (.free a (long off)))
+          (is (map? (u/audit s [] nil))))))))
+
+(deftest a-damaged-pool-is-an-error-not-a-hang
+  (with-open [s (u/anonymous (* 32 u/MiB))]
+    (let [a (.allocator s)
+          blocks (vec (repeatedly 6 #(.allocate a (* 64 1024) 0)))]
+      ;; free every other one: three one-run holes of 5 pages, filed in one bin
+      (doseq [off (take-nth 2 blocks)] (.free a (long off)))
+      (let [bin (loop [b 0]
+                  (let [head (.getLongVolatile s (+ HeaderDescriptor/POOL_BINS_OFFSET (* 8 b)))]
+                    (if (pos? head) b (recur (inc b)))))
+            head (dec (.getLongVolatile s (+ HeaderDescriptor/POOL_BINS_OFFSET (* 8 bin))))
+            run (+ (HeaderDescriptor/heapBase (.capacity s)) (* head AllocatorDescriptor/PAGE_LENGTH))]
+        (.putLong s (+ run AllocatorDescriptor/RUN_NEXT_OFFSET) (inc head))   ; the run's next is itself
+        (let [r (u/error-of #(.allocate a (* 90 1024) 0))]   ; 6 pages: walks that bin
+          (is (= :damaged-segment (:error r)) (pr-str r)))))))
+
+(deftest a-forged-size-class-is-refused
+  (with-open [s (u/anonymous (* 16 u/MiB))]
+    (let [a (.allocator s)
+          off (.allocate a 40 0)
+          h (.getLongVolatile s off)
+          forged (AllocatorDescriptor/header 200 AllocatorDescriptor/STATE_LIVE 0 1)]
+      (.putLongVolatile s off forged)
+      (is (= IllegalStateException (:exception (u/error-of #(.free a off)))))
+      (.putLongVolatile s off h)
+      (.free a off)
+      (is (= 0 (in-use a))))))

@@ -120,3 +120,47 @@
         (is (map? (u/audit s live nil)))
         (doseq [[off] live] (.free a (long off)))
         (is (= base (.bytesInUse (.stats a))))))))
+
+;; --- another process's frees ---------------------------------------------------------------------
+
+(defn hoarding-child
+  "Run in a child JVM: fills 3/4 of the segment at path with 64-byte blocks,
+  writes their offsets to offs-file, says ready and idles until told to exit."
+  [path offs-file]
+  (let [s (Segment/open (java.nio.file.Path/of ^String path (make-array String 0)) (* 64 u/MiB) 5 5)
+        a (.allocator s)
+        n (quot (* 48 u/MiB) 64)]
+    (with-open [o (java.io.DataOutputStream. (java.io.BufferedOutputStream. (java.io.FileOutputStream. ^String offs-file)))]
+      (dotimes [_ n] (.writeLong o (.allocate a 50 1))))
+    (println "ready")
+    (flush)
+    (read-line)
+    (.close s)
+    (println "bye")
+    (flush)))
+
+(deftest blocks-another-process-freed-come-back-while-it-idles
+  ;; The child's spans take every free page; this process frees all their blocks
+  ;; (remote frees onto the child's spans), then needs a quarter of the segment.
+  (u/with-temp-dir [dir "slab-hoard"]
+    (let [file (str (.resolve dir "h.slab"))
+          offs (str (.resolve dir "offs"))
+          s (u/open-named file (* 64 u/MiB))
+          a (.allocator s)
+          base (.bytesInUse (.stats a))
+          child (u/start-child (format "(require 'slab.mem.fragmentation-test) (slab.mem.fragmentation-test/hoarding-child %s %s)"
+                                       (pr-str file) (pr-str offs)))]
+      (try
+        (is (= "ready" (u/read-line! child 120000)))
+        (with-open [in (java.io.DataInputStream. (java.io.BufferedInputStream. (java.io.FileInputStream. ^String offs)))]
+          (dotimes [_ (quot (.length (java.io.File. ^String offs)) 8)] (.free a (.readLong in))))
+        (is (= base (.bytesInUse (.stats a))) "every block the child made is free")
+        (let [r (u/error-of #(.allocate a (* 16 u/MiB) 1))]
+          (is (contains? r :value) (str "a quarter of the segment while the child idles: " (pr-str r)))
+          (when-let [off (:value r)] (.free a (long off))))
+        (u/send-line! child "exit")
+        (is (= "bye" (u/read-line! child 30000)))
+        (is (map? (u/audit s [] nil)))
+        (finally
+          (u/destroy! child)
+          (.close s))))))

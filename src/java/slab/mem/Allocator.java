@@ -130,6 +130,7 @@ public final class Allocator {
         reclaimEmpty();
         long off = tryAllocate(cls, type, true);
         if (off != 0) return off;
+        s.getAndAddLong(PRESSURE_OFFSET, 1);   // other processes give back what they hold empty (see watchPressure)
         runPressureHook();
         long seen = releaseProgress.getAsLong();
         long start = System.nanoTime();
@@ -406,14 +407,7 @@ public final class Allocator {
 
     /** Gives back every empty span this process owns, and every abandoned one that is empty. */
     private void reclaimEmpty() {
-        for (Arena a : arenas) {
-            a.acquire();
-            try {
-                a.reclaimEmpty();
-            } finally {
-                a.release();
-            }
-        }
+        reclaimOwn();
         Processes.Cache live = new Processes.Cache();
         pool.forEachRun((p, w) -> {
             if (pageKind(w) != PAGE_SPAN) return;
@@ -423,6 +417,51 @@ public final class Allocator {
             if (!s.casLong(sp + SPAN_OWNER_OFFSET, owner, Processes.me())) return;
             releaseAdopted(p, sp, pageClass(w));
         });
+    }
+
+    /** Takes over remote frees in every span this process owns and gives back those left empty. */
+    private void reclaimOwn() {
+        for (Arena a : arenas) {
+            a.acquire();
+            try {
+                a.reclaimEmpty();
+            } finally {
+                a.release();
+            }
+        }
+    }
+
+    /** One daemon thread per JVM looks after every named segment's pressure word. */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHER =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "slab pressure watcher");
+            t.setDaemon(true);
+            return t;
+        });
+    private static final long WATCH_MILLIS = 20;
+
+    /**
+     * Blocks freed by another process go on the owner's spans, which only the
+     * owner can give back. So that an idle process does not keep another's
+     * freed memory from it, a process that finds the segment full moves the
+     * pressure word, and every process that maps the file (this watcher,
+     * every 20 ms) then gives back what it holds empty. Started for named
+     * segments; stops when the segment closes.
+     */
+    void watchPressure() {
+        long[] seen = {s.getLongVolatile(PRESSURE_OFFSET)};
+        Runnable watch = () -> {
+            try {
+                if (s.isClosed()) throw new IllegalStateException("closed");
+                long now = s.getLongVolatile(PRESSURE_OFFSET);
+                if (now == seen[0]) return;
+                seen[0] = now;
+                reclaimOwn();
+            } catch (RuntimeException e) {
+                if (s.isClosed()) throw e;   // a task that throws is not run again
+            }
+        };
+        WATCHER.scheduleWithFixedDelay(watch, WATCH_MILLIS, WATCH_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** A span this process just took from a dead or absent owner: rebuilt, then given back if empty, else abandoned. */
@@ -442,43 +481,35 @@ public final class Allocator {
     }
 
     /**
-     * Makes [.., end) committed. One process at a time claims the next step by
-     * moving the claim word, zero-fills it through the file (nothing lives
-     * there yet), then publishes it. On a full disk or tmpfs it publishes the
-     * part it did commit, so the frontier can still use that, and returns
-     * false if that part does not reach {@code end}.
+     * Makes [.., end) committed, holding the pool lock (the frontier grows
+     * only under it, in {@link PagePool#take}). The claim word journals the
+     * step under way: set to the target before zero-filling it through the
+     * file (nothing lives there yet), back to the committed end after. Since
+     * the lock is held, a claim that differs from the committed end was left
+     * by a holder that died (or a mapping closed) half-way: the step is
+     * simply done again. On a full disk or tmpfs it publishes the part it did
+     * commit, so the frontier can still use that, and returns false if that
+     * part does not reach {@code end}.
      */
     private boolean ensureCommitted(long end) {
-        long waitedSince = 0;
-        while (true) {
-            long committed = s.getLongVolatile(COMMITTED_OFFSET);
-            if (end <= committed) return true;
-            long claim = s.getLongVolatile(COMMIT_CLAIM_OFFSET);
-            if (claim != committed) {            // another thread or process is committing
-                if (waitedSince == 0) waitedSince = System.nanoTime();
-                else if (System.nanoTime() - waitedSince > 30_000_000_000L)
-                    throw Errors.info("commit-stalled", "Another process claimed segment space and never finished "
-                        + "committing it (did it die?). Run slab/recover! on " + s.describe() + ".");
-                Thread.onSpinWait();
-                Thread.yield();
-                continue;
-            }
-            long target = Math.min(capacity, Math.max(end, committed + COMMIT_STEP));
-            target = Math.min(capacity, (target + COMMIT_STEP - 1) / COMMIT_STEP * COMMIT_STEP);
-            if (!s.casLong(COMMIT_CLAIM_OFFSET, committed, target)) continue;
-            long reached;
-            try {
-                reached = s.commit(committed, target);
-            } catch (RuntimeException | Error e) {
-                s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
-                throw e;
-            }
-            // committed first, then the claim: until both match, others wait
-            s.putLongRelease(COMMITTED_OFFSET, reached);
-            if (reached != target) s.putLongVolatile(COMMIT_CLAIM_OFFSET, reached);
-            if (end > reached) commitFellShort = true;
-            return end <= reached;
+        if (!pool.held()) throw new IllegalStateException("slab: commit outside the pool lock");
+        long committed = s.getLongVolatile(COMMITTED_OFFSET);
+        if (end <= committed) return true;
+        long target = Math.min(capacity, Math.max(end, committed + COMMIT_STEP));
+        target = Math.min(capacity, (target + COMMIT_STEP - 1) / COMMIT_STEP * COMMIT_STEP);
+        s.putLongVolatile(COMMIT_CLAIM_OFFSET, target);
+        long reached;
+        try {
+            reached = s.commit(committed, target);
+        } catch (RuntimeException | Error e) {
+            s.putLongVolatile(COMMIT_CLAIM_OFFSET, committed);
+            throw e;
         }
+        KillPoints.step("pool");
+        s.putLongRelease(COMMITTED_OFFSET, reached);
+        s.putLongVolatile(COMMIT_CLAIM_OFFSET, reached);
+        if (end > reached) commitFellShort = true;
+        return end <= reached;
     }
 
     // --- freeing and reference counts -----------------------------------------
@@ -490,7 +521,7 @@ public final class Allocator {
         long w = pool.word(p);
         long h = s.getLongVolatile(off);
         int cls = classOf(h);
-        if (stateOf(h) != STATE_LIVE) throw notLive(off);
+        if (stateOf(h) != STATE_LIVE || cls >= SizeClasses.COUNT) throw notLive(off);
         if (pageKind(w) == PAGE_LARGE) {
             if (pool.addr(p) != off) throw notLive(off);
             // Under the lock, so a kill between the two steps is repaired by the next holder.
@@ -540,23 +571,26 @@ public final class Allocator {
      */
     public void retain(long off) {
         checkRange(off);
-        long old = s.getAndAddLong(off, 1);
-        if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0 || refcountOf(old) == REFCOUNT_MASK) {
-            s.getAndAddLong(off, -1);
-            throw new IllegalStateException("slab: retain of a block that is not live at offset " + off);
+        // A compare-and-set, not an add undone on refusal: a stale offset must never
+        // change, even for an instant, the header of a block that was freed and reused.
+        while (true) {
+            long old = s.getLongVolatile(off);
+            if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0 || refcountOf(old) == REFCOUNT_MASK)
+                throw new IllegalStateException("slab: retain of a block that is not live at offset " + off);
+            if (s.casLong(off, old, old + 1)) return;
         }
     }
 
     /** Removes one count; true when it reached zero and the caller must free the block. */
     public boolean release(long off) {
         checkRange(off);
-        long old = s.getAndAddLong(off, -1);
-        if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0) {
-            s.getAndAddLong(off, 1);
-            throw new IllegalStateException("slab: release of a block that is not live at offset " + off
-                + " (reference count would go below zero)");
+        while (true) {
+            long old = s.getLongVolatile(off);
+            if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0)
+                throw new IllegalStateException("slab: release of a block that is not live at offset " + off
+                    + " (reference count would go below zero)");
+            if (s.casLong(off, old, old - 1)) return refcountOf(old) == 1;
         }
-        return refcountOf(old) == 1;
     }
 
     /** A cheap check (no shared word read) that off can be a block's header in the heap. */

@@ -61,6 +61,7 @@ public final class HeaderDescriptor {
     public static final int SWEEP_OFFSET;
     public static final int POOL_LOCK_OFFSET;
     public static final int ABANDONED_OFFSET;
+    public static final int PRESSURE_OFFSET;
     public static final int POOL_BINS_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
@@ -93,7 +94,8 @@ public final class HeaderDescriptor {
         PROCESS_TABLE_OFFSET = offset; offset += 8;
         SWEEP_OFFSET = offset;         offset += CACHE_LINE - 24;
         POOL_LOCK_OFFSET = offset;     offset += 8;
-        ABANDONED_OFFSET = offset;     offset += CACHE_LINE - 8;
+        ABANDONED_OFFSET = offset;     offset += 8;
+        PRESSURE_OFFSET = offset;      offset += CACHE_LINE - 16;
         POOL_BINS_OFFSET = offset;
         offset += AllocatorDescriptor.BINS * 8;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;

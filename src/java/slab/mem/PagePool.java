@@ -125,7 +125,9 @@ final class PagePool {
         for (int b = bin(n); b < BINS; b++) {
             long best = -1, bestLen = Long.MAX_VALUE;
             int looks = 0;
+            long walked = 0;
             for (long r = binHead(b); r >= 0 && bestLen != n && looks < FIT_LOOKS; r = link(r, RUN_NEXT_OFFSET)) {
+                if (++walked > pages || r >= pages) throw damaged("bin " + b + " of free runs has a cycle or names page " + r);
                 long len = runPages(r);
                 if (best >= 0) looks++;
                 if (len < n || len >= bestLen) continue;
@@ -173,6 +175,7 @@ final class PagePool {
         long start = p, len = n;
         if (p > 0 && pageKind(word(p - 1)) == PAGE_FREE) {
             long left = s.getLong(addr(p - 1) + RUN_PAGES_OFFSET);
+            if (left < 1 || left > p) throw damaged("the free run before page " + p + " records " + left + " pages");
             start = p - left;
             unlink(start);
             len += left;
@@ -180,6 +183,7 @@ final class PagePool {
         long right = p + n;
         if (right < frontierPages() && pageKind(word(right)) == PAGE_FREE) {
             long rl = runPages(right);
+            if (rl < 1 || right + rl > frontierPages()) throw damaged("the free run at page " + right + " records " + rl + " pages");
             unlink(right);
             len += rl;
         }
@@ -319,9 +323,18 @@ final class PagePool {
 
     /** Free pages below the frontier (walking the bins), for audits. */
     long freePagesInBins() {
-        long total = 0;
+        long total = 0, walked = 0;
         for (int b = 0; b < BINS; b++)
-            for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) total += runPages(r);
+            for (long r = binHead(b); r >= 0; r = link(r, RUN_NEXT_OFFSET)) {
+                if (++walked > pages || r >= pages) throw damaged("bin " + b + " of free runs has a cycle or names page " + r);
+                total += runPages(r);
+            }
         return total;
+    }
+
+    private RuntimeException damaged(String what) {
+        return slab.Errors.info("damaged-segment", "Segment " + s.describe() + " is damaged: its page pool is "
+            + "inconsistent (" + what + "). Run slab/verify on it; slab/recover! rebuilds the pool when no other "
+            + "process is attached.", "path", s.describe());
     }
 }

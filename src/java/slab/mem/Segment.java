@@ -157,6 +157,7 @@ public final class Segment implements AutoCloseable {
                 }
                 s.identity = id;
                 OPEN.put(id, s);
+                s.allocator.watchPressure();
                 return s;
             } catch (IOException e) {
                 closeQuietly(raf);
