@@ -101,15 +101,10 @@ public final class Recovery {
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         sh.s.allocator().abandonDeadOwners();
         long[] reclaimed = {-1};
-        Report[] found = {null};
-        // Other threads of this process may be updating: the sweep (and the verify
-        // after it) waits until none is inside an update and holds new ones at the
-        // gate while it runs.
-        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> {
-            reclaimed[0] = sweepIfAlone(sh);
-            found[0] = stillVerify(sh);
-        });
-        Report v = found[0] != null ? found[0] : Sweeper.verify(sh);
+        // Other threads of this process may be updating: the sweep waits until none
+        // is inside an update and holds new ones at the gate while it runs.
+        sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> reclaimed[0] = sweepIfAlone(sh));
+        Report v = verify(sh);
         return new Report(dead, v.reachable(), v.unreachable(), v.free(), Math.max(0, reclaimed[0]), v.stuckSlots(),
             v.countSurplus(), v.countsAddUp(), reclaimed[0] >= 0);
     }
