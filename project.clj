@@ -20,6 +20,8 @@
              :base-no-nrepl {:resource-paths ["dev-resources"]
                              :jvm-opts ["-XX:-OmitStackTraceInFastThrow"]
                              :test-selectors {:default (constantly true)}}
+             ;; The model checker of the reclamation protocol (test/java/slab/model).
+             :test {:java-source-paths ["test/java"]}
              :repl {:dependencies [[nrepl/nrepl "1.0.0"] [org.nrepl/incomplete "0.1.0"]]}
              :dev {:source-paths ["dev"]
                    :dependencies [[org.clojure/test.check "1.1.1"]

@@ -15,7 +15,7 @@
 (def ^:private described-classes
   [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses slab.mem.BlockTypes
    slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.value.MetaSymbolDescriptor
-   slab.ref.CollDescriptor
+   slab.ref.CollDescriptor slab.ref.LineageDescriptor
    slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor
    slab.share.SharingDescriptor slab.share.BoxDescriptor])
 

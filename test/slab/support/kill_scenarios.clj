@@ -151,3 +151,27 @@
       (run! slab/release! (take 150 junk))
       (KillPoints/begin)
       (slab/close-segment! seg))))
+
+;; --- lineage: path copies borrowing from the versions they were made from ---------------------
+
+(def lineage-prepare publish-prepare)
+
+(def lineage-final
+  (reduce (fn [m i] (assoc m i {:replaced i})) (:m roots) (range 0 200 90)))
+
+(defn lineage-run
+  "Versions of :m made one from another (each node copy the heir of the one
+  it copies), the older ones dropped as they go (each passes on to its heir
+  or dies), and the last published."
+  [file]
+  (let [seg (open file)
+        m0 (slab/root seg :m)]
+    (KillPoints/begin)
+    (let [last (reduce (fn [m i]
+                         (let [m2 (assoc m i {:replaced i})]
+                           (slab/release! m)
+                           m2))
+                       m0 (range 0 200 90))
+          other (assoc last :other true)]      ; a second copy of the newest: a full copy
+      (slab/release! other)
+      (slab/set-root! seg :m last))))

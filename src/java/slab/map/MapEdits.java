@@ -6,15 +6,19 @@ import static slab.map.MapNodes.*;
 import slab.mem.BlockTypes;
 import slab.mem.Segment;
 import slab.ref.RefCounts;
+import slab.ref.SegmentLineage;
+import slab.value.Tags;
 import slab.value.Equality;
 
 /**
  * The primitive edits every map and set update is written against. A
- * primitive either copies a node (adding a count to everything the copy
- * shares) or edits a node in place; in-place edits are allowed only on a
- * node the update owns outright: a fresh copy, or a node carrying the edit
- * id of the transient doing the edit. In-place edits release what they
- * overwrite and take over the counts of what they store.
+ * primitive either copies a node or edits a node in place; in-place edits
+ * are allowed only on a node the update owns outright: a fresh copy, or a
+ * node carrying the edit id of the transient doing the edit. In-place edits
+ * release what they overwrite and take over the counts of what they store.
+ * A persistent copy borrows the slots of the node it copies when that saves
+ * counts (slab.ref.Lineage): then edits of it release nothing, and
+ * {@link #settled} gives back a stored count the copy does not owe.
  */
 final class MapEdits {
     private MapEdits() {}
@@ -27,6 +31,7 @@ final class MapEdits {
     /** A new empty bitmap node with room for this many entries and children. */
     static long newBitmap(MapOp op, int entries, int children) {
         long n = op.s.allocator().allocate(bitmapBytes(op.es, entries, children) - HEADER, nodeType(op.set));
+        SegmentLineage.clear(op.s, n);
         op.s.putLong(n + DATAMAP_OFFSET, 0);   // datamap and nodemap
         op.s.putLong(n + EDIT_OFFSET, op.edit);
         return n;
@@ -34,6 +39,7 @@ final class MapEdits {
 
     static long newCollision(MapOp op, int hash, int room) {
         long n = op.s.allocator().allocate(bitmapBytes(op.es, room, 0) - HEADER, collisionType(op.set));
+        SegmentLineage.clear(op.s, n);
         op.s.putInt(n + COLLISION_HASH_OFFSET, hash);
         op.s.putInt(n + COLLISION_COUNT_OFFSET, 0);
         op.s.putLong(n + EDIT_OFFSET, op.edit);
@@ -51,8 +57,9 @@ final class MapEdits {
 
     /**
      * Copies node n (bitmap or collision) into a new block with the op's edit
-     * id and room for extra entries and children, adding a count to every
-     * counted slot and child the copy shares with n.
+     * id and room for extra entries and children. A persistent copy borrows
+     * n's counted slots and children when it can (op.borrowing is then the
+     * copy); otherwise the copy adds a count to each.
      */
     static long copy(MapOp op, long n, int extraEntries, int extraChildren) {
         Segment s = op.s;
@@ -63,10 +70,61 @@ final class MapEdits {
         long bytes = bitmapBytes(es, entries, children);
         long b = s.allocator().allocate(bitmapBytes(es, entries + extraEntries, children + extraChildren) - HEADER,
             collision ? collisionType(op.set) : nodeType(op.set));
+        SegmentLineage.clear(s, b);
         s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
         s.putLong(b + EDIT_OFFSET, op.edit);
+        op.storedCount = 0;
+        if (op.edit == 0 && op.h.lineage().inherit(n, b, counted(op, b, entries, children))) {
+            op.borrowing = b;
+            return b;
+        }
+        op.borrowing = 0;
         retainShared(op, b, entries, children);
         return b;
+    }
+
+    /** How many counted slots and children the first entries and children of node n hold. */
+    private static int counted(MapOp op, long n, int entries, int children) {
+        Segment s = op.s;
+        int c = children;
+        for (int i = 0; i < entries; i++) {
+            long e = entry(n, op.es, i);
+            if (Tags.isCounted(keyTag(s, e))) c++;
+            if (!op.set && Tags.isCounted(valTag(s, e))) c++;
+        }
+        return c;
+    }
+
+    /**
+     * Ends the edits of copy (made from n): if it borrows from n, a block the
+     * edits stored that n holds as often is borrowed too, and its count goes
+     * back. Returns copy.
+     */
+    static long settled(MapOp op, long n, long copy) {
+        if (op.borrowing == copy) {
+            for (int i = 0; i < op.storedCount; i++) op.h.lineage().settle(n, copy, op.stored[i]);
+            op.borrowing = 0;
+        }
+        op.storedCount = 0;
+        return copy;
+    }
+
+    /** The op's key and value, just written into node n. */
+    private static void storedEntry(MapOp op, long n) {
+        stored(op, n, op.k.tag, op.k.payload);
+        if (!op.set) stored(op, n, op.v.tag, op.v.payload);
+    }
+
+    /** A slot an edit put into node n: if n is the borrowing copy and the slot is counted, record it. */
+    private static void stored(MapOp op, long n, int tag, long payload) {
+        if (Tags.isCounted(tag)) storedBlock(op, n, payload);
+    }
+
+    /** A block (with its count) an edit put into node n: recorded if n is the borrowing copy. */
+    private static void storedBlock(MapOp op, long n, long block) {
+        if (op.borrowing != n) return;
+        if (op.storedCount == op.stored.length) op.stored = java.util.Arrays.copyOf(op.stored, op.storedCount * 2);
+        op.stored[op.storedCount++] = block;
     }
 
     /** Moves node n's bytes into a bigger block; n must be owned outright and is freed. */
@@ -80,6 +138,7 @@ final class MapEdits {
         int roomE = Math.max(moreEntries, entries / 2 + 1), roomC = Math.max(moreChildren, children / 2);
         long b = s.allocator().allocate(bitmapBytes(op.es, entries + roomE, children + roomC) - HEADER,
             collision ? collisionType(op.set) : nodeType(op.set));
+        SegmentLineage.clear(s, b);
         s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
         freeShell(op, n);
         return b;
@@ -99,6 +158,12 @@ final class MapEdits {
             RefCounts.retainSlot(op.h, keyTag(s, e), keyPayload(s, e));
             if (!op.set) RefCounts.retainSlot(op.h, valTag(s, e), valPayload(s, e));
         }
+        // The children's headers are read first with plain loads, which the CPU overlaps, so
+        // the atomic updates that follow find their lines in cache (as VecNodes.retainAll).
+        long states = 0;
+        for (int j = 0; j < children; j++) states |= s.getLong(s.getLong(childSlot(n, op.es, entries, j))) ^ RefCounts.LIVE_STATE_BITS;
+        if ((states & RefCounts.STATE_BITS) != 0)
+            throw new IllegalStateException("slab: a map node at offset " + n + " names a child that is not live");
         for (int j = 0; j < children; j++) RefCounts.retain(op.h, s.getLong(childSlot(n, op.es, entries, j)));
     }
 
@@ -134,25 +199,30 @@ final class MapEdits {
     }
 
     /** Replaces the value of entry e with the op's value, releasing the old one. */
-    static void setValue(MapOp op, long e) {
+    static void setValue(MapOp op, long n, long e) {
         Segment s = op.s;
         int oldTag = valTag(s, e);
         long oldPayload = valPayload(s, e);
         s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) op.v.tag);
         s.putLong(e + ENTRY_VALUE_OFFSET, op.v.payload);
         op.valUsed = true;
-        RefCounts.releaseSlot(op.h, oldTag, oldPayload);
+        stored(op, n, op.v.tag, op.v.payload);
+        if (op.borrowing != n) RefCounts.releaseSlot(op.h, oldTag, oldPayload);
     }
 
     /** Inserts the op's entry at bit of a bitmap node. */
     static void insertEntry(MapOp op, long n, int bit) {
         writeEntry(op, openEntry(op, n, bit));
+        storedEntry(op, n);
         op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
     }
 
     /** Inserts at bit a copy of the entry at src (adding counts for the copy). */
     static void insertEntryFrom(MapOp op, long n, int bit, long src) {
-        copyEntry(op, src, openEntry(op, n, bit));
+        long at = openEntry(op, n, bit);
+        copyEntry(op, src, at);
+        stored(op, n, keyTag(op.s, at), keyPayload(op.s, at));
+        if (!op.set) stored(op, n, valTag(op.s, at), valPayload(op.s, at));
         op.s.putInt(n + DATAMAP_OFFSET, datamap(op.s, n) | bit);
     }
 
@@ -174,7 +244,7 @@ final class MapEdits {
         int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
         int idx = index(dm, bit);
         long at = entry(n, op.es, idx);
-        if (release) releaseEntry(op, at);
+        if (release && op.borrowing != n) releaseEntry(op, at);
         long tailBytes = (long) (entries - idx - 1) * op.es + (long) children * CHILD_LENGTH;
         s.copy(at + op.es, at, tailBytes);
         s.putInt(n + DATAMAP_OFFSET, dm & ~bit);
@@ -189,6 +259,7 @@ final class MapEdits {
         s.copy(at, at + CHILD_LENGTH, (long) (children - idx) * CHILD_LENGTH);
         s.putLong(at, child);
         s.putInt(n + NODEMAP_OFFSET, nm | bit);
+        storedBlock(op, n, child);
     }
 
     /** Removes the child at bit; releases it if release is set. */
@@ -201,27 +272,29 @@ final class MapEdits {
         long old = s.getLong(at);
         s.copy(at + CHILD_LENGTH, at, (long) (children - idx - 1) * CHILD_LENGTH);
         s.putInt(n + NODEMAP_OFFSET, nm & ~bit);
-        if (release) RefCounts.release(op.h, old);
+        if (release && op.borrowing != n) RefCounts.release(op.h, old);
     }
 
-    /** Stores child at slot address, releasing what was there. */
-    static void setChild(MapOp op, long slot, long child) {
+    /** Stores child at slot address (in node n), releasing what was there. */
+    static void setChild(MapOp op, long n, long slot, long child) {
         long old = op.s.getLong(slot);
         op.s.putLong(slot, child);
-        RefCounts.release(op.h, old);
+        storedBlock(op, n, child);
+        if (op.borrowing != n) RefCounts.release(op.h, old);
     }
 
     /** Appends the op's entry to a collision node. */
     static void appendCollision(MapOp op, long n) {
         int cnt = collisionCount(op.s, n);
         writeEntry(op, entry(n, op.es, cnt));
+        storedEntry(op, n);
         op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt + 1);
     }
 
     static void removeCollision(MapOp op, long n, int i, boolean release) {
         int cnt = collisionCount(op.s, n);
         long at = entry(n, op.es, i);
-        if (release) releaseEntry(op, at);
+        if (release && op.borrowing != n) releaseEntry(op, at);
         op.s.copy(at + op.es, at, (long) (cnt - i - 1) * op.es);
         op.s.putInt(n + COLLISION_COUNT_OFFSET, cnt - 1);
     }

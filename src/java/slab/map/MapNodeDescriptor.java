@@ -7,16 +7,16 @@ import slab.mem.AllocatorDescriptor;
  *
  * <pre>
  * Bitmap node (block types MAP_NODE, SET_NODE):
- *   0        8          12         16                 24
- *   +--------+----------+----------+------------------+---------------------+------------------+
- *   | header | datamap  | nodemap  | edit id          | entries (n x E)     | children (m x 8) |
- *   +--------+----------+----------+------------------+---------------------+------------------+
+ *   0        8        24         28         32                 40
+ *   +--------+--------+----------+----------+------------------+---------------------+------------------+
+ *   | header | lineage| datamap  | nodemap  | edit id          | entries (n x E)     | children (m x 8) |
+ *   +--------+--------+----------+----------+------------------+---------------------+------------------+
  *
  * Collision node (MAP_COLLISION, SET_COLLISION): every key has the same 32-bit hash.
- *   0        8          12         16                 24
- *   +--------+----------+----------+------------------+---------------------+
- *   | header | hash     | count    | edit id          | entries (n x E)     |
- *   +--------+----------+----------+------------------+---------------------+
+ *   0        8        24         28         32                 40
+ *   +--------+--------+----------+----------+------------------+---------------------+
+ *   | header | lineage| hash     | count    | edit id          | entries (n x E)     |
+ *   +--------+--------+----------+----------+------------------+---------------------+
  *
  * Map entry, E = 24:                     Set entry, E = 16:
  *   +0 key hasheq (int)                    +0 key hasheq (int)
@@ -31,7 +31,8 @@ import slab.mem.AllocatorDescriptor;
  * in bitmap order; a block may have unused room after the children, which a
  * transient uses to grow in place. The edit id is 0 for nodes built by
  * persistent operations and the owning transient's id otherwise; a node may
- * be changed in place only by the transient whose id it carries.
+ * be changed in place only by the transient whose id it carries. The
+ * lineage words (base, heir) are described in slab.ref.LineageDescriptor.
  */
 public final class MapNodeDescriptor {
     private MapNodeDescriptor() {}
@@ -57,7 +58,7 @@ public final class MapNodeDescriptor {
     public static final int CHILD_LENGTH = 8;
 
     static {
-        int offset = HEADER;
+        int offset = slab.ref.LineageDescriptor.END_OFFSET;
         DATAMAP_OFFSET = offset;
         COLLISION_HASH_OFFSET = offset;
         offset += 4;

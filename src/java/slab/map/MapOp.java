@@ -35,6 +35,16 @@ final class MapOp {
     int countDelta;
     int hashDelta;
 
+    /**
+     * The copy being edited when it borrows its slots from the node it was
+     * copied from (slab.ref.Lineage), else 0: edits of it give nothing back
+     * (what they overwrite is the base's), and record in stored the counted
+     * blocks they put in, for {@link MapEdits#settled}.
+     */
+    long borrowing;
+    long[] stored = new long[4];
+    int storedCount;
+
     /** A thread's cached op is in the middle of an update (see {@link #persistent}). */
     private boolean busy;
     private int ticket;
@@ -84,6 +94,8 @@ final class MapOp {
     void begin(Object key, Object val) {
         this.key = key;
         keyUsed = valUsed = changed = false;
+        borrowing = 0;
+        storedCount = 0;
         countDelta = hashDelta = 0;
         k.set(0, 0, 0);
         v.set(0, 0, 0);
@@ -112,6 +124,8 @@ final class MapOp {
     void beginProbe(Object key) {
         this.key = key;
         keyUsed = valUsed = changed = false;
+        borrowing = 0;
+        storedCount = 0;
         countDelta = hashDelta = 0;
         k.set(0, 0, clojure.lang.Util.hasheq(key));
     }

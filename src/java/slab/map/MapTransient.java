@@ -183,7 +183,7 @@ public final class MapTransient {
             if (isCollision(s, n)) {
                 int i = collisionIndex(op, n);
                 if (i >= 0) {
-                    if (!op.set && !sameValue(op, entry(n, es, i))) replaceValue(op, entry(n, es, i));
+                    if (!op.set && !sameValue(op, entry(n, es, i))) replaceValue(op, n, entry(n, es, i));
                     return;
                 }
                 if (!hasRoom(op, n, 1, 0)) n = regrow(n, parentSlot, 1, 0);
@@ -197,7 +197,7 @@ public final class MapTransient {
                 long e = entry(n, es, index(dm, bit));
                 int he = entryHash(s, e);
                 if (he == op.k.hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), op.key)) {
-                    if (!op.set && !sameValue(op, e)) replaceValue(op, e);
+                    if (!op.set && !sameValue(op, e)) replaceValue(op, n, e);
                     return;
                 }
                 long sub = mergeTwo(op, e, he, shift + op.bits);

@@ -40,13 +40,13 @@ final class MapUpdates {
             if (i >= 0) {
                 if (op.set || sameValue(op, entry(n, es, i))) return n;
                 long copy = copy(op, n, 0, 0);
-                replaceValue(op, entry(copy, es, i));
-                return copy;
+                replaceValue(op, copy, entry(copy, es, i));
+                return settled(op, n, copy);
             }
             long copy = copy(op, n, 1, 0);
             appendCollision(op, copy);
             inserted(op);
-            return copy;
+            return settled(op, n, copy);
         }
         int bit = bitpos(op.k.hash, shift, op.bits);
         int dm = datamap(s, n), nm = nodemap(s, n);
@@ -57,15 +57,15 @@ final class MapUpdates {
             if (he == op.k.hash && Equality.equalsValue(op.h, keyTag(s, e), keyPayload(s, e), op.key)) {
                 if (op.set || sameValue(op, e)) return n;
                 long copy = copy(op, n, 0, 0);
-                replaceValue(op, entry(copy, es, idx));
-                return copy;
+                replaceValue(op, copy, entry(copy, es, idx));
+                return settled(op, n, copy);
             }
             long sub = mergeTwo(op, e, he, shift + op.bits);
             long copy = copyOrRelease(op, n, 0, 1, sub);
             removeEntry(op, copy, bit, true);
             insertChild(op, copy, bit, sub);
             inserted(op);
-            return copy;
+            return settled(op, n, copy);
         }
         if ((nm & bit) != 0) {
             long slot = childSlot(n, es, Integer.bitCount(dm), index(nm, bit)) - n;
@@ -73,13 +73,13 @@ final class MapUpdates {
             long sub = assoc(op, child, shift + op.bits);
             if (sub == child) return n;
             long copy = copyOrRelease(op, n, 0, 0, sub);
-            setChild(op, copy + slot, sub);
-            return copy;
+            setChild(op, copy, copy + slot, sub);
+            return settled(op, n, copy);
         }
         long copy = copy(op, n, 1, 0);
         insertEntry(op, copy, bit);
         inserted(op);
-        return copy;
+        return settled(op, n, copy);
     }
 
     // --- dissoc -----------------------------------------------------------------
@@ -98,7 +98,7 @@ final class MapUpdates {
             if (collisionCount(s, n) == 2) return singleEntry(op, entry(n, es, 1 - i));
             long copy = copy(op, n, 0, 0);
             removeCollision(op, copy, i, true);
-            return copy;
+            return settled(op, n, copy);
         }
         int bit = bitpos(op.k.hash, shift, op.bits);
         int dm = datamap(s, n), nm = nodemap(s, n);
@@ -113,7 +113,7 @@ final class MapUpdates {
             if (shift > 0 && entries == 2 && children == 0) return singleEntry(op, entry(n, es, 1 - idx));
             long copy = copy(op, n, 0, 0);
             removeEntry(op, copy, bit, true);
-            return copy;
+            return settled(op, n, copy);
         }
         if ((nm & bit) == 0) return n;
         long slot = childSlot(n, es, entries, index(nm, bit)) - n;
@@ -126,11 +126,11 @@ final class MapUpdates {
             removeChild(op, copy, bit, true);
             insertEntryFrom(op, copy, bit, entry(sub, es, 0));
             RefCounts.release(op.h, sub);
-            return copy;
+            return settled(op, n, copy);
         }
         long copy = copyOrRelease(op, n, 0, 0, sub);
-        setChild(op, copy + slot, sub);
-        return copy;
+        setChild(op, copy, copy + slot, sub);
+        return settled(op, n, copy);
     }
 
     // --- bookkeeping ----------------------------------------------------------------
@@ -154,12 +154,12 @@ final class MapUpdates {
         return Equality.sameEncoding(op.h, valTag(op.s, e), valPayload(op.s, e), op.v.tag, op.v.payload);
     }
 
-    static void replaceValue(MapOp op, long e) {
+    static void replaceValue(MapOp op, long n, long e) {
         int kh = entryHash(op.s, e);
         int oldHash = Hashing.hasheq(op.h, valTag(op.s, e), valPayload(op.s, e));
         op.hashDelta += op.entryHash(kh, op.v.hash) - op.entryHash(kh, oldHash);
         op.changed = true;
-        setValue(op, e);
+        setValue(op, n, e);
     }
 
     static void inserted(MapOp op) {

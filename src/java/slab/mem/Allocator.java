@@ -370,24 +370,29 @@ public final class Allocator {
     private static final class SpanSet {
         private long[] spans = new long[4];
         private int size, cursor;
-        private final java.util.HashMap<Long, Integer> index = new java.util.HashMap<>();
+        /** Where each span is in spans: open addressing with linear probing (no span is at offset 0). */
+        private long[] keys = new long[16];
+        private int[] places = new int[16];
 
         int size() { return size; }
 
         void add(long sp) {
-            if (index.containsKey(sp)) return;
+            if (find(sp) >= 0) return;
             if (size == spans.length) spans = java.util.Arrays.copyOf(spans, size * 2);
-            index.put(sp, size);
+            if (2 * (size + 1) > keys.length) rehash(keys.length * 2);
+            put(sp, size);
             spans[size++] = sp;
         }
 
         void remove(long sp) {
-            Integer i = index.remove(sp);
-            if (i == null) return;
+            int at = find(sp);
+            if (at < 0) return;
+            int i = places[at];
+            delete(at);
             long last = spans[--size];
             if (i < size) {
                 spans[i] = last;
-                index.put(last, i);
+                places[find(last)] = i;
             }
         }
 
@@ -403,6 +408,41 @@ public final class Allocator {
         }
 
         long[] toArray() { return java.util.Arrays.copyOf(spans, size); }
+
+        private int home(long sp) { return (int) ((sp >>> 14) * 0x9E3779B97F4A7C15L >>> 40) & (keys.length - 1); }
+
+        private int find(long sp) {
+            int mask = keys.length - 1;
+            for (int at = home(sp); keys[at] != 0; at = (at + 1) & mask) if (keys[at] == sp) return at;
+            return -1;
+        }
+
+        private void put(long sp, int place) {
+            int mask = keys.length - 1, at = home(sp);
+            while (keys[at] != 0) at = (at + 1) & mask;
+            keys[at] = sp;
+            places[at] = place;
+        }
+
+        /** Removes the key at at, moving later keys of its probe run back (no tombstones). */
+        private void delete(int at) {
+            int mask = keys.length - 1;
+            keys[at] = 0;
+            for (int next = (at + 1) & mask; keys[next] != 0; next = (next + 1) & mask) {
+                long k = keys[next];
+                int p = places[next];
+                keys[next] = 0;
+                put(k, p);
+            }
+        }
+
+        private void rehash(int n) {
+            long[] ok = keys;
+            int[] op = places;
+            keys = new long[n];
+            places = new int[n];
+            for (int i = 0; i < ok.length; i++) if (ok[i] != 0) put(ok[i], op[i]);
+        }
     }
 
     /** Gives back every empty span this process owns, and every abandoned one that is empty. */

@@ -35,7 +35,7 @@ public final class HeaderDescriptor {
 
     /** "SLABSEG1" read as a little-endian long. */
     public static final long MAGIC = 0x3147455342414C53L;
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     public static final int CACHE_LINE = 64;
 
     public static final int MAGIC_OFFSET;
@@ -63,6 +63,7 @@ public final class HeaderDescriptor {
     public static final int ABANDONED_OFFSET;
     public static final int PRESSURE_OFFSET;
     public static final int POOL_BINS_OFFSET;
+    public static final int LINEAGE_LOCK_OFFSET;
 
     public static final int PAGE_SIZE = 4096;
     /** Bytes reserved for the header; the first block starts here. */
@@ -98,6 +99,8 @@ public final class HeaderDescriptor {
         PRESSURE_OFFSET = offset;      offset += CACHE_LINE - 16;
         POOL_BINS_OFFSET = offset;
         offset += AllocatorDescriptor.BINS * 8;
+        offset = (offset + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+        LINEAGE_LOCK_OFFSET = offset;  offset += CACHE_LINE;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
     }
 

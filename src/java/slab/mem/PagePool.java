@@ -27,13 +27,13 @@ final class PagePool {
     final long base;
     final long pages;
     private final LongPredicate commit;
-    private final Object monitor = new Object();
 
     PagePool(Segment s, LongPredicate commit) {
         this.s = s;
         this.base = heapBase(s.capacity());
         this.pages = HeaderDescriptor.pages(s.capacity());
         this.commit = commit;
+        this.lock = new SegmentLock(s, POOL_LOCK_OFFSET, this::repair);
     }
 
     long addr(long page) { return base + (page << PAGE_SHIFT); }
@@ -59,55 +59,17 @@ final class PagePool {
 
     // --- the lock ---------------------------------------------------------------------------------
 
-    /** The thread of this process holding the pool (guarded by monitor). */
-    private Thread holder;
+    /** The pool's lock word; a holder that died half-way through a change is repaired after. */
+    private final SegmentLock lock;
 
     /**
      * Runs body holding the pool: one thread of this process, and one
      * process, at a time. Reentrant: a body may call locked again.
      */
-    <T> T locked(java.util.function.Supplier<T> body) {
-        synchronized (monitor) {
-            if (holder == Thread.currentThread()) return body.get();
-            acquire();
-            holder = Thread.currentThread();
-            try {
-                return body.get();
-            } finally {
-                holder = null;
-                s.putLongVolatile(POOL_LOCK_OFFSET, 0);
-            }
-        }
-    }
+    <T> T locked(java.util.function.Supplier<T> body) { return lock.locked(body); }
 
     /** Does this thread hold the pool? (Page words change only under it, so a scan must.) */
-    boolean held() {
-        synchronized (monitor) {
-            return holder == Thread.currentThread();
-        }
-    }
-
-    private void acquire() {
-        long me = Processes.me();
-        for (int spins = 0; ; spins++) {
-            long cur = s.getLongVolatile(POOL_LOCK_OFFSET);
-            if (cur == 0) {
-                if (s.casLong(POOL_LOCK_OFFSET, 0, me)) return;
-                continue;
-            }
-            // Our own word: left by this process through a mapping since closed (we hold the monitor).
-            if (cur == me || ((spins & 1023) == 1023 && !Processes.alive(cur))) {
-                if (s.casLong(POOL_LOCK_OFFSET, cur, me)) {
-                    repair();                      // the holder died half-way through a change
-                    return;
-                }
-                continue;
-            }
-            if (spins < 64) Thread.onSpinWait();
-            else if (spins < 128) Thread.yield();
-            else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
-        }
-    }
+    boolean held() { return lock.held(); }
 
     // --- taking and giving runs (the caller holds the lock) -----------------------------------------
 

@@ -18,12 +18,14 @@ public final class Heap {
     private final Interner interner;
     private final Ownership ownership;
     private final WriteGate gate = new WriteGate();
+    private final SegmentLineage lineage;
 
     private Heap(Segment s) {
         this.s = s;
         this.alloc = s.allocator();
         this.interner = new Interner(s);
         this.ownership = new Ownership(this);
+        this.lineage = new SegmentLineage(this);
         // dropped handles give counts back as the Cleaner runs; a full allocation waits for that
         alloc.onPressure(System::gc, ownership::releasesCompleted);
     }
@@ -39,6 +41,8 @@ public final class Heap {
     public Ownership ownership() { return ownership; }
     /** What every update enters, so that recover!'s sweep can hold updates off. */
     public WriteGate gate() { return gate; }
+    /** The lineage protocol's view of this segment (counts, base and heir words, its lock). */
+    public SegmentLineage lineage() { return lineage; }
 
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {

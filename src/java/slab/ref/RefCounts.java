@@ -1,7 +1,5 @@
 package slab.ref;
 
-import slab.mem.Allocator;
-import slab.mem.LongStack;
 import slab.mem.Segment;
 import slab.value.Tags;
 
@@ -13,6 +11,15 @@ import slab.value.Tags;
  */
 public final class RefCounts {
     private RefCounts() {}
+
+    /**
+     * A block header's state bits, and their value in a live block: a path
+     * copy ORs (header ^ LIVE_STATE_BITS) over the children it is about to
+     * retain, reading every header first with plain loads (which the CPU
+     * overlaps) and checking they are all live, before the atomic updates.
+     */
+    public static final long STATE_BITS = 0xFFL << slab.mem.AllocatorDescriptor.STATE_SHIFT;
+    public static final long LIVE_STATE_BITS = (long) slab.mem.AllocatorDescriptor.STATE_LIVE << slab.mem.AllocatorDescriptor.STATE_SHIFT;
 
     public static void retain(Heap h, long block) {
         if (block != 0) h.allocator().retain(block);
@@ -28,39 +35,16 @@ public final class RefCounts {
 
     /**
      * Drops one count on a block; at zero frees it and drops the counts it
-     * holds. Does nothing once the segment is closed.
+     * holds (through {@link Lineage}, so a node left only to its heir passes
+     * on). Does nothing once the segment is closed.
      */
     public static void release(Heap h, long block) {
         Segment s = h.segment();
         if (block == 0 || s.isClosed()) return;
         try {
-            Allocator a = h.allocator();
-            if (!a.release(block)) return;
-            Reclaimer work = new Reclaimer(a);
-            work.push(block);
-            while (!work.isEmpty()) {
-                long b = work.pop();
-                int type = a.typeOf(b);
-                if (!RefWalker.isReclaimable(type))
-                    throw new IllegalStateException("slab: reference count of a block of type " + type
-                        + " reached zero at offset " + b);
-                RefWalker.forEachRef(h, b, work);
-                a.free(b);
-            }
+            Lineage.release(h.lineage(), block);
         } catch (IllegalStateException e) {
             if (!s.isClosed()) throw e;   // a close raced with the release: the memory is gone anyway
-        }
-    }
-
-    /** The work list of a release: each reference a dead block held loses a count, and joins at zero. */
-    private static final class Reclaimer extends LongStack implements RefVisitor {
-        private final Allocator a;
-
-        Reclaimer(Allocator a) { this.a = a; }
-
-        @Override
-        public void visit(long block) {
-            if (block != 0 && a.release(block)) push(block);   // 0 only in a damaged block: never touch the header
         }
     }
 }

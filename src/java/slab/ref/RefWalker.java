@@ -21,9 +21,21 @@ public final class RefWalker {
     /**
      * Calls v once for every count block b holds on another block, whatever
      * the counts are now. Bookkeeping blocks (intern and root tables, the
-     * process table, ledgers) and blobs hold none.
+     * process table, ledgers) and blobs hold none. A node with a base holds
+     * a count on its base and only on the slots it does not borrow from it
+     * (see {@link Lineage}).
      */
     public static void forEachRef(Heap h, long b, RefVisitor v) {
+        if (SegmentLineage.isLineageType(h.allocator().typeOf(b))) Lineage.forEachHeld(h.lineage(), b, v);
+        else forEachSlot(h, b, v);
+    }
+
+    /**
+     * Calls v once for every counted slot of b (every block a reader of b
+     * can reach in one step), with repeats. The same as forEachRef but for
+     * nodes with a base.
+     */
+    public static void forEachSlot(Heap h, long b, RefVisitor v) {
         switch (h.allocator().typeOf(b)) {
             case BlockTypes.COLL -> CollBlocks.forEachRef(h.segment(), b, v);
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
@@ -35,9 +47,14 @@ public final class RefWalker {
         }
     }
 
-    /** Pushes every block b holds a count on onto out (the sweep's and the audit's view). */
+    /** Pushes every block b holds a count on onto out (verify's and the audit's view). */
     public static void pushRefs(Heap h, long b, LongStack out) {
         forEachRef(h, b, out::push);
+    }
+
+    /** Pushes every counted slot of b onto out (the sweep's view: it makes every node own its slots). */
+    public static void pushSlots(Heap h, long b, LongStack out) {
+        forEachSlot(h, b, out::push);
     }
 
     /** Block types whose count may reach zero; the others are kept by the segment itself. */

@@ -11,6 +11,7 @@ import slab.mem.Segment;
 import slab.mem.SizeClasses;
 import slab.ref.Ownership;
 import slab.ref.RefWalker;
+import slab.ref.SegmentLineage;
 import slab.share.Recovery.Report;
 
 /**
@@ -43,7 +44,7 @@ final class Sweeper {
             s.putLongVolatile(HeaderDescriptor.SWEEP_OFFSET, Slots.actorWord(1));
             KillPoints.step("sweep");
             long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
-            long[] marks = mark(sh, frontier);
+            long[] marks = mark(sh, frontier, false);
             KillPoints.step("sweep");
             reclaimed[0] = sweepUnmarked(sh, marks, frontier);
             long committed = s.getLongVolatile(HeaderDescriptor.COMMITTED_OFFSET);
@@ -64,7 +65,7 @@ final class Sweeper {
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) {
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
-        long[] marks = mark(sh, frontier);
+        long[] marks = mark(sh, frontier, true);
         long[] sums = new long[3];
         // counts held, and references that hold them: plain and offset-weighted sums
         long[] balance = new long[4];
@@ -127,8 +128,13 @@ final class Sweeper {
 
     // --- marking ---------------------------------------------------------------------------
 
-    /** Marks what is reachable among the blocks below frontier (blocks made later are left alone). */
-    private static long[] mark(Sharing sh, long frontier) {
+    /**
+     * Marks what is reachable among the blocks below frontier (blocks made
+     * later are left alone): through the counts blocks hold (held, verify's
+     * view, which reaches the bases nodes borrow from), or through their
+     * slots alone (the sweep's, which then makes every node own its slots).
+     */
+    private static long[] mark(Sharing sh, long frontier, boolean held) {
         Segment s = sh.s;
         long[] marks = new long[(int) (((frontier - HeaderDescriptor.HEADER_LENGTH) >>> 4) / 64 + 1)];
         LongStack work = new LongStack();
@@ -153,7 +159,8 @@ final class Sweeper {
             long b = work.pop();
             if (b < HeaderDescriptor.HEADER_LENGTH || b >= frontier || isMarked(marks, s, b)) continue;
             setMark(marks, b);
-            RefWalker.pushRefs(sh.heap, b, work);
+            if (held) RefWalker.pushRefs(sh.heap, b, work);
+            else RefWalker.pushSlots(sh.heap, b, work);
         }
         return marks;
     }
@@ -172,8 +179,10 @@ final class Sweeper {
      * Frees every live block the mark did not reach, without reading it (a
      * block a killed process was building may be torn), then sets every
      * reachable block's count to the number of references that hold it: from
-     * reachable blocks, named-root cells, live ledgers and, for the
-     * bookkeeping blocks, the segment itself.
+     * the slots of reachable blocks, named-root cells, live ledgers and, for
+     * the bookkeeping blocks, the segment itself. Every node's lineage is
+     * flattened (no base, no heir: it owns its slots), which also frees the
+     * nodes kept only as bases and mends lineage words a kill left stale.
      */
     private static long sweepUnmarked(Sharing sh, long[] marks, long frontier) {
         Segment s = sh.s;
@@ -184,8 +193,10 @@ final class Sweeper {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE) return;
             if ((++seen[0] & 255) == 0) KillPoints.step("sweep");
             if (isMarked(marks, s, off)) {
-                long system = BlockTypes.isSystem(AllocatorDescriptor.typeOf(header)) ? 1 : 0;
+                int type = AllocatorDescriptor.typeOf(header);
+                long system = BlockTypes.isSystem(type) ? 1 : 0;
                 s.putLongVolatile(off, (header & ~AllocatorDescriptor.REFCOUNT_MASK) | system);
+                if (SegmentLineage.isLineageType(type)) SegmentLineage.clear(s, off);
             } else {
                 freed[0] += SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
                 s.putLongVolatile(off, header | 1);          // free() wants a live block; its count is moot
@@ -198,7 +209,7 @@ final class Sweeper {
         walk(s, frontier, (off, header) -> {
             if (AllocatorDescriptor.stateOf(header) != AllocatorDescriptor.STATE_LIVE || !isMarked(marks, s, off)) return;
             if ((++seen[0] & 255) == 0) KillPoints.step("sweep");
-            RefWalker.pushRefs(sh.heap, off, refs);
+            RefWalker.pushSlots(sh.heap, off, refs);
             while (!refs.isEmpty()) addCount(s, refs.pop(), 1);
         });
         RootTable.forEachCell(s, cell -> {

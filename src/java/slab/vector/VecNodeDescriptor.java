@@ -11,21 +11,21 @@ import slab.mem.AllocatorDescriptor;
  * shift. All fields are little-endian.
  *
  * <pre>
- * Branch node (VEC_BRANCH), 16 + 8 * W bytes:
+ * Branch node (VEC_BRANCH), 32 + 8 * W bytes:
  *
- *   0                   8                  16
- *   +-------------------+-------------------+------------------------------+
- *   | allocator header  | node word         | child[0] ... child[W-1]      |
- *   | (refcount, type)  | edit:56 | cap:8   | node offsets, 0 = none       |
- *   +-------------------+-------------------+------------------------------+
+ *   0                   8             24                  32
+ *   +-------------------+-------------+-------------------+------------------------------+
+ *   | allocator header  | lineage     | node word         | child[0] ... child[W-1]      |
+ *   | (refcount, type)  | base, heir  | edit:56 | cap:8   | node offsets, 0 = none       |
+ *   +-------------------+-------------+-------------------+------------------------------+
  *
- * Leaf node (VEC_LEAF) with cap slots, 16 + 9 * cap bytes:
+ * Leaf node (VEC_LEAF) with cap slots, 32 + 9 * cap bytes:
  *
- *   0                   8                  16               16 + 8 * cap
- *   +-------------------+-------------------+----------------+---------------+
- *   | allocator header  | node word         | payload[0..cap)| tag[0..cap)   |
- *   |                   | edit:56 | cap:8   | 8 bytes each   | 1 byte each   |
- *   +-------------------+-------------------+----------------+---------------+
+ *   0                   8             24                  32               32 + 8 * cap
+ *   +-------------------+-------------+-------------------+----------------+---------------+
+ *   | allocator header  | lineage     | node word         | payload[0..cap)| tag[0..cap)   |
+ *   |                   | base, heir  | edit:56 | cap:8   | 8 bytes each   | 1 byte each   |
+ *   +-------------------+-------------+-------------------+----------------+---------------+
  * </pre>
  *
  * The node word holds the slot capacity in its low byte and the transient
@@ -65,6 +65,7 @@ public final class VecNodeDescriptor {
     static {
         int offset = 0;
         HEADER_OFFSET = offset;     offset += AllocatorDescriptor.BLOCK_HEADER_LENGTH;
+        offset = slab.ref.LineageDescriptor.END_OFFSET;   // base and heir words (slab.ref.LineageDescriptor)
         NODE_WORD_OFFSET = offset;  offset += 8;
         SLOTS_OFFSET = offset;
     }

@@ -8,6 +8,8 @@ import slab.mem.BlockTypes;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.ref.RefCounts;
+import slab.ref.SegmentLineage;
 import slab.value.Decoder;
 import slab.value.Tags;
 
@@ -54,6 +56,7 @@ final class VecNodes {
     static long newBranch(Heap h, int w, long edit) {
         long b = h.allocator().allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
         Segment s = h.segment();
+        SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, w));
         s.fill(b + SLOTS_OFFSET, (long) CHILD_LENGTH * w, (byte) 0);
         return b;
@@ -67,24 +70,35 @@ final class VecNodes {
     static long newLeaf(Heap h, int cap, long edit) {
         long b = h.allocator().allocate(leafLength(cap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
         Segment s = h.segment();
+        SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, cap));
         s.fill(b + SLOTS_OFFSET, leafLength(cap) - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0
         return b;
     }
 
     /**
-     * A copy of branch src retaining every child except {@code skip} (-1 for
-     * none), whose slot is left empty for the caller to fill.
+     * A copy of branch src holding every child except {@code skip} (-1 for
+     * none), whose slot is left empty for the caller to fill. A persistent
+     * copy (edit 0) borrows the children from src when it can (see
+     * slab.ref.Lineage), else it retains each; a transient's copy retains them.
      */
     static long copyBranch(Heap h, long src, int w, int skip, long edit) {
         Segment s = h.segment();
         Allocator a = h.allocator();
         long b = a.allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
+        SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, w));
         s.copy(src + SLOTS_OFFSET, b + SLOTS_OFFSET, (long) CHILD_LENGTH * w);
         if (skip >= 0) setChild(s, b, skip, 0);
+        if (edit == 0 && h.lineage().inherit(src, b, children(s, b, w))) return b;
         retainAll(h, b, w);
         return b;
+    }
+
+    private static int children(Segment s, long branch, int w) {
+        int n = 0;
+        for (int i = 0; i < w; i++) if (child(s, branch, i) != 0) n++;
+        return n;
     }
 
     /**
@@ -99,9 +113,9 @@ final class VecNodes {
         long states = 0;
         for (int i = 0; i < w; i++) {
             long ch = child(s, branch, i);
-            if (ch != 0) states |= s.getLong(ch) ^ LIVE_STATE_BITS;
+            if (ch != 0) states |= s.getLong(ch) ^ RefCounts.LIVE_STATE_BITS;
         }
-        if ((states & STATE_BITS) != 0)
+        if ((states & RefCounts.STATE_BITS) != 0)
             throw new IllegalStateException("slab: a vector branch at offset " + branch + " names a block that is not live");
         Allocator a = h.allocator();
         for (int i = 0; i < w; i++) {
@@ -110,8 +124,6 @@ final class VecNodes {
         }
     }
 
-    private static final long STATE_BITS = 0xFFL << slab.mem.AllocatorDescriptor.STATE_SHIFT;
-    private static final long LIVE_STATE_BITS = (long) slab.mem.AllocatorDescriptor.STATE_LIVE << slab.mem.AllocatorDescriptor.STATE_SHIFT;
 
     /**
      * A leaf of newCap slots holding the first n slots of src (capacity
@@ -121,6 +133,7 @@ final class VecNodes {
     static long copyLeaf(Heap h, long src, int srcCap, int n, int newCap, int skip, long edit) {
         Segment s = h.segment();
         long b = h.allocator().allocate(leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+        SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, newCap));
         if (n > 0) {
             s.copy(src + SLOTS_OFFSET, b + SLOTS_OFFSET, (long) PAYLOAD_LENGTH * n);
@@ -128,8 +141,21 @@ final class VecNodes {
         }
         if (newCap > n) s.fill(b + tagOffset(newCap, n), newCap - n, (byte) Tags.NIL);
         if (skip >= 0) s.putByte(b + tagOffset(newCap, skip), (byte) Tags.NIL);
+        if (edit == 0 && h.lineage().inherit(src, b, countedSlots(s, b, newCap, n))) return b;
         retainSlots(h, b, newCap, n);
         return b;
+    }
+
+    /** How many of the first n slots of a leaf are counted. */
+    private static int countedSlots(Segment s, long leaf, int cap, int n) {
+        long tags = leaf + tagOffset(cap, 0);
+        int c = 0, i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if ((s.getLong(tags + i) & 0xE0E0_E0E0_E0E0_E0E0L) == 0) continue;
+            for (int k = i; k < i + 8; k++) if (Tags.isCounted(tag(s, leaf, cap, k))) c++;
+        }
+        for (; i < n; i++) if (Tags.isCounted(tag(s, leaf, cap, i))) c++;
+        return c;
     }
 
     /** Retains the counted payloads among the first n slots of a leaf. */

@@ -59,6 +59,7 @@ final class VecUpdates {
         if (tc < w) {
             long tail = copyLeaf(h, r.tail, tc, tc, tc + 1, -1, 0);
             writeSlot(s, tail, tc + 1, tc, tag, payload);
+            settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt + 1, r.shift);
         }
@@ -112,6 +113,7 @@ final class VecUpdates {
             throw e;
         }
         setChild(s, ret, sub, insert);
+        if (parent != 0) h.lineage().settle(parent, ret, insert);
         return ret;
     }
 
@@ -167,6 +169,7 @@ final class VecUpdates {
             int tc = cnt - to;
             long tail = copyLeaf(h, r.tail, tc, tc, tc, i - to, 0);
             writeSlot(s, tail, tc, i - to, tag, payload);
+            settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt, r.shift);
         }
@@ -182,6 +185,7 @@ final class VecUpdates {
         if (level == 0) {
             long leaf = copyLeaf(h, node, w, w, w, i & mask, 0);
             writeSlot(s, leaf, w, i & mask, tag, payload);
+            settle(h, node, leaf, tag, payload);
             return leaf;
         }
         int sub = (i >>> level) & mask;
@@ -194,7 +198,13 @@ final class VecUpdates {
             throw e;
         }
         setChild(s, ret, sub, ch);
+        h.lineage().settle(node, ret, ch);
         return ret;
+    }
+
+    /** After a slot was written into copy (made from src): see SegmentLineage.settle. */
+    private static void settle(Heap h, long src, long copy, int tag, long payload) {
+        if (Tags.isCounted(tag)) h.lineage().settle(src, copy, payload);
     }
 
     /** A new version without the last element; IllegalStateException on an empty vector, as PersistentVector. */
@@ -248,6 +258,7 @@ final class VecUpdates {
                 throw e;
             }
             setChild(s, ret, sub, ch);
+            h.lineage().settle(node, ret, ch);
             return ret;
         }
         if (sub == 0) return 0;

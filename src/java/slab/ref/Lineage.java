@@ -1,0 +1,401 @@
+package slab.ref;
+
+import slab.mem.KillPoints;
+import slab.mem.LongStack;
+
+/**
+ * Reference counting with lazily propagated counts (after Rodeh's shadowed
+ * B-trees with clones). A path copy H of node X does not add a count to
+ * every child it shares with X: it becomes X's <em>heir</em>, holds one count
+ * on X (its <em>base</em>) and borrows X's children. Exactly:
+ *
+ * <ul>
+ * <li>a node K with base B holds, for every block c among its counted
+ *     slots, (k(c) - b(c))+ counts, where k(c) and b(c) are how often c
+ *     appears in K's and B's slots, plus one count on B; a node without a
+ *     base holds one count per slot;</li>
+ * <li>a node has at most one heir (its heir word); the heir's count on it
+ *     is the only count a node can be left with once every version that
+ *     reached it is gone. Then it <em>passes on</em>: its heir takes its
+ *     base and the counts it held on what the heir shares, the rest are
+ *     released, and the node is freed. So a chain of versions dropped in any
+ *     order costs O(depth) count updates per version, not O(depth x fanout).</li>
+ * </ul>
+ *
+ * <p>Readers never look at base or heir words: every slot of a live node
+ * names a live block (a borrowed one is held by the base, which the node
+ * holds). Heir and base words change only under one lock per segment (a
+ * death of a node with a base, a passing on); a copy claims a node with one
+ * compare-and-set of its heir word from 0. Every step is ordered so that a
+ * process killed anywhere leaves at worst a leak, which the sweep of
+ * recovery reclaims (it also flattens every lineage: base and heir 0, every
+ * node owning its slots). The argument, step by step, is in FORMAT.md
+ * ("Lineage").
+ *
+ * <p>The protocol is written against {@link Memory} so that a model checker
+ * can run this very code over a model memory, yielding to a scheduler at
+ * every shared access.
+ */
+public final class Lineage {
+    private Lineage() {}
+
+    /** What the protocol reads and writes. Every method is one shared access. */
+    public interface Memory {
+        /** The reference count of block b, or -1 if b is not a live block. */
+        long count(long b);
+
+        boolean casCount(long b, long expect, long update);
+
+        /** Adds one count to live block b (throws if it is not live). */
+        void retain(long b);
+
+        /** Does b carry base and heir words (a node that can be copied lazily)? */
+        boolean isLineage(long b);
+
+        long base(long b);
+
+        void setBase(long b, long base);
+
+        long heir(long b);
+
+        void setHeir(long b, long heir);
+
+        boolean casHeir(long b, long expect, long update);
+
+        /** Calls v for each counted slot of b, with repeats (its contents never change once published). */
+        void forEachSlot(long b, RefVisitor v);
+
+        /** Frees b, whose count is 0. */
+        void free(long b);
+
+        /** The lock over heir and base words (one per segment, across processes). */
+        void lock();
+
+        void unlock();
+    }
+
+    // --- copying ---------------------------------------------------------------------------
+
+    /**
+     * Makes h, a fresh copy of x that nobody else can see yet, x's heir if x
+     * has none: h then holds a count on x and borrows its slots. The caller
+     * holds x (through the version it copies). Returns false if x has an
+     * heir already; h must then hold a count on every slot it shares with x.
+     */
+    public static boolean claim(Memory m, long x, long h) {
+        if (m.heir(x) != 0) return false;
+        m.setBase(h, x);
+        m.retain(x);
+        KillPoints.step("lineage");
+        if (m.casHeir(x, 0, h)) return true;
+        m.setBase(h, 0);
+        release(m, x);   // never the last count: the caller holds x
+        return false;
+    }
+
+    /**
+     * After an heir h of x was edited: the edits stored the blocks in stored
+     * (one count each, with repeats), but h owes only (h(c) - x(c))+ counts on
+     * a block c (one stored twice, or stored where x has it too, is borrowed).
+     * Gives back the excess (never a last count: x holds those).
+     */
+    public static void settle(Memory m, long x, long h, long[] stored, int n) {
+        Scratch sc = Scratch.get();
+        Slots xs = sc.x.of(m, x), hs = sc.h.of(m, h);
+        LongStack excess = new LongStack();   // released after the look: a release reuses the scratch lists
+        for (int i = 0; i < n; i++) {
+            long c = stored[i];
+            boolean first = true;
+            for (int j = 0; j < i; j++) if (stored[j] == c) first = false;
+            if (!first) continue;
+            long held = 0;
+            for (int j = i; j < n; j++) if (stored[j] == c) held++;
+            long need = pos(hs.count(c) - xs.count(c));
+            for (long k = need; k < held; k++) excess.push(c);
+        }
+        while (!excess.isEmpty()) release(m, excess.pop());
+    }
+
+    /** {@link #settle} for one stored block (0 for none). */
+    public static void settle(Memory m, long x, long h, long stored) {
+        if (stored == 0) return;
+        Scratch sc = Scratch.get();
+        if (pos(sc.h.of(m, h).count(stored) - sc.x.of(m, x).count(stored)) == 0) release(m, stored);
+    }
+
+    // --- releasing -------------------------------------------------------------------------
+
+    /** Drops one count on b; a block left with none is freed with what only it held, iteratively. */
+    public static void release(Memory m, long b) {
+        LongStack work = new LongStack();
+        work.push(b);
+        boolean locked = false;
+        try {
+            while (!work.isEmpty()) {
+                long x = work.pop();
+                long left;
+                while (true) {
+                    long c = m.count(x);
+                    if (c <= 0) throw notLive(x);
+                    // Down to the heir's count: decide under the lock, so the heir cannot die meanwhile.
+                    if (c == 2 && !locked && m.isLineage(x) && m.heir(x) != 0) {
+                        m.lock();
+                        locked = true;
+                        continue;
+                    }
+                    if (m.casCount(x, c, c - 1)) {
+                        left = c - 1;
+                        break;
+                    }
+                }
+                if (left == 0) {
+                    if (!locked && m.isLineage(x)) {
+                        m.lock();
+                        locked = true;
+                    }
+                    die(m, x, work);
+                } else if (left == 1 && locked && m.isLineage(x)) {
+                    passOn(m, x, work);
+                }
+            }
+        } finally {
+            if (locked) m.unlock();
+        }
+    }
+
+    /** x's count is 0 (the lock held if x is a lineage node): x goes, its counts go on the work list. */
+    private static void die(Memory m, long x, LongStack work) {
+        long b = m.isLineage(x) ? m.base(x) : 0;
+        if (b != 0 && m.heir(b) == x) m.setHeir(b, 0);
+        KillPoints.step("lineage");
+        pushOwned(m, x, b, work);
+        if (b != 0) work.push(b);
+        m.free(x);
+    }
+
+    /**
+     * x is left with one count (the lock held): if that is its heir's, x
+     * passes on to the heir and is freed. Checks first, changes after, in
+     * an order where a kill at any step leaves a leak at worst:
+     * the base's heir word, then the heir's base word, then the counts.
+     */
+    private static void passOn(Memory m, long x, LongStack work) {
+        long h = m.heir(x);
+        if (h == 0) return;
+        // The heir is dying (its death waits for the lock and will release x), or the word is stale.
+        if (m.count(h) <= 0 || !m.isLineage(h) || m.base(h) != x) return;
+        // Read after the heir word: a copy claims x by a count first, then the word, so a
+        // claim made since x came down to one count shows here. One count left is then h's.
+        if (m.count(x) != 1) return;
+        long w = m.base(x);
+        if (w != 0 && m.heir(w) != x) return;   // left by a process killed half-way: x stays until h dies
+        Scratch sc = Scratch.get();
+        Slots xs = sc.x.of(m, x), hs = sc.h.of(m, h), ws = w == 0 ? sc.w.empty() : sc.w.of(m, w);
+        if (w != 0) m.setHeir(w, h);
+        KillPoints.step("lineage");
+        m.setBase(h, w);
+        KillPoints.step("lineage");
+        if (!m.casCount(x, 1, 0)) throw new IllegalStateException("slab: count of node " + x + " changed while it passed on");
+        // What x held and h will not: (x-w)+ + (h-x)+ - (h-w)+ counts of each block. Without
+        // a base that is (x-h)+; with one, each block's three multiplicities are counted.
+        if (w == 0) {
+            pushExcess(xs, hs, sc, work);
+            KillPoints.step("lineage");
+            m.free(x);
+            return;
+        }
+        if (xs.n == hs.n) {
+            // r(c) = (x - max(h, w))+ + (min(h, w) - x)+ is 0 for every block whose x and h
+            // counts agree, which holds for all but those at the few places h changed.
+            Slots d = sc.da.empty();
+            for (int p = 0; p < xs.n; p++) {
+                if (xs.s[p] == hs.s[p]) continue;
+                d.visit(xs.s[p]);
+                d.visit(hs.s[p]);
+            }
+            for (int p = 0; p < d.n; p++) {
+                long c = d.s[p];
+                boolean seen = false;
+                for (int q = 0; q < p && !seen; q++) seen = d.s[q] == c;
+                if (seen) continue;
+                long xc = xs.count(c), hc = hs.count(c), wc = ws.count(c);
+                push(work, c, pos(xc - wc) + pos(hc - xc) - pos(hc - wc));
+            }
+            KillPoints.step("lineage");
+            m.free(x);
+            return;
+        }
+        Counter k = sc.counter.clear();
+        for (int p = 0; p < xs.n; p++) k.add(xs.s[p], 0);
+        for (int p = 0; p < hs.n; p++) k.add(hs.s[p], 1);
+        for (int p = 0; p < ws.n; p++) k.add(ws.s[p], 2);
+        for (int e = 0; e < k.size; e++) {
+            int at = k.used[e];
+            long xc = k.x[at], hc = k.h[at], wc = k.w[at];
+            push(work, k.keys[at], pos(xc - wc) + pos(hc - xc) - pos(hc - wc));
+        }
+        KillPoints.step("lineage");
+        m.free(x);
+    }
+
+    private static long pos(long v) { return Math.max(0, v); }
+
+    private static void push(LongStack work, long c, long times) {
+        if (times < 0) throw new IllegalStateException("slab: negative release count for block " + c);
+        for (long i = 0; i < times; i++) work.push(c);
+    }
+
+    /** Pushes the counts x holds on its slots: all of them, or (x(c) - b(c))+ of each c with base b. */
+    private static void pushOwned(Memory m, long x, long b, LongStack work) {
+        if (b == 0) {
+            m.forEachSlot(x, work::push);
+            return;
+        }
+        Scratch sc = Scratch.get();
+        pushExcess(sc.x.of(m, x), sc.w.of(m, b), sc, work);
+    }
+
+    /**
+     * Pushes (a(c) - b(c))+ of each block c. A copy keeps its original's
+     * slots in their places but for the one or two it changed, so when the
+     * lists are as long, only the places that differ are compared; else
+     * both are sorted and walked together.
+     */
+    private static void pushExcess(Slots a, Slots b, Scratch sc, LongStack work) {
+        if (a.n == b.n) {
+            Slots da = sc.da.empty(), db = sc.db.empty();
+            for (int i = 0; i < a.n; i++) {
+                if (a.s[i] == b.s[i]) continue;
+                da.visit(a.s[i]);
+                db.visit(b.s[i]);
+            }
+            for (int i = 0; i < da.n; i++) {
+                long c = da.s[i];
+                int at = -1;
+                for (int j = 0; j < db.n && at < 0; j++) if (db.s[j] == c) at = j;
+                if (at >= 0) db.s[at] = 0;   // matched: no slot names offset 0
+                else work.push(c);
+            }
+            return;
+        }
+        Counter k = sc.counter.clear();
+        for (int p = 0; p < a.n; p++) k.add(a.s[p], 0);
+        for (int p = 0; p < b.n; p++) k.add(b.s[p], 1);
+        for (int e = 0; e < k.size; e++) {
+            int at = k.used[e];
+            push(work, k.keys[at], pos(k.x[at] - k.h[at]));
+        }
+    }
+
+    /**
+     * Calls v once for every count block b holds: on its base, and on its
+     * slots as {@link #pushOwned} counts them (what verify expects).
+     */
+    public static void forEachHeld(Memory m, long b, RefVisitor v) {
+        long base = m.isLineage(b) ? m.base(b) : 0;
+        LongStack s = new LongStack();
+        pushOwned(m, b, base, s);
+        while (!s.isEmpty()) v.visit(s.pop());
+        if (base != 0) v.visit(base);
+    }
+
+    private static IllegalStateException notLive(long b) {
+        return new IllegalStateException("slab: release of a block that is not live at offset " + b
+            + " (reference count would go below zero)");
+    }
+
+    /** A node's counted slots (a node has a few dozen; kept per thread, so a release allocates nothing). */
+    static final class Slots implements RefVisitor {
+        long[] s = new long[64];
+        int n;
+
+        /** b's slots in the order its layout keeps them. */
+        Slots of(Memory m, long b) {
+            n = 0;
+            m.forEachSlot(b, this);
+            return this;
+        }
+
+
+        Slots empty() {
+            n = 0;
+            return this;
+        }
+
+        @Override public void visit(long c) {
+            if (n == s.length) s = java.util.Arrays.copyOf(s, n * 2);
+            s[n++] = c;
+        }
+
+        long count(long c) {
+            long k = 0;
+            for (int i = 0; i < n; i++) if (s[i] == c) k++;
+            return k;
+        }
+
+    }
+
+    /** How often each block appears in up to three slot lists: an open-addressing table (no slot is 0). */
+    static final class Counter {
+        long[] keys = new long[128];
+        int[] x = new int[128], h = new int[128], w = new int[128];
+        int[] used = new int[128];
+        int size;
+
+        Counter clear() {
+            for (int e = 0; e < size; e++) {
+                int at = used[e];
+                keys[at] = 0;
+                x[at] = h[at] = w[at] = 0;
+            }
+            size = 0;
+            return this;
+        }
+
+        void add(long c, int list) {
+            if (2 * (size + 1) > keys.length) grow();
+            int at = place(c);
+            if (list == 0) x[at]++;
+            else if (list == 1) h[at]++;
+            else w[at]++;
+        }
+
+        private int place(long c) {
+            int mask = keys.length - 1;
+            int at = (int) ((c >>> 4) * 0x9E3779B97F4A7C15L >>> 40) & mask;
+            while (keys[at] != 0 && keys[at] != c) at = (at + 1) & mask;
+            if (keys[at] == 0) {
+                keys[at] = c;
+                used[size++] = at;
+            }
+            return at;
+        }
+
+        private void grow() {
+            long[] ok = keys;
+            int[] ox = x, oh = h, ow = w, ou = used;
+            int n = size;
+            keys = new long[ok.length * 2];
+            x = new int[ok.length * 2];
+            h = new int[ok.length * 2];
+            w = new int[ok.length * 2];
+            used = new int[ok.length * 2];
+            size = 0;
+            for (int e = 0; e < n; e++) {
+                int from = ou[e], at = place(ok[from]);
+                x[at] = ox[from];
+                h[at] = oh[from];
+                w[at] = ow[from];
+            }
+        }
+    }
+
+    /** Per thread: the slot lists of the node passing on or dying, its heir and its base. */
+    private static final class Scratch {
+        final Slots x = new Slots(), h = new Slots(), w = new Slots(), da = new Slots(), db = new Slots();
+        final Counter counter = new Counter();
+        private static final ThreadLocal<Scratch> TL = ThreadLocal.withInitial(Scratch::new);
+
+        static Scratch get() { return TL.get(); }
+    }
+}

@@ -1,0 +1,104 @@
+package slab.ref;
+
+import static slab.mem.AllocatorDescriptor.*;
+
+import slab.mem.Allocator;
+import slab.mem.BlockTypes;
+import slab.mem.HeaderDescriptor;
+import slab.mem.Segment;
+import slab.mem.SegmentLock;
+
+/** {@link Lineage.Memory} over a segment: counts in block headers, lineage words in nodes. */
+public final class SegmentLineage implements Lineage.Memory {
+    private final Heap h;
+    private final Segment s;
+    private final Allocator a;
+    private final SegmentLock lock;
+
+    SegmentLineage(Heap h) {
+        this.h = h;
+        this.s = h.segment();
+        this.a = h.allocator();
+        // A holder killed half-way leaves a leak at worst (see Lineage): nothing to repair.
+        this.lock = new SegmentLock(s, HeaderDescriptor.LINEAGE_LOCK_OFFSET, () -> { });
+    }
+
+    /** Does a block of this type carry lineage words? */
+    public static boolean isLineageType(int type) {
+        return switch (type) {
+            case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION,
+                 BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> true;
+            default -> false;
+        };
+    }
+
+    /** A new node's lineage words: no base, no heir (the allocator hands out blocks as they were left). */
+    public static void clear(Segment s, long node) {
+        s.putLong(node + LineageDescriptor.BASE_OFFSET, 0);
+        s.putLong(node + LineageDescriptor.HEIR_OFFSET, 0);
+    }
+
+    /**
+     * Below this many counts a copy would take on shared slots, taking them
+     * is cheaper than the lineage (a claim, then a passing on under the lock).
+     */
+    public static final int LAZY_MIN = 3;
+
+    /**
+     * Makes copy (fresh, unpublished) borrow the slots of src, which it was
+     * copied from, when that saves counts: shared is how many counted slots
+     * the two share. False: the caller must take a count on each of them.
+     */
+    public boolean inherit(long src, long copy, int shared) {
+        return shared >= LAZY_MIN && Lineage.claim(this, src, copy);
+    }
+
+    /**
+     * After copy was edited: stored (0 for none) is the block the edit put in
+     * it with a count; if copy borrows from src and src has that block as often,
+     * the count goes back.
+     */
+    public void settle(long src, long copy, long stored) {
+        if (stored != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
+    }
+
+    @Override public long count(long b) {
+        long hd = s.getLongVolatile(b);
+        return stateOf(hd) == STATE_LIVE ? refcountOf(hd) : -1;
+    }
+
+    @Override public boolean casCount(long b, long expect, long update) {
+        long hd = s.getLongVolatile(b);
+        if (stateOf(hd) != STATE_LIVE || refcountOf(hd) != expect) return false;
+        return s.casLong(b, hd, (hd & ~REFCOUNT_MASK) | update);
+    }
+
+    @Override public void retain(long b) { a.retain(b); }
+
+    @Override public boolean isLineage(long b) { return isLineageType(typeOf(s.getLong(b))); }
+
+    @Override public long base(long b) { return s.getLongVolatile(b + LineageDescriptor.BASE_OFFSET); }
+
+    @Override public void setBase(long b, long base) { s.putLongVolatile(b + LineageDescriptor.BASE_OFFSET, base); }
+
+    @Override public long heir(long b) { return s.getLongVolatile(b + LineageDescriptor.HEIR_OFFSET); }
+
+    @Override public void setHeir(long b, long heir) { s.putLongVolatile(b + LineageDescriptor.HEIR_OFFSET, heir); }
+
+    @Override public boolean casHeir(long b, long expect, long update) {
+        return s.casLong(b + LineageDescriptor.HEIR_OFFSET, expect, update);
+    }
+
+    @Override public void forEachSlot(long b, RefVisitor v) { RefWalker.forEachSlot(h, b, v); }
+
+    @Override public void free(long b) {
+        int type = a.typeOf(b);
+        if (!RefWalker.isReclaimable(type))
+            throw new IllegalStateException("slab: reference count of a block of type " + type + " reached zero at offset " + b);
+        a.free(b);
+    }
+
+    @Override public void lock() { lock.lock(); }
+
+    @Override public void unlock() { lock.unlock(); }
+}
