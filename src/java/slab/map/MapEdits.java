@@ -74,7 +74,9 @@ final class MapEdits {
         s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
         s.putLong(b + EDIT_OFFSET, op.edit);
         op.storedCount = 0;
-        if (op.edit == 0 && op.h.lineage().inherit(n, b, counted(op, b, entries, children))) {
+        // Claimed in settled, once the edits are done: an heir another process can reach
+        // through the heir word must never be half-written (a kill would leave it so).
+        if (op.edit == 0 && counted(op, b, entries, children) >= SegmentLineage.LAZY_MIN) {
             op.borrowing = b;
             return b;
         }
@@ -96,17 +98,37 @@ final class MapEdits {
     }
 
     /**
-     * Ends the edits of copy (made from n): if it borrows from n, a block the
-     * edits stored that n holds as often is borrowed too, and its count goes
-     * back. Returns copy.
+     * Ends the edits of copy (made from n), which borrowed while they ran:
+     * now whole, it becomes n's heir if n has none, and a block the edits
+     * stored that n holds as often is borrowed too (its count goes back).
+     * Otherwise it takes a count on every slot the edits did not store, as a
+     * copy that counts its shared slots would hold. Returns copy.
      */
     static long settled(MapOp op, long n, long copy) {
         if (op.borrowing == copy) {
-            for (int i = 0; i < op.storedCount; i++) op.h.lineage().settle(n, copy, op.stored[i]);
             op.borrowing = 0;
+            if (op.h.lineage().claim(n, copy)) {
+                for (int i = 0; i < op.storedCount; i++) op.h.lineage().settle(n, copy, op.stored[i]);
+            } else {
+                retainUnstored(op, copy);
+            }
         }
         op.storedCount = 0;
         return copy;
+    }
+
+    /** Retains each counted slot of node n except, once each, the blocks in op.stored (which came with counts). */
+    private static void retainUnstored(MapOp op, long n) {
+        long[] left = java.util.Arrays.copyOf(op.stored, op.storedCount);
+        MapNodeRefs.forEachRef(op.s, n, c -> {
+            for (int i = 0; i < left.length; i++) {
+                if (left[i] == c) {
+                    left[i] = 0;
+                    return;
+                }
+            }
+            RefCounts.retain(op.h, c);
+        });
     }
 
     /** The op's key and value, just written into node n. */

@@ -137,8 +137,10 @@ public final class Lineage {
                 while (true) {
                     long c = m.count(x);
                     if (c <= 0) throw notLive(x);
-                    // Down to the heir's count: decide under the lock, so the heir cannot die meanwhile.
-                    if (c == 2 && !locked && m.isLineage(x) && m.heir(x) != 0) {
+                    // Maybe down to the heir's count: decide under the lock, so the heir cannot die
+                    // meanwhile. (Whether x has an heir is not asked first: a copy may claim x between
+                    // that look and the decrement, and x would miss its passing on.)
+                    if (c == 2 && !locked && m.isLineage(x)) {
                         m.lock();
                         locked = true;
                         continue;

@@ -53,6 +53,9 @@ public final class SegmentLineage implements Lineage.Memory {
         return shared >= LAZY_MIN && Lineage.claim(this, src, copy);
     }
 
+    /** Makes copy (whole, unpublished) src's heir if src has none (see {@link Lineage#claim}). */
+    public boolean claim(long src, long copy) { return Lineage.claim(this, src, copy); }
+
     /**
      * After copy was edited: stored (0 for none) is the block the edit put in
      * it with a count; if copy borrows from src and src has that block as often,

@@ -176,6 +176,8 @@ public abstract class Scenario {
             long heir = m.heirOf(b);
             if (heir != 0 && (!m.live(heir) || m.baseOf(heir) != b))
                 throw new AssertionError("block " + b + " names heir " + heir + " that does not borrow from it");
+            if (heir != 0 && m.countOf(b) == 1)
+                throw new AssertionError("block " + b + " is held only by its heir " + heir + " but did not pass on");
         }
     }
 

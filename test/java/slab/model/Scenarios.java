@@ -189,8 +189,31 @@ public final class Scenarios {
         };
     }
 
+    /** One holder drops the old version while the other copies it, drops it and keeps the copy. */
+    public static Scenario claimRacingADrop() {
+        return new Base("a claim racing the other holder's drop (the old version must still pass on)", 2) {
+            @Override void setup(Model m) {
+                v0 = tree(m, 2);
+                holds(0, v0);
+                holds(1, v0);
+            }
+
+            @Override void thread(Model m, int t) {
+                if (t == 0) {
+                    drops(m, 0, v0);
+                } else {
+                    long v1 = assocPath(m, v0, 1, 0);
+                    holds(1, v1);
+                    drops(m, 1, v0);
+                    read(m, v1);
+                }
+            }
+        };
+    }
+
     public static List<java.util.function.Supplier<Scenario>> all() {
         return List.of(Scenarios::copyThenDropOld, Scenarios::copyThenDropNew, Scenarios::concurrentCopies,
-                       Scenarios::chain, Scenarios::copyWhilePassingOn, Scenarios::storedTwice);
+                       Scenarios::chain, Scenarios::copyWhilePassingOn, Scenarios::storedTwice,
+                       Scenarios::claimRacingADrop);
     }
 }
