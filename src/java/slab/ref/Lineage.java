@@ -127,7 +127,11 @@ public final class Lineage {
 
     /** Drops one count on b; a block left with none is freed with what only it held, iteratively. */
     public static void release(Memory m, long b) {
-        LongStack work = new LongStack();
+        Scratch sc = Scratch.get();
+        // The thread's work list, unless a release on this thread is using it already.
+        LongStack work = sc.workInUse ? new LongStack() : sc.work;
+        boolean mine = work == sc.work;
+        sc.workInUse = true;
         work.push(b);
         boolean locked = false;
         try {
@@ -162,6 +166,10 @@ public final class Lineage {
             }
         } finally {
             if (locked) m.unlock();
+            if (mine) {
+                while (!work.isEmpty()) work.pop();   // left by an exception
+                sc.workInUse = false;
+            }
         }
     }
 
@@ -396,6 +404,8 @@ public final class Lineage {
     private static final class Scratch {
         final Slots x = new Slots(), h = new Slots(), w = new Slots(), da = new Slots(), db = new Slots();
         final Counter counter = new Counter();
+        final LongStack work = new LongStack();
+        boolean workInUse;
         private static final ThreadLocal<Scratch> TL = ThreadLocal.withInitial(Scratch::new);
 
         static Scratch get() { return TL.get(); }
