@@ -108,7 +108,7 @@ final class MapEdits {
         if (op.borrowing == copy) {
             op.borrowing = 0;
             if (op.h.lineage().claim(n, copy)) {
-                for (int i = 0; i < op.storedCount; i++) op.h.lineage().settle(n, copy, op.stored[i]);
+                op.h.lineage().settle(n, copy, op.stored, op.storedCount);
             } else {
                 retainUnstored(op, copy);
             }

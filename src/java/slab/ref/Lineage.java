@@ -269,7 +269,7 @@ public final class Lineage {
      * Pushes (a(c) - b(c))+ of each block c. A copy keeps its original's
      * slots in their places but for the one or two it changed, so when the
      * lists are as long, only the places that differ are compared; else
-     * both are sorted and walked together.
+     * each block's counts are tallied in the thread's Counter.
      */
     private static void pushExcess(Slots a, Slots b, Scratch sc, LongStack work) {
         if (a.n == b.n) {

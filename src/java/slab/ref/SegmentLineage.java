@@ -65,6 +65,11 @@ public final class SegmentLineage implements Lineage.Memory {
         if (stored != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
     }
 
+    /** As {@link #settle(long, long, long)} for the n blocks in stored (the same block may be there twice). */
+    public void settle(long src, long copy, long[] stored, int n) {
+        if (n > 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
+    }
+
     @Override public long count(long b) {
         long hd = s.getLongVolatile(b);
         return stateOf(hd) == STATE_LIVE ? refcountOf(hd) : -1;

@@ -109,18 +109,19 @@ public abstract class Scenario {
 
     /** Every block the held versions reach is live, with at least the counts its holders hold. */
     static void atLeast(Model m, List<Long> roots) {
-        long[] expect = expected(m, roots);
+        long[] expect = expected(m, roots, new boolean[(int) m.blocks()]);
         for (long b = 1; b < m.blocks(); b++)
             if (expect[(int) b] > 0 && (!m.live(b) || m.countOf(b) < expect[(int) b]))
                 throw new AssertionError("block " + b + " has count " + m.countOf(b) + " (live " + m.live(b)
                     + ") below what its holders hold, " + expect[(int) b]);
     }
 
-    /** The counts the held versions and the blocks they reach hold on each block. */
-    private static long[] expected(Model m, List<Long> roots) {
-        long n = m.blocks();
-        long[] expect = new long[(int) n];
-        boolean[] reach = new boolean[(int) n];
+    /**
+     * The counts the held versions and the blocks they reach hold on each
+     * block; reach marks the blocks reached (through slots or base words).
+     */
+    private static long[] expected(Model m, List<Long> roots, boolean[] reach) {
+        long[] expect = new long[(int) m.blocks()];
         java.util.ArrayDeque<Long> work = new java.util.ArrayDeque<>();
         for (long r : roots) {
             expect[(int) r]++;
@@ -147,24 +148,8 @@ public abstract class Scenario {
      */
     static void verify(Model m, List<Long> roots) {
         long n = m.blocks();
-        long[] expect = new long[(int) n];
         boolean[] reach = new boolean[(int) n];
-        java.util.ArrayDeque<Long> work = new java.util.ArrayDeque<>();
-        for (long r : roots) {
-            expect[(int) r]++;
-            work.push(r);
-        }
-        while (!work.isEmpty()) {
-            long b = work.pop();
-            if (reach[(int) b]) continue;
-            reach[(int) b] = true;
-            if (!m.live(b)) throw new AssertionError("block " + b + " is reachable but freed");
-            Lineage.forEachHeld(m, b, c -> {
-                expect[(int) c]++;
-                work.push(c);
-            });
-            for (long c : m.slotsOf(b)) work.push(c);
-        }
+        long[] expect = expected(m, roots, reach);
         for (long b = 1; b < n; b++) {
             if (m.live(b) && !reach[(int) b]) throw new AssertionError("block " + b + " leaked (count " + m.countOf(b) + ")");
             if (!m.live(b)) continue;
