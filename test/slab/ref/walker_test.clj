@@ -7,9 +7,9 @@
   (:import (java.lang.ref Reference)
            (slab.mem LongStack Segment)
            (slab.value MetaSymbolDescriptor Tags)
-           (slab.ref CollDescriptor Heap RefWalker)
-           (slab.map MapNodeDescriptor)
-           (slab.vector VecNodeDescriptor)
+           (slab.ref CollDescriptor Heap RefWalker SlotList)
+           (slab.map MapNodeDescriptor MapNodeRefs)
+           (slab.vector VecNodeDescriptor VecNodeRefs)
            (slab.share BoxDescriptor)))
 
 (set! *warn-on-reflection* true)
@@ -102,6 +102,15 @@
     (loop [out []]
       (if (.isEmpty st) out (recur (conj out (.pop st)))))))
 
+(defn- collected-refs
+  "What the reclaimer's bulk read (MapNodeRefs/collect, VecNodeRefs/collect) yields for node b, in order."
+  [^Segment seg t ^long b]
+  (let [out (SlotList.)]
+    (if (#{:vec-branch :vec-leaf} t)
+      (VecNodeRefs/collect seg b out)
+      (MapNodeRefs/collect seg b out))
+    (vec (take (.n out) (.s out)))))
+
 (def ^:private holding-types
   "Block types that hold counted references."
   #{:coll :map-node :map-collision :set-node :set-collision :vec-branch :vec-leaf :box :cell :meta-symbol})
@@ -124,7 +133,10 @@
                           {:offset off
                            :type type
                            :expected (vec (sort (layout-refs seg type off)))
-                           :actual (vec (sort (walked-refs heap off)))}))
+                           :actual (vec (sort (walked-refs heap off)))
+                          ;; the bulk read keeps the layout's order too (the reclaimer compares places)
+                          :collected (when (#{:map-node :map-collision :set-node :set-collision :vec-branch :vec-leaf} type)
+                                       [(layout-refs seg type off) (collected-refs seg type off)])}))
                       checked)]
     {:types (frequencies (map :type results))
      :holding (set (keep (fn [{:keys [type expected]}] (when (seq expected) type)) results))
@@ -132,7 +144,9 @@
                                     (and (= :coll type)
                                          (counted-tag? (tag-at seg (+ (long offset) CollDescriptor/COLL_META_TAG_OFFSET)))))
                                   results))
-     :wrong (vec (remove (fn [{:keys [expected actual]}] (= expected actual)) results))
+     :wrong (vec (remove (fn [{:keys [expected actual collected]}]
+                           (and (= expected actual) (or (nil? collected) (apply = collected))))
+                         results))
      :dangling (vec (for [{:keys [offset type expected]} results
                           ref expected
                           :when (not (contains? blocks ref))]

@@ -7,7 +7,6 @@ import static slab.map.MapUpdates.removed;
 import static slab.map.MapUpdates.replaceValue;
 import static slab.map.MapUpdates.sameValue;
 
-import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 
 import slab.mem.KillPoints;
@@ -43,7 +42,7 @@ public final class MapTransient {
     private final int kind;
     private final MapOp op;
     private final Owned owned;
-    private final Cleaner.Cleanable cleanable;
+    private final Owned cleanable;
     private long count;
     private int hashSum;
     private boolean ended;
@@ -63,7 +62,7 @@ public final class MapTransient {
         this.s = h.segment();
         this.kind = kind;
         this.op = new MapOp(h, kind == Tags.SET, h.newEdit(), trusted);
-        this.owned = new Owned(owners);
+        this.owned = new Owned(this, owners);
         if (from != null && from.node != 0) {
             RefCounts.retain(h, from.node);
             owners.ownMutable(from.node);
@@ -71,7 +70,7 @@ public final class MapTransient {
             count = from.count;
             hashSum = from.hashSum();
         }
-        this.cleanable = owners.register(this, owned);
+        this.cleanable = owned;
     }
 
     // --- reading ----------------------------------------------------------------------
@@ -332,7 +331,7 @@ public final class MapTransient {
     private static final class Owned extends CleanerAction {
         long root;
 
-        Owned(Ownership owners) { super(owners); }
+        Owned(MapTransient owner, Ownership owners) { super(owner, owners); }
 
         @Override
         protected void giveBack() {

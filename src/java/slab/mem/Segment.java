@@ -498,6 +498,11 @@ public final class Segment implements AutoCloseable {
     public void fill(long off, long len, byte v) {
         try { ms.asSlice(off, len).fill(v); } catch (RuntimeException | InternalError e) { throw fault(e); }
     }
+    /** Reads len longs from off (8-aligned) into dst: one bounds check for the run. */
+    public void readLongs(long off, long[] dst, int len) {
+        try { MemorySegment.copy(ms, LONG_LAYOUT, off, dst, 0, len); }
+        catch (RuntimeException | InternalError e) { throw fault(e); }
+    }
     public void readBytes(long off, byte[] dst, int dstOff, int len) {
         try { MemorySegment.copy(ms, ValueLayout.JAVA_BYTE, off, dst, dstOff, len); }
         catch (RuntimeException | InternalError e) { throw fault(e); }

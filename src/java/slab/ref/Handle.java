@@ -1,6 +1,5 @@
 package slab.ref;
 
-import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 
 import clojure.lang.Murmur3;
@@ -46,7 +45,7 @@ public final class Handle {
      * to the Cleaner too. Touched only by that user, so a plain field.
      */
     private int inUserCode;
-    private final Cleaner.Cleanable cleanable;
+    private final Release cleanable;
     /** For a borrowing handle, the handle whose counts keep this one's nodes alive; null for an owning one. */
     private final Handle parent;
 
@@ -85,7 +84,7 @@ public final class Handle {
         Ownership o = heap.ownership();
         o.own(node);
         o.own(tail);
-        this.cleanable = (node | tail) == 0 ? null : o.register(this, new Release(o, node, tail));
+        this.cleanable = (node | tail) == 0 ? null : new Release(this, o, node, tail);
         if (cleanable != null) o.handlesMade.increment();
     }
 
@@ -167,13 +166,13 @@ public final class Handle {
         return hash;
     }
 
-    /** The Cleaner's action: tiny, and free of any reference to the handle. */
+    /** Tracks the handle and gives its counts back: the one object a version's tracking costs. */
     private static final class Release extends CleanerAction {
         private final long node;
         private final long tail;
 
-        Release(Ownership owners, long node, long tail) {
-            super(owners);
+        Release(Handle owner, Ownership owners, long node, long tail) {
+            super(owner, owners);
             this.node = node;
             this.tail = tail;
         }

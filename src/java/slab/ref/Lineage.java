@@ -65,6 +65,9 @@ public final class Lineage {
         /** Calls v for each counted slot of b, with repeats (its contents never change once published). */
         void forEachSlot(long b, RefVisitor v);
 
+        /** Puts b's counted slots into out, in the order forEachSlot visits them. */
+        default void collectSlots(long b, SlotList out) { forEachSlot(b, out); }
+
         /** Frees b, whose count is 0. */
         void free(long b);
 
@@ -101,7 +104,7 @@ public final class Lineage {
      */
     public static void settle(Memory m, long x, long h, long[] stored, int n) {
         Scratch sc = Scratch.get();
-        Slots xs = sc.x.of(m, x), hs = sc.h.of(m, h);
+        SlotList xs = slotsOf(m, x, sc.x), hs = slotsOf(m, h, sc.h);
         LongStack excess = new LongStack();   // released after the look: a release reuses the scratch lists
         for (int i = 0; i < n; i++) {
             long c = stored[i];
@@ -120,7 +123,7 @@ public final class Lineage {
     public static void settle(Memory m, long x, long h, long stored) {
         if (stored == 0) return;
         Scratch sc = Scratch.get();
-        if (pos(sc.h.of(m, h).count(stored) - sc.x.of(m, x).count(stored)) == 0) release(m, stored);
+        if (pos(slotsOf(m, h, sc.h).count(stored) - slotsOf(m, x, sc.x).count(stored)) == 0) release(m, stored);
     }
 
     // --- releasing -------------------------------------------------------------------------
@@ -200,7 +203,7 @@ public final class Lineage {
         long w = m.base(x);
         if (w != 0 && m.heir(w) != x) return;   // left by a process killed half-way: x stays until h dies
         Scratch sc = Scratch.get();
-        Slots xs = sc.x.of(m, x), hs = sc.h.of(m, h), ws = w == 0 ? sc.w.empty() : sc.w.of(m, w);
+        SlotList xs = slotsOf(m, x, sc.x), hs = slotsOf(m, h, sc.h), ws = w == 0 ? sc.w.clear() : slotsOf(m, w, sc.w);
         if (w != 0) m.setHeir(w, h);
         KillPoints.step("lineage");
         m.setBase(h, w);
@@ -217,7 +220,7 @@ public final class Lineage {
         if (xs.n == hs.n) {
             // r(c) = (x - max(h, w))+ + (min(h, w) - x)+ is 0 for every block whose x and h
             // counts agree, which holds for all but those at the few places h changed.
-            Slots d = sc.da.empty();
+            SlotList d = sc.da.clear();
             for (int p = 0; p < xs.n; p++) {
                 if (xs.s[p] == hs.s[p]) continue;
                 d.visit(xs.s[p]);
@@ -248,6 +251,12 @@ public final class Lineage {
         m.free(x);
     }
 
+    /** b's counted slots, read into the thread's list into. */
+    private static SlotList slotsOf(Memory m, long b, SlotList into) {
+        m.collectSlots(b, into.clear());
+        return into;
+    }
+
     private static long pos(long v) { return Math.max(0, v); }
 
     private static void push(LongStack work, long c, long times) {
@@ -257,12 +266,13 @@ public final class Lineage {
 
     /** Pushes the counts x holds on its slots: all of them, or (x(c) - b(c))+ of each c with base b. */
     private static void pushOwned(Memory m, long x, long b, LongStack work) {
+        Scratch sc = Scratch.get();
         if (b == 0) {
-            m.forEachSlot(x, work::push);
+            SlotList xs = slotsOf(m, x, sc.x);   // a method reference to work.push would allocate per call
+            for (int i = 0; i < xs.n; i++) work.push(xs.s[i]);
             return;
         }
-        Scratch sc = Scratch.get();
-        pushExcess(sc.x.of(m, x), sc.w.of(m, b), sc, work);
+        pushExcess(slotsOf(m, x, sc.x), slotsOf(m, b, sc.w), sc, work);
     }
 
     /**
@@ -271,9 +281,9 @@ public final class Lineage {
      * lists are as long, only the places that differ are compared; else
      * each block's counts are tallied in the thread's Counter.
      */
-    private static void pushExcess(Slots a, Slots b, Scratch sc, LongStack work) {
+    private static void pushExcess(SlotList a, SlotList b, Scratch sc, LongStack work) {
         if (a.n == b.n) {
-            Slots da = sc.da.empty(), db = sc.db.empty();
+            SlotList da = sc.da.clear(), db = sc.db.clear();
             for (int i = 0; i < a.n; i++) {
                 if (a.s[i] == b.s[i]) continue;
                 da.visit(a.s[i]);
@@ -312,37 +322,6 @@ public final class Lineage {
     private static IllegalStateException notLive(long b) {
         return new IllegalStateException("slab: release of a block that is not live at offset " + b
             + " (reference count would go below zero)");
-    }
-
-    /** A node's counted slots (a node has a few dozen; kept per thread, so a release allocates nothing). */
-    static final class Slots implements RefVisitor {
-        long[] s = new long[64];
-        int n;
-
-        /** b's slots in the order its layout keeps them. */
-        Slots of(Memory m, long b) {
-            n = 0;
-            m.forEachSlot(b, this);
-            return this;
-        }
-
-
-        Slots empty() {
-            n = 0;
-            return this;
-        }
-
-        @Override public void visit(long c) {
-            if (n == s.length) s = java.util.Arrays.copyOf(s, n * 2);
-            s[n++] = c;
-        }
-
-        long count(long c) {
-            long k = 0;
-            for (int i = 0; i < n; i++) if (s[i] == c) k++;
-            return k;
-        }
-
     }
 
     /** How often each block appears in up to three slot lists: an open-addressing table (no slot is 0). */
@@ -402,7 +381,7 @@ public final class Lineage {
 
     /** Per thread: the slot lists of the node passing on or dying, its heir and its base. */
     private static final class Scratch {
-        final Slots x = new Slots(), h = new Slots(), w = new Slots(), da = new Slots(), db = new Slots();
+        final SlotList x = new SlotList(), h = new SlotList(), w = new SlotList(), da = new SlotList(), db = new SlotList();
         final Counter counter = new Counter();
         final LongStack work = new LongStack();
         boolean workInUse;

@@ -1,6 +1,5 @@
 package slab.ref;
 
-import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -16,13 +15,6 @@ import java.util.concurrent.atomic.LongAdder;
  * the sweep reclaims) but never names one already given back.
  */
 public final class Ownership {
-    private static volatile Thread cleanerThread;
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "slab-cleaner");
-        t.setDaemon(true);
-        cleanerThread = t;
-        return t;
-    });
     /** Cleaner failures printed so far in this process (only the first few are). */
     private static final AtomicInteger CLEANUP_FAILURES_PRINTED = new AtomicInteger();
 
@@ -44,11 +36,6 @@ public final class Ownership {
 
     Ownership(Heap heap) { this.heap = heap; }
 
-    /** Registers action to run when the JVM collects owner (action must not reach owner). */
-    public Cleaner.Cleanable register(Object owner, CleanerAction action) {
-        return CLEANER.register(owner, action);
-    }
-
     // --- statistics ---------------------------------------------------------------------
 
     /** Versions (handles holding nodes) this process has made and not yet given back. */
@@ -69,7 +56,7 @@ public final class Ownership {
     void cleanupFailed(Throwable t) {
         lastCleanupFailure = t;
         cleanupFailures.increment();
-        if (Thread.currentThread() == cleanerThread && CLEANUP_FAILURES_PRINTED.getAndIncrement() < 3) {
+        if (Thread.currentThread() == CleanerAction.reaper && CLEANUP_FAILURES_PRINTED.getAndIncrement() < 3) {
             System.err.println("slab: internal error while giving back a dropped version's counts (please report):");
             t.printStackTrace();
         }

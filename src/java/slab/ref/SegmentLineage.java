@@ -2,7 +2,9 @@ package slab.ref;
 
 import static slab.mem.AllocatorDescriptor.*;
 
+import slab.map.MapNodeRefs;
 import slab.mem.Allocator;
+import slab.vector.VecNodeRefs;
 import slab.mem.BlockTypes;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
@@ -98,6 +100,13 @@ public final class SegmentLineage implements Lineage.Memory {
     }
 
     @Override public void forEachSlot(long b, RefVisitor v) { RefWalker.forEachSlot(h, b, v); }
+
+    @Override public void collectSlots(long b, SlotList out) {
+        int t = a.typeOf(b);
+        if (t == BlockTypes.MAP_NODE || t == BlockTypes.SET_NODE) MapNodeRefs.collect(s, b, out);
+        else if (t == BlockTypes.VEC_BRANCH || t == BlockTypes.VEC_LEAF) VecNodeRefs.collect(s, b, out);
+        else RefWalker.forEachSlot(h, b, out);
+    }
 
     @Override public void free(long b) {
         int type = a.typeOf(b);

@@ -1,11 +1,13 @@
 package slab.vector;
 
+import static slab.vector.VecNodeDescriptor.*;
 import static slab.vector.VecNodes.*;
 
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
 import slab.mem.Segment;
 import slab.ref.RefVisitor;
+import slab.ref.SlotList;
 import slab.value.Tags;
 
 /**
@@ -30,5 +32,27 @@ public final class VecNodeRefs {
             for (int i = 0; i < cap; i++)
                 if (Tags.isCounted(tag(s, node, cap, i))) v.visit(payload(s, node, i));
         }
+    }
+
+    /**
+     * What forEachRef visits, in its order, added to out: the reclaimer's
+     * form, which reads a node's slots in one or two bulk copies rather than
+     * a checked access per slot.
+     */
+    public static void collect(Segment s, long node, SlotList out) {
+        int cap = capacity(s, node);
+        long[] w = out.words(cap);
+        s.readLongs(node + SLOTS_OFFSET, w, cap);
+        out.ensure(cap);
+        long[] o = out.s;
+        int k = out.n;
+        if (s.getByte(node + AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.VEC_BRANCH) {
+            for (int i = 0; i < cap; i++) if (w[i] != 0) o[k++] = w[i];
+        } else {
+            byte[] tags = out.bytes(cap);
+            s.readBytes(node + tagOffset(cap, 0), tags, 0, cap);
+            for (int i = 0; i < cap; i++) if (Tags.isCounted(tags[i])) o[k++] = w[i];
+        }
+        out.n = k;
     }
 }

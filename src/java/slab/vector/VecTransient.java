@@ -3,7 +3,6 @@ package slab.vector;
 import static slab.vector.VecNodeDescriptor.*;
 import static slab.vector.VecNodes.*;
 
-import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 
 import slab.mem.KillPoints;
@@ -50,7 +49,7 @@ public final class VecTransient {
     private final int kind;
     private final long edit;
     private final Owned owned;
-    private final Cleaner.Cleanable cleanable;
+    private final Owned cleanable;
     private final Slot slot = new Slot();
     /** Elements were validated by the caller (a bulk build): encode without walking them again. */
     private final boolean trusted;
@@ -67,8 +66,8 @@ public final class VecTransient {
         volatile long root;
         volatile long tail;
 
-        Owned(Ownership owners, long root, long tail) {
-            super(owners);
+        Owned(VecTransient owner, Ownership owners, long root, long tail) {
+            super(owner, owners);
             this.root = root;
             this.tail = tail;
         }
@@ -95,11 +94,11 @@ public final class VecTransient {
         this.kind = kind;
         this.edit = h.newEdit();
         checkEdit(edit);
-        this.owned = new Owned(owners, root, tail);
+        this.owned = new Owned(register ? this : null, owners, root, tail);
         this.cnt = cnt;
         this.shift = shift;
         this.trusted = trusted;
-        this.cleanable = register ? owners.register(this, owned) : null;
+        this.cleanable = register ? owned : null;
     }
 
     /** A transient over version r; it takes its own counts, r stays valid. */
@@ -491,7 +490,7 @@ public final class VecTransient {
     /** Ends the edit and releases everything (a failed internal build). */
     void abandonAlone() {
         ended = true;
-        owned.run();
+        owned.clean();
     }
 
     // --- one user at a time (see SingleUser) ------------------------------------------
