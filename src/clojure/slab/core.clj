@@ -241,7 +241,8 @@
 
 (defn- report-map [^Recovery$Report r]
   {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)
-   :stuck-slots (.stuckSlots r) :count-surplus (.countSurplus r) :counts-add-up (.countsAddUp r)})
+   :stuck-slots (.stuckSlots r) :count-surplus (.countSurplus r) :counts-add-up (.countsAddUp r)
+   :damaged (clojure.core/vec (.damaged r))})
 
 (defn recover!
   "Gives back what processes that died held in seg (including a recovery

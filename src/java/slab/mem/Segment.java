@@ -75,6 +75,14 @@ public final class Segment implements AutoCloseable {
     private final int mapBits;
     private final int vecBits;
     private final Allocator allocator;
+    /** Where blocks may start: the heap's first byte (see HeaderDescriptor.heapBase). */
+    private final long heapBase;
+    /**
+     * The frontier as this process last read it. It only grows, so a block
+     * below it is below the frontier now; a check that fails against it
+     * reads the header word again before calling the offset damaged.
+     */
+    private long frontierSeen;
     private volatile boolean closed;
     private volatile Object extension;
     /** The file's identity when it was opened (see fileIdentity); null for an anonymous segment. */
@@ -89,6 +97,8 @@ public final class Segment implements AutoCloseable {
         this.mapBits = ms.get(INT_LAYOUT, MAP_BITS_OFFSET);
         this.vecBits = ms.get(INT_LAYOUT, VEC_BITS_OFFSET);
         this.allocator = new Allocator(this);
+        this.heapBase = heapBase(capacity);
+        this.frontierSeen = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
     }
 
     // --- opening and closing -------------------------------------------------
@@ -546,6 +556,67 @@ public final class Segment implements AutoCloseable {
             + "(something other than slab changed its size); its values cannot be read. Close it with "
             + "slab/close-segment! and restore the file.", "path", describe());
     }
+
+    // --- checking offsets read from the segment ----------------------------------
+
+    /**
+     * The header word of the live block at off, after checking everything
+     * that one read of it can tell: off is in the heap and 16-aligned, the
+     * header is live with a valid size class, and the whole block lies below
+     * the frontier, so any read inside the block's size stays in the file
+     * and a length checked against that size cannot run past it. Throws
+     * {@link Damage} naming what ({@code "a map node"}) was expected. Costs
+     * a few compares: the header shares its cache line with the fields a
+     * reader reads next. What one header cannot tell (a well-formed block
+     * of the right type that is the wrong one) is left to the callers'
+     * shape checks and to verify.
+     */
+    public long liveHeader(long off, String what) {
+        long fr = frontierSeen;
+        if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) {
+            fr = frontierNow();
+            if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0)
+                throw Damage.at(this, off, what + " (a block offset in the heap, below the frontier " + fr + ")");
+        }
+        long hd = getLong(off);
+        int cls = AllocatorDescriptor.classOf(hd);
+        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || cls >= SizeClasses.COUNT)
+            throw Damage.at(this, off, what + " (a live block), found the header word 0x" + Long.toHexString(hd));
+        if (off + SizeClasses.sizeOf(cls) > fr && off + SizeClasses.sizeOf(cls) > frontierNow())
+            throw Damage.at(this, off, what + " (a block below the frontier), found size class " + cls);
+        return hd;
+    }
+
+    /** {@link #liveHeader} of a block that must be of this type. */
+    public long block(long off, int type, String what) {
+        long hd = liveHeader(off, what);
+        if (AllocatorDescriptor.typeOf(hd) != type) throw wrongType(off, hd, what);
+        return hd;
+    }
+
+    public RuntimeException wrongType(long off, long hd, String what) {
+        return Damage.at(this, off, what + ", found a block of type " + AllocatorDescriptor.typeOf(hd));
+    }
+
+    /** The size of the block whose header word is hd (checked by liveHeader). */
+    public static long blockSize(long hd) { return SizeClasses.sizeOf(AllocatorDescriptor.classOf(hd)); }
+
+    /** Throws {@link Damage} unless a field of len bytes at from lies inside the block at off whose header is hd. */
+    public void within(long off, long hd, long from, long len, String what) {
+        if (len < 0 || from < off || from + len > off + blockSize(hd))
+            throw Damage.at(this, off, what + " (" + len + " bytes at offset " + from + " inside the block of "
+                + blockSize(hd) + " bytes)");
+    }
+
+    /** The frontier read now (it only grows); refreshes what checks compare against. */
+    private long frontierNow() {
+        long fr = getLongVolatile(FRONTIER_OFFSET);
+        if (fr > capacity || fr < heapBase) throw Damage.at(this, FRONTIER_OFFSET, "a frontier inside the segment");
+        frontierSeen = fr;
+        return fr;
+    }
+
+    public long heapStart() { return heapBase; }
 
     // --- helpers --------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import static slab.mem.AllocatorDescriptor.*;
 
 import slab.mem.Allocator;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 import slab.mem.SegmentLock;
@@ -85,11 +86,30 @@ public final class SegmentLineage implements Lineage.Memory {
 
     @Override public boolean isLineage(long b) { return isLineageType(typeOf(s.getLong(b))); }
 
-    @Override public long base(long b) { return s.getLongVolatile(b + LineageDescriptor.BASE_OFFSET); }
+    /**
+     * b's base: 0, or (checked, since it is followed) a live node of b's
+     * type, which is what a copy borrows from.
+     */
+    @Override public long base(long b) { return related(b, s.getLongVolatile(b + LineageDescriptor.BASE_OFFSET), "base", true); }
 
     @Override public void setBase(long b, long base) { s.putLongVolatile(b + LineageDescriptor.BASE_OFFSET, base); }
 
-    @Override public long heir(long b) { return s.getLongVolatile(b + LineageDescriptor.HEIR_OFFSET); }
+    @Override public long heir(long b) { return related(b, s.getLongVolatile(b + LineageDescriptor.HEIR_OFFSET), "heir", false); }
+
+    /**
+     * A lineage word of b read from the segment: 0, or an offset where a
+     * block can start, and for a base (which b holds a count on) a live
+     * node of b's type. An heir word may be stale (its node died and the
+     * block was reused; Lineage checks before it follows one), so for it
+     * only the offset is checked.
+     */
+    private long related(long b, long other, String what, boolean held) {
+        if (other == 0) return 0;
+        if (other < s.heapStart() || (other & (ALIGNMENT - 1)) != 0 || other > s.capacity() - ALIGNMENT)
+            throw Damage.at(s, b, "a lineage " + what + " naming a block in the heap, found " + other);
+        if (held) s.block(other, typeOf(s.getLongVolatile(b)), "a lineage base (a live node of the same type)");
+        return other;
+    }
 
     @Override public void setHeir(long b, long heir) { s.putLongVolatile(b + LineageDescriptor.HEIR_OFFSET, heir); }
 

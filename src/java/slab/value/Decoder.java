@@ -1,16 +1,10 @@
 package slab.value;
 
-import static slab.value.BlobDescriptor.*;
-
-import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.time.Instant;
 import java.util.Date;
-import java.util.UUID;
 
 import clojure.lang.BigInt;
-import clojure.lang.Ratio;
-import slab.mem.Segment;
+import slab.mem.Damage;
 import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
@@ -37,25 +31,19 @@ public final class Decoder {
             case Tags.BIGINT_SMALL: return BigInt.fromLong(p);
             case Tags.BIGINTEGER_SMALL: return BigInteger.valueOf(p);
             case Tags.DATE: return new Date(p);
-            case Tags.KEYWORD: case Tags.SYMBOL: return h.interner().decode(p);
-            case Tags.STRING: return readString(h.segment(), p);
-            case Tags.BIGINT: return BigInt.fromBigInteger(readBigInteger(h.segment(), p));
-            case Tags.BIGINTEGER: return readBigInteger(h.segment(), p);
-            case Tags.BIGDECIMAL: return readBigDecimal(h.segment(), p);
-            case Tags.RATIO: return readRatio(h.segment(), p);
-            case Tags.UUID: {
-                Segment s = h.segment();
-                return new UUID(s.getLong(p + UUID_MSB_OFFSET), s.getLong(p + UUID_LSB_OFFSET));
-            }
-            case Tags.INSTANT: {
-                Segment s = h.segment();
-                return Instant.ofEpochSecond(s.getLong(p + INSTANT_SECONDS_OFFSET), s.getInt(p + INSTANT_NANOS_OFFSET));
-            }
+            case Tags.KEYWORD: case Tags.SYMBOL: return h.interner().decode(p, tag);
+            case Tags.STRING: return Blobs.string(h.segment(), p);
+            case Tags.BIGINT: return BigInt.fromBigInteger(Blobs.bigInteger(h.segment(), p));
+            case Tags.BIGINTEGER: return Blobs.bigInteger(h.segment(), p);
+            case Tags.BIGDECIMAL: return Blobs.bigDecimal(h.segment(), p);
+            case Tags.RATIO: return Blobs.ratio(h.segment(), p);
+            case Tags.UUID: return Blobs.uuid(h.segment(), p);
+            case Tags.INSTANT: return Blobs.instant(h.segment(), p);
             case Tags.SYMBOL_META: return MetaSymbols.decode(h, p);
             case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: return CollBlocks.decode(h, tag, p);
             default:
                 if (Tags.isInlineString(tag)) return Strings.unpackInline(p, tag - Tags.STR_INLINE);
-                throw new IllegalStateException("slab: unknown value tag " + tag + " (damaged node?)");
+                throw Damage.at(h.segment(), 0, "a slot with a known value tag, found tag " + tag);
         }
     }
 
@@ -70,31 +58,5 @@ public final class Decoder {
         if (tag == Tags.SYMBOL_META) return MetaSymbols.decodeIn(h, parent, p);
         if (!Tags.isCollection(tag)) return decode(h, tag, p);
         return CollBlocks.decodeIn(parent, tag, p);
-    }
-
-    private static String readString(Segment s, long b) {
-        int len = s.getInt(b + LENGTH_OFFSET);
-        boolean utf16 = (len & UTF16_FLAG) != 0;
-        return Strings.readAt(s, b + STRING_DATA_OFFSET, utf16, len & ~UTF16_FLAG);
-    }
-
-    private static BigInteger readBigInteger(Segment s, long b) {
-        byte[] bytes = new byte[s.getInt(b + LENGTH_OFFSET)];
-        s.readBytes(b + BIGINT_DATA_OFFSET, bytes, 0, bytes.length);
-        return new BigInteger(bytes);
-    }
-
-    private static BigDecimal readBigDecimal(Segment s, long b) {
-        byte[] bytes = new byte[s.getInt(b + LENGTH_OFFSET)];
-        s.readBytes(b + BIGDEC_DATA_OFFSET, bytes, 0, bytes.length);
-        return new BigDecimal(new BigInteger(bytes), s.getInt(b + BIGDEC_SCALE_OFFSET));
-    }
-
-    private static Ratio readRatio(Segment s, long b) {
-        byte[] num = new byte[s.getInt(b + LENGTH_OFFSET)];
-        byte[] den = new byte[s.getInt(b + RATIO_DEN_LENGTH_OFFSET)];
-        s.readBytes(b + RATIO_DATA_OFFSET, num, 0, num.length);
-        s.readBytes(b + RATIO_DATA_OFFSET + num.length, den, 0, den.length);
-        return new Ratio(new BigInteger(num), new BigInteger(den));
     }
 }

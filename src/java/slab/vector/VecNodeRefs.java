@@ -4,6 +4,7 @@ import static slab.vector.VecNodes.*;
 
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.RefVisitor;
 import slab.value.Tags;
@@ -20,8 +21,14 @@ public final class VecNodeRefs {
 
     /** Calls v for every child of a branch or counted slot of a leaf (block types VEC_BRANCH, VEC_LEAF). */
     public static void forEachRef(Segment s, long node, RefVisitor v) {
+        long hd = s.liveHeader(node, "a vector node");
         int cap = capacity(s, node);
-        if (s.getByte(node + AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.VEC_BRANCH) {
+        boolean branch = AllocatorDescriptor.typeOf(hd) == BlockTypes.VEC_BRANCH;
+        // A capacity past the branching or the block is damage: no walker reads past a block.
+        if (cap < 1 || cap > 1 << VecNodeDescriptor.MAX_BITS
+                || (branch ? VecNodeDescriptor.branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
+            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
+        if (branch) {
             for (int i = 0; i < cap; i++) {
                 long ch = child(s, node, i);
                 if (ch != 0) v.visit(ch);
