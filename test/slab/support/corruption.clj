@@ -71,10 +71,12 @@
      :vector (vec (repeatedly 150 #(value-of r 1)))
      :set (set (repeatedly 120 #(scalar r)))}))
 
+(def ^:const capacity (* 4 1024 1024))
+
 (defn write-file!
   "Writes the roots of (data seed) into a new segment file and closes it."
   [path seed]
-  (let [seg (slab/open-segment path {:capacity (* 4 1024 1024)})]
+  (let [seg (slab/open-segment path {:capacity capacity})]
     (try
       (doseq [[k v] (data seed)] (slab/set-root! seg k v))
       (finally (slab/close-segment! seg)))))
@@ -85,7 +87,7 @@
   "[offset header] of every live block of a closed segment file, read
   through a private mapping."
   [path]
-  (let [seg (Segment/open (u/path path) (* 4 1024 1024) 5 5)
+  (let [seg (Segment/open (u/path path) capacity 5 5)
         out (java.util.ArrayList.)]
     (try
       (.forEachBlock (.allocator seg)
@@ -100,6 +102,25 @@
   {0 :raw 1 :blob 2 :interned 3 :intern-table 4 :coll 5 :map-node 6 :map-collision 7 :set-node
    8 :set-collision 9 :vec-branch 10 :vec-leaf 11 :root-table 12 :process-table 13 :ledger 14 :box 15 :cell
    16 :meta-symbol})
+
+(defn field
+  "What a corruption at offset off of a block of type t (at block) hit, for
+  the classes a test holds to the strictest standard: :header (the block's
+  allocator header word), :shape (a map node's bitmaps or collision count,
+  a vector node's capacity word, a collection block's kind, metadata tag
+  and shift bytes), :page-table; else :other (payloads, hashes kept beside
+  values, counts, offsets, lineage words: a change there can leave a
+  well-formed structure that holds something else, which only verify's
+  recomputed hashes can tell)."
+  [t ^long block ^long off]
+  (let [rel (- off block)]
+    (cond
+      (= t :page-table) :page-table
+      (< rel 8) :header
+      (and (#{:map-node :set-node :map-collision :set-collision} t) (<= 24 rel 31)) :shape
+      (and (#{:vec-branch :vec-leaf} t) (<= 24 rel 31)) :shape
+      (and (= t :coll) (<= 8 rel 10)) :shape
+      :else :other)))
 
 ;; --- corrupting ---------------------------------------------------------------------
 
@@ -120,11 +141,10 @@
   [^Random r bs ^long frontier]
   (let [kind (nth [:byte :bit :word :word :offset :offset :page] (.nextInt r 7))]
     (if (= kind :page)
-      (let [pages (quot (- frontier (HeaderDescriptor/heapBase 0)) 1)]
+      (let [pages (quot (- frontier (HeaderDescriptor/heapBase capacity)) AllocatorDescriptor/PAGE_LENGTH)]
         {:kind :page :type :page-table
          :offset (+ HeaderDescriptor/PAGE_TABLE_OFFSET
-                    (* 8 (.nextInt r (max 1 (int (quot (- frontier (long (HeaderDescriptor/heapBase (* 4 1024 1024))))
-                                                       AllocatorDescriptor/PAGE_LENGTH))))))
+                    (* AllocatorDescriptor/PAGE_WORD_LENGTH (.nextInt r (int (max 1 pages)))))
          :pick (.nextInt r 4) :rand (.nextLong r)})
       (let [by-type (vec (vals (group-by (fn [[_ h]] (AllocatorDescriptor/typeOf h)) bs)))
             ;; a block type first, then a block of it: most blocks are blobs, and nodes matter as much
@@ -169,29 +189,35 @@
           (and (instance? ExceptionInfo e) (= :damaged-segment (:slab/error (ex-data e)))) true
           :else (recur (.getCause e)))))
 
+(defmacro ^:private all
+  "Evaluates every form, in order (no short cut: a later read may be the one
+  that finds damage), and is true when each was truthy."
+  [& forms]
+  `(every? true? [~@(map (fn [f] `(boolean ~f)) forms)]))
+
 (defn- walk=
-  "Reads x (a slab value) every way a user would and compares with expected;
-  true when all of it is = expected."
+  "Reads x (a slab value) every way a user would, all of them even once one
+  differs, and compares with expected; true when all of it is = expected."
   [x expected]
   (cond
     (map? expected)
     (and (map? x)
-         (= (count expected) (count x))
-         (every? (fn [[k v]] (and (contains? x k) (walk= (get x k) v))) expected)
-         (= expected (into {} (seq x)))
-         (= expected (persistent! (reduce-kv (fn [m k v] (assoc! m k v)) (transient {}) x)))
-         (= expected x) (= x expected) (= (hash x) (hash expected)))
+         (all (= (count expected) (count x))
+              (every? true? (mapv (fn [[k v]] (all (contains? x k) (walk= (get x k) v))) expected))
+              (= expected (into {} (seq x)))
+              (= expected (persistent! (reduce-kv (fn [m k v] (assoc! m k v)) (transient {}) x)))
+              (= expected x) (= x expected) (= (hash x) (hash expected))))
     (set? expected)
     (and (set? x)
-         (= (count expected) (count x))
-         (every? #(contains? x %) expected)
-         (= expected (set (seq x))) (= expected x) (= x expected) (= (hash x) (hash expected)))
+         (all (= (count expected) (count x))
+              (every? true? (mapv #(contains? x %) expected))
+              (= expected (set (seq x))) (= expected x) (= x expected) (= (hash x) (hash expected))))
     (vector? expected)
     (and (vector? x)
-         (= (count expected) (count x))
-         (every? (fn [i] (walk= (nth x i) (nth expected i))) (range (count expected)))
-         (= expected (vec (seq x))) (= expected (reduce conj [] x)) (= (vec (rseq x)) (vec (reverse expected)))
-         (= expected x) (= x expected) (= (hash x) (hash expected)))
+         (all (= (count expected) (count x))
+              (every? true? (mapv (fn [i] (walk= (nth x i) (nth expected i))) (range (min (count x) (count expected)))))
+              (= expected (vec (seq x))) (= expected (reduce conj [] x)) (= (vec (rseq x)) (vec (reverse expected)))
+              (= expected x) (= x expected) (= (hash x) (hash expected))))
     :else (= expected x)))
 
 (defn- attempt
@@ -240,7 +266,47 @@
         ^Future f (future (try (run-trial work expected)
                                (catch Throwable e {:outcome :foreign :error e :stage :trial})))]
     (try
-      (merge c (.get f (long timeout-ms) TimeUnit/MILLISECONDS))
+      (merge c {:field (let [word-at (bit-and-not (long (:offset c)) 7)
+                             diff (bit-xor (long (:old c)) (long (:new c)))
+                             ;; the class of every byte that changed, so a bit flip in a hash
+                             ;; beside a shape byte counts as a hash change
+                             fields (set (for [i (range 8) :when (not= 0 (bit-and diff (bit-shift-left 0xFF (* 8 i))))]
+                                           (field (:type c) (long (or (:block c) 0)) (+ word-at i))))]
+                         (if (= 1 (count fields)) (first fields) :other))}
+             (.get f (long timeout-ms) TimeUnit/MILLISECONDS))
       (catch TimeoutException _
         (future-cancel f)
         (assoc c :outcome :hang)))))
+
+;; --- many trials -------------------------------------------------------------------
+
+(defn describe
+  "A trial's result, printable (the error as its class, message and top frames)."
+  [t]
+  (cond-> (dissoc t :error)
+    (:error t) (assoc :error (let [^Throwable e (:error t)]
+                               [(.getName (class e)) (.getMessage e) (vec (take 8 (map str (.getStackTrace e))))]))))
+
+(defn- frontier-of ^long [path]
+  (with-open [f (RandomAccessFile. (str path) "r")]
+    (read-long f HeaderDescriptor/FRONTIER_OFFSET)))
+
+(defn run-trials
+  "Writes a segment from (data data-seed) in dir, then runs trials corrupted
+  copies of it with corruptions drawn from seed. Stops early at a hang (its
+  thread cannot be stopped). Returns the trials' results."
+  [dir {:keys [trials seed data-seed timeout-ms]}]
+  (let [template (str dir "/template.slab")
+        work (str dir "/work.slab")
+        _ (write-file! template data-seed)
+        expected (data data-seed)
+        bs (blocks template)
+        frontier (frontier-of template)
+        r (Random. seed)]
+    (loop [i 0, out []]
+      (if (= i trials)
+        out
+        (let [t (assoc (trial template work expected r timeout-ms bs frontier) :trial i)]
+          (if (= :hang (:outcome t))
+            (conj out t)
+            (recur (inc i) (conj out t))))))))

@@ -60,15 +60,16 @@ public final class SegmentLineage implements Lineage.Memory {
     /**
      * After copy was edited: stored (0 for none) is the block the edit put in
      * it with a count; if copy borrows from src and src has that block as often,
-     * the count goes back.
+     * the count goes back. (A copy of nothing, src 0, such as the first tail
+     * of a vector, borrows from nothing.)
      */
     public void settle(long src, long copy, long stored) {
-        if (stored != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
+        if (stored != 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
     }
 
     /** As {@link #settle(long, long, long)} for the n blocks in stored (the same block may be there twice). */
     public void settle(long src, long copy, long[] stored, int n) {
-        if (n > 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
+        if (n > 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
     }
 
     @Override public long count(long b) {

@@ -50,7 +50,9 @@ final class Sweeper {
             long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
             long[] marks;
             try {
-                marks = mark(sh, frontier, false, null, new long[1]);
+                long[] marked = {0};
+                marks = mark(sh, frontier, false, null, marked);
+                checkCovered(s, frontier, marks, marked[0]);
             } catch (RuntimeException e) {
                 // Damage found while marking (nothing changed yet): no sweep, since freeing
                 // what the mark could not reach would free what a damaged block names.
@@ -119,9 +121,7 @@ final class Sweeper {
                 balance[3] += r;
             }
         });
-        if (walkedMarked[0] != marked[0])
-            damaged.add(Damage.data(Damage.at(s, 0, "every block reachable from the roots in a span or large block "
-                + "of the page table: " + marked[0] + " are reachable, the page table holds " + walkedMarked[0])));
+        if (walkedMarked[0] != marked[0]) damaged.add(Damage.data(uncovered(s, marked[0], walkedMarked[0])));
         ReachableCheck.check(sh, damaged);
         RootTable.forEachCell(s, cell -> {
             long box = s.getLongVolatile(cell);
@@ -211,6 +211,25 @@ final class Sweeper {
             }
         }
         return marks;
+    }
+
+    /**
+     * Damage unless the heap walk (through the page table) meets every block
+     * the mark reached: a reachable block in pages the table does not hold
+     * as a span or large block would be given to the pool by the rebuild,
+     * and its bytes handed out again while it is still in use.
+     */
+    private static void checkCovered(Segment s, long frontier, long[] marks, long marked) {
+        long[] walked = {0};
+        walk(s, frontier, (off, header) -> {
+            if (AllocatorDescriptor.stateOf(header) == AllocatorDescriptor.STATE_LIVE && isMarked(marks, s, off)) walked[0]++;
+        });
+        if (walked[0] != marked) throw uncovered(s, marked, walked[0]);
+    }
+
+    private static RuntimeException uncovered(Segment s, long marked, long walked) {
+        return Damage.at(s, 0, "every block reachable from the roots in a span or large block of the page table: "
+            + marked + " are reachable, the page table holds " + walked);
     }
 
     /** Records damage e (verify), or throws it (the sweep, damaged null); rethrows anything else. */
