@@ -106,11 +106,11 @@ public final class MapEquality {
         if (a == b) return true;
         if (a == 0 || b == 0) return false;
         Segment s = h.segment();
-        boolean ca = checkNode(s, a, es, shift);
-        if (ca != checkNode(s, b, es, shift)) return false;
-        if (ca) return collisionsEqual(h, s, a, b, es, set, strict);
-        int dm = datamap(s, a), nm = nodemap(s, a);
-        if (dm != datamap(s, b) || nm != nodemap(s, b)) return false;
+        long ma = checkNode(s, a, es, shift), mb = checkNode(s, b, es, shift);
+        if ((ma == COLLISION) != (mb == COLLISION)) return false;
+        if (ma == COLLISION) return collisionsEqual(h, s, a, b, es, set, strict);
+        if (ma != mb) return false;
+        int dm = (int) ma, nm = (int) (ma >>> 32);
         int entries = Integer.bitCount(dm);
         for (int i = 0; i < entries; i++) {
             long ea = entry(a, es, i), eb = entry(b, es, i);

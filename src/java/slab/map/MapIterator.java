@@ -62,8 +62,9 @@ final class MapIterator implements Iterator<Object> {
         depth++;
         nodes[depth] = n;
         prefixes[depth] = prefix;
-        collision[depth] = checkNode(s, n, es, depth * bits);
-        pending[depth] = collision[depth] ? 0 : datamap(s, n) | nodemap(s, n);
+        long maps = checkNode(s, n, es, depth * bits);
+        collision[depth] = maps == COLLISION;
+        pending[depth] = collision[depth] ? 0 : (int) maps | (int) (maps >>> 32);
     }
 
     /**

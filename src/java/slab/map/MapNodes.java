@@ -66,32 +66,38 @@ final class MapNodes {
         return used >= 32 ? -1 : (1 << used) - 1;
     }
 
+    /** What {@link #checkNode} returns for a collision node (no sound bitmap node has these bitmaps). */
+    static final long COLLISION = -1L;
+
     /**
      * Checks node n, reached at hash bit shift of a map (es = MAP_ENTRY_LENGTH)
      * or set, before anything in it is read: a live block of the map's or
      * set's node type; a bitmap node above bit 32 with disjoint bitmaps
      * whose entries and children fit the block; a collision node at or below
-     * bit 32 whose entries fit. Returns true for a collision node. Since
-     * bitmap nodes exist only above bit 32 and collision nodes have no
+     * bit 32 whose entries fit. Returns {@link #COLLISION} for a collision
+     * node, else both bitmaps in one word (datamap in the low 32 bits,
+     * nodemap in the high: they are adjacent, so one read fetches both).
+     * Since bitmap nodes exist only above bit 32 and collision nodes have no
      * children, a walk is at most 32 / bits + 1 nodes deep whatever the
      * offsets say: a child naming its own node or an ancestor is caught here.
      */
-    static boolean checkNode(Segment s, long n, int es, int shift) {
+    static long checkNode(Segment s, long n, int es, int shift) {
         long hd = s.liveHeader(n, "a map or set node");
         int t = AllocatorDescriptor.typeOf(hd);
         boolean set = es == SET_ENTRY_LENGTH;
         if (t == (set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE)) {
-            int dm = datamap(s, n), nm = nodemap(s, n);
+            long maps = s.getLong(n + DATAMAP_OFFSET);
+            int dm = (int) maps, nm = (int) (maps >>> 32);
             if (shift >= 32 || (dm & nm) != 0
                     || bitmapBytes(es, Integer.bitCount(dm), Integer.bitCount(nm)) > Segment.blockSize(hd))
                 throw badNode(s, n, shift, "bitmap node");
-            return false;
+            return maps;
         }
         if (t == (set ? BlockTypes.SET_COLLISION : BlockTypes.MAP_COLLISION)) {
             int cnt = collisionCount(s, n);
             if (shift < 32 || cnt < 1 || bitmapBytes(es, cnt, 0) > Segment.blockSize(hd))
                 throw badNode(s, n, shift, "collision node");
-            return true;
+            return COLLISION;
         }
         throw s.wrongType(n, hd, "a " + (set ? "set" : "map") + " node");
     }
@@ -139,8 +145,21 @@ final class MapNodes {
         Segment s = h.segment();
         int bits = s.mapBits();
         int shift = 0;
+        boolean set = es == SET_ENTRY_LENGTH;
+        int bitmapNode = Segment.live(set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE);
         while (n != 0) {
-            if (checkNode(s, n, es, shift)) {
+            // The light form of checkNode (offset, state and type, depth, disjoint bitmaps: what
+            // bounds the walk), since a lookup reads one entry or child of each node; the size
+            // checks are checkNode's, on the walks that read whole nodes, and verify's.
+            long hd = s.header(n, "a map or set node");
+            long maps;
+            if (Segment.stateAndType(hd) == bitmapNode) {
+                maps = s.getLong(n + DATAMAP_OFFSET);
+                if (shift >= 32 || ((int) maps & (int) (maps >>> 32)) != 0) throw badNode(s, n, shift, "bitmap node");
+            } else {
+                maps = checkNode(s, n, es, shift);
+            }
+            if (maps == COLLISION) {
                 int cnt = collisionCount(s, n);
                 for (int i = 0; i < cnt; i++) {
                     long e = entry(n, es, i);
@@ -151,14 +170,14 @@ final class MapNodes {
                 return 0;
             }
             int bit = bitpos(hash, shift, bits);
-            int dm = datamap(s, n);
+            int dm = (int) maps;
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
                 int he = entryHash(s, e);
                 if (((he ^ hash) & prefixMask(shift, bits)) != 0) throw misplaced(s, n, e, he);
                 return he == hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key) ? e : 0;
             }
-            int nm = nodemap(s, n);
+            int nm = (int) (maps >>> 32);
             if ((nm & bit) == 0) return 0;
             n = child(s, n, es, Integer.bitCount(dm), index(nm, bit));
             shift += bits;

@@ -47,7 +47,8 @@ final class MapReads {
         if (n == 0) return acc;
         Segment s = r.heap.segment();
         int bits = s.mapBits();
-        if (checkNode(s, n, es, shift)) {
+        long maps = checkNode(s, n, es, shift);
+        if (maps == COLLISION) {
             for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) {
                 long e = entry(n, es, i);
                 checkPlace(s, n, e, prefix, 0, shift, bits);
@@ -57,7 +58,7 @@ final class MapReads {
             }
             return acc;
         }
-        int dm = datamap(s, n), nm = nodemap(s, n);
+        int dm = (int) maps, nm = (int) (maps >>> 32);
         int entries = Integer.bitCount(dm);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;

@@ -30,14 +30,15 @@ public final class MapVerify {
 
     private static void walk(Segment s, long n, int es, boolean set, int shift, int prefix, SlotHasher hasher, long[] found) {
         int bits = s.mapBits();
-        if (checkNode(s, n, es, shift)) {
+        long maps = checkNode(s, n, es, shift);
+        if (maps == COLLISION) {
             int cnt = collisionCount(s, n);
             if (cnt < 2 || s.getInt(n + MapNodeDescriptor.COLLISION_HASH_OFFSET) != prefix)
                 throw Damage.at(s, n, "a collision node of at least two entries with the hash of its path");
             for (int i = 0; i < cnt; i++) checkEntry(s, n, MapNodes.entry(n, es, i), set, prefix, 0, shift, bits, hasher, found);
             return;
         }
-        int dm = datamap(s, n), nm = nodemap(s, n);
+        int dm = (int) maps, nm = (int) (maps >>> 32);
         int entries = Integer.bitCount(dm);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem, pos = Integer.numberOfTrailingZeros(bit);

@@ -529,6 +529,11 @@ public final class Segment implements AutoCloseable {
             if (truncated()) return truncatedError();
             throw ie;
         }
+        // FFM refused an offset outside the segment, or a misaligned atomic access: slab
+        // never makes one of its own, so the offset came from damaged bytes. (The read
+        // paths check what they follow first; this catches what a light check lets by.)
+        if (e instanceof IndexOutOfBoundsException || e instanceof IllegalArgumentException)
+            return Damage.at(this, 0, "offsets inside the segment and aligned (" + e.getMessage() + ")");
         return (RuntimeException) e;
     }
 
@@ -572,19 +577,42 @@ public final class Segment implements AutoCloseable {
      * shape checks and to verify.
      */
     public long liveHeader(long off, String what) {
-        long fr = frontierSeen;
-        if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) {
-            fr = frontierNow();
+        long hd = header(off, what);
+        int cls = AllocatorDescriptor.classOf(hd);
+        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || cls >= SizeClasses.COUNT
+                || off + SizeClasses.sizeOf(cls) > frontierSeen)
+            badHeader(off, hd, what);
+        return hd;
+    }
+
+    /**
+     * The header word at off after the cheapest check, for the hottest walk
+     * (a lookup): off is in the heap, below the frontier and 16-aligned. The
+     * caller compares state and type together (one compare of the header's
+     * middle 16 bits); the size class is left to liveHeader's callers.
+     */
+    public long header(long off, String what) {
+        if (off < heapBase || off >= frontierSeen || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) {
+            long fr = frontierNow();
             if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0)
                 throw Damage.at(this, off, what + " (a block offset in the heap, below the frontier " + fr + ")");
         }
-        long hd = getLong(off);
+        return getLong(off);
+    }
+
+    /** The header's state and type bits, as {@link #header}'s callers compare them. */
+    public static int stateAndType(long hd) { return (int) (hd >>> AllocatorDescriptor.TYPE_SHIFT) & 0xFFFF; }
+
+    /** stateAndType of a live block of this type. */
+    public static int live(int type) { return AllocatorDescriptor.STATE_LIVE << 8 | type; }
+
+    /** The slow path of liveHeader: the frontier may have moved since it was last read; else damage. */
+    private void badHeader(long off, long hd, String what) {
         int cls = AllocatorDescriptor.classOf(hd);
         if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || cls >= SizeClasses.COUNT)
             throw Damage.at(this, off, what + " (a live block), found the header word 0x" + Long.toHexString(hd));
-        if (off + SizeClasses.sizeOf(cls) > fr && off + SizeClasses.sizeOf(cls) > frontierNow())
+        if (off + SizeClasses.sizeOf(cls) > frontierNow())
             throw Damage.at(this, off, what + " (a block below the frontier), found size class " + cls);
-        return hd;
     }
 
     /** {@link #liveHeader} of a block that must be of this type. */
