@@ -2,10 +2,10 @@ package slab.share;
 
 import static slab.share.SharingDescriptor.*;
 
-import slab.mem.AllocatorDescriptor;
 import java.util.ArrayList;
 import java.util.List;
 
+import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
 import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
