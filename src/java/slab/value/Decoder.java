@@ -21,13 +21,13 @@ public final class Decoder {
     /** The value of a slot; a nested collection gets a handle that owns its own counts. */
     public static Object decode(Heap h, int tag, long p) {
         switch (tag) {
-            case Tags.NIL: return null;
-            case Tags.FALSE: return Boolean.FALSE;
-            case Tags.TRUE: return Boolean.TRUE;
+            case Tags.NIL: return p == 0 ? null : notCanonical(h, tag, p);
+            case Tags.FALSE: return p == 0 ? Boolean.FALSE : notCanonical(h, tag, p);
+            case Tags.TRUE: return p == 0 ? Boolean.TRUE : notCanonical(h, tag, p);
             case Tags.LONG: return p;
             case Tags.DOUBLE: return Double.longBitsToDouble(p);
-            case Tags.FLOAT: return Float.intBitsToFloat((int) p);
-            case Tags.CHAR: return (char) p;
+            case Tags.FLOAT: return p >>> 32 == 0 ? Float.intBitsToFloat((int) p) : notCanonical(h, tag, p);
+            case Tags.CHAR: return p >>> 16 == 0 ? (char) p : notCanonical(h, tag, p);
             case Tags.BIGINT_SMALL: return BigInt.fromLong(p);
             case Tags.BIGINTEGER_SMALL: return BigInteger.valueOf(p);
             case Tags.DATE: return new Date(p);
@@ -42,9 +42,22 @@ public final class Decoder {
             case Tags.SYMBOL_META: return MetaSymbols.decode(h, p);
             case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: return CollBlocks.decode(h, tag, p);
             default:
-                if (Tags.isInlineString(tag)) return Strings.unpackInline(p, tag - Tags.STR_INLINE);
+                if (Tags.isInlineString(tag)) {
+                    int n = tag - Tags.STR_INLINE;
+                    return n == 8 || p >>> (8 * n) == 0 ? Strings.unpackInline(p, n) : notCanonical(h, tag, p);
+                }
                 throw Damage.at(h.segment(), 0, "a slot with a known value tag, found tag " + tag);
         }
+    }
+
+    /**
+     * Damage: a scalar payload with bits its tag keeps zero (FORMAT.md,
+     * Slots). Such a slot is not one any writer makes; most often its tag
+     * was damaged and the payload is another value's, such as an offset.
+     */
+    private static Object notCanonical(Heap h, int tag, long p) {
+        throw Damage.at(h.segment(), 0, "a slot of tag " + tag + " whose payload keeps its unused bits zero, found 0x"
+            + Long.toHexString(p));
     }
 
     /**
