@@ -241,7 +241,8 @@
 
 (defn- report-map [^Recovery$Report r]
   {:reachable (.reachable r) :unreachable (.unreachable r) :free (.free r)
-   :stuck-slots (.stuckSlots r) :count-surplus (.countSurplus r) :counts-add-up (.countsAddUp r)})
+   :stuck-slots (.stuckSlots r) :count-surplus (.countSurplus r) :counts-add-up (.countsAddUp r)
+   :damaged (clojure.core/vec (.damaged r))})
 
 (defn recover!
   "Gives back what processes that died held in seg (including a recovery
@@ -263,9 +264,14 @@
   slots held by processes that no longer run (recover! frees them); and
   whether the reference counts add up (:counts-add-up, with :count-surplus
   = counts held minus references accounting for them: above 0 a leak,
-  below 0 a count given back twice). Exact for a named segment no process
-  is changing; in the anonymous default segment handles are not recorded,
-  so the surplus is what they hold."
+  below 0 a count given back twice); and :damaged, the damage found (each
+  a map with :offset, :expected and :message; empty for a sound segment):
+  its mark checks every block it follows, and it walks every named root's
+  value, checking each node as a read does and recomputing every hash the
+  segment keeps from the values, which finds changed bytes a read cannot
+  tell from data. Exact for a named segment no process is changing; in the
+  anonymous default segment handles are not recorded, so the surplus is
+  what they hold."
   [seg]
   (report-map (Recovery/verify (sharing "verify" seg))))
 

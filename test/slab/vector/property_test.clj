@@ -67,7 +67,7 @@
   "What VecVerify/verify finds wrong with a shared vector's nodes, as a vector."
   [s]
   (try (VecVerify/verify (.slabHandle ^SharedColl s)) []
-       (catch IllegalStateException e [[:shape (.getMessage e)]])))
+       (catch Exception e [[:shape (.getMessage e)]])))
 
 (defn- mismatches
   "What differs between shared vector s and clojure.core vector m; empty when

@@ -98,14 +98,19 @@ public final class MapEquality {
      * (Equality.sameEncoding), not =.
      */
     public static boolean nodesEqual(Heap h, long a, long b, int es, boolean set, boolean strict) {
+        return nodesEqual(h, a, b, es, set, strict, 0);
+    }
+
+    /** nodesEqual of two nodes at hash bit shift, each checked before it is read (MapNodes.checkNode). */
+    private static boolean nodesEqual(Heap h, long a, long b, int es, boolean set, boolean strict, int shift) {
         if (a == b) return true;
         if (a == 0 || b == 0) return false;
         Segment s = h.segment();
-        boolean ca = isCollision(s, a);
-        if (ca != isCollision(s, b)) return false;
-        if (ca) return collisionsEqual(h, s, a, b, es, set, strict);
-        int dm = datamap(s, a), nm = nodemap(s, a);
-        if (dm != datamap(s, b) || nm != nodemap(s, b)) return false;
+        long ma = checkNode(s, a, es, shift), mb = checkNode(s, b, es, shift);
+        if ((ma == COLLISION) != (mb == COLLISION)) return false;
+        if (ma == COLLISION) return collisionsEqual(h, s, a, b, es, set, strict);
+        if (ma != mb) return false;
+        int dm = (int) ma, nm = (int) (ma >>> 32);
         int entries = Integer.bitCount(dm);
         for (int i = 0; i < entries; i++) {
             long ea = entry(a, es, i), eb = entry(b, es, i);
@@ -115,8 +120,9 @@ public final class MapEquality {
                 return false;
         }
         int children = Integer.bitCount(nm);
+        int bits = s.mapBits();
         for (int j = 0; j < children; j++) {
-            if (!nodesEqual(h, s.getLong(childSlot(a, es, entries, j)), s.getLong(childSlot(b, es, entries, j)), es, set, strict))
+            if (!nodesEqual(h, child(s, a, es, entries, j), child(s, b, es, entries, j), es, set, strict, shift + bits))
                 return false;
         }
         return true;

@@ -29,6 +29,11 @@ final class MapIterator implements Iterator<Object> {
     private final long[] nodes = new long[34];
     /** Bitmap nodes: slots not yet visited. Collision nodes: next entry index. */
     private final int[] pending = new int[34];
+    /** The hash bits the path to each node fixed (entries there must agree, see MapNodes.checkPlace). */
+    private final int[] prefixes = new int[34];
+    /** Which nodes on the stack are collision nodes. */
+    private final boolean[] collision = new boolean[34];
+    private final int bits;
     private int depth = -1;
     private long next;
     /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
@@ -41,16 +46,25 @@ final class MapIterator implements Iterator<Object> {
         this.s = h.segment();
         this.es = MapNodes.entryLength(root.kind == Tags.SET);
         this.mode = root.kind == Tags.SET ? KEYS : mode;
-        if (root.node != 0) push(root.node);
+        this.bits = s.mapBits();
+        if (root.node != 0) push(root.node, 0);
         nilEntry = MapNodes.find(h, root.node, null, 0, es);
         next = nilEntry != 0 ? nilEntry : advance();
         Reference.reachabilityFence(root);
     }
 
-    private void push(long n) {
+    /**
+     * Enters node n, reached through hash bits prefix, after checking it
+     * (MapNodes.checkNode): the check bounds the depth (no bitmap node below
+     * hash bit 32), so a damaged trie never overflows the stack arrays.
+     */
+    private void push(long n, int prefix) {
         depth++;
         nodes[depth] = n;
-        pending[depth] = isCollision(s, n) ? 0 : datamap(s, n) | nodemap(s, n);
+        prefixes[depth] = prefix;
+        long maps = checkNode(s, n, es, depth * bits);
+        collision[depth] = maps == COLLISION;
+        pending[depth] = collision[depth] ? 0 : (int) maps | (int) (maps >>> 32);
     }
 
     /**
@@ -61,9 +75,11 @@ final class MapIterator implements Iterator<Object> {
     private long advance() {
         while (depth >= 0) {
             long n = nodes[depth];
-            if (isCollision(s, n)) {
+            int shift = depth * bits;
+            if (collision[depth]) {
                 if (pending[depth] < collisionCount(s, n)) {
                     long e = entry(n, es, pending[depth]++);
+                    checkPlace(s, n, e, prefixes[depth], 0, shift, bits);
                     if (e != nilEntry) return e;
                     continue;
                 }
@@ -77,13 +93,15 @@ final class MapIterator implements Iterator<Object> {
             }
             int bit = rem & -rem;
             pending[depth] = rem & ~bit;
+            int pos = Integer.numberOfTrailingZeros(bit);
             int dm = datamap(s, n);
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
+                checkPlace(s, n, e, prefixes[depth], pos, shift, bits);
                 if (e != nilEntry) return e;
                 continue;
             }
-            push(s.getLong(childSlot(n, es, Integer.bitCount(dm), index(nodemap(s, n), bit))));
+            push(child(s, n, es, Integer.bitCount(dm), index(nodemap(s, n), bit)), prefixes[depth] | pos << shift);
         }
         return 0;
     }

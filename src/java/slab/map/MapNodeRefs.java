@@ -5,7 +5,9 @@ import static slab.map.MapNodes.*;
 
 import java.nio.ByteOrder;
 
+import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.RefVisitor;
 import slab.ref.SlotList;
@@ -20,20 +22,27 @@ import slab.value.Tags;
 public final class MapNodeRefs {
     private MapNodeRefs() {}
 
-    /** Calls v for every counted slot and child of node n (block types MAP_NODE ... SET_COLLISION). */
+    /**
+     * Calls v for every counted slot and child of node n (block types
+     * MAP_NODE ... SET_COLLISION). A node whose bitmaps or count claim more
+     * than its block holds is damage (the reclaimer, the sweep and verify
+     * all walk through here, so none reads past a block).
+     */
     public static void forEachRef(Segment s, long n, RefVisitor v) {
-        int t = type(s, n);
+        long hd = s.liveHeader(n, "a map or set node");
+        int t = AllocatorDescriptor.typeOf(hd);
         boolean set = t == BlockTypes.SET_NODE || t == BlockTypes.SET_COLLISION;
         int es = entryLength(set);
         boolean collision = t == BlockTypes.MAP_COLLISION || t == BlockTypes.SET_COLLISION;
         int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        int children = collision ? 0 : Integer.bitCount(nodemap(s, n));
+        if (entries < 0 || bitmapBytes(es, entries, children) > Segment.blockSize(hd))
+            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
         for (int i = 0; i < entries; i++) {
             long e = entry(n, es, i);
             if (Tags.isCounted(keyTag(s, e))) v.visit(keyPayload(s, e));
             if (!set && Tags.isCounted(valTag(s, e))) v.visit(valPayload(s, e));
         }
-        if (collision) return;
-        int children = Integer.bitCount(nodemap(s, n));
         for (int j = 0; j < children; j++) v.visit(s.getLong(childSlot(n, es, entries, j)));
     }
 
@@ -50,7 +59,8 @@ public final class MapNodeRefs {
      * copy rather than a checked access per field.
      */
     public static void collect(Segment s, long n, SlotList out) {
-        int t = type(s, n);
+        long hd = s.liveHeader(n, "a map or set node");
+        int t = AllocatorDescriptor.typeOf(hd);
         if (t != BlockTypes.MAP_NODE && t != BlockTypes.SET_NODE) {
             forEachRef(s, n, out);
             return;
@@ -58,6 +68,8 @@ public final class MapNodeRefs {
         boolean set = t == BlockTypes.SET_NODE;
         int es = entryLength(set), ew = es / 8;
         int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
+        if (bitmapBytes(es, entries, children) > Segment.blockSize(hd))
+            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
         int words = entries * ew + children;
         long[] w = out.words(words);
         s.readLongs(entry(n, es, 0), w, words);

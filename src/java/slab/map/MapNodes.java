@@ -4,6 +4,7 @@ import static slab.map.MapNodeDescriptor.*;
 
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.Heap;
 import slab.value.Equality;
@@ -57,29 +58,128 @@ final class MapNodes {
         return nodemap(s, n) == 0 && Integer.bitCount(datamap(s, n)) == 1;
     }
 
-    /** The entry for key (with hasheq hash) under node n, or 0. Allocates nothing for scalar keys. */
+    // --- checks (every node offset read from the segment is untrusted) ---------------
+
+    /** Hash bits a node at level shift has consumed: an entry there agrees with its path on these. */
+    static int prefixMask(int shift, int bits) {
+        int used = shift + bits;
+        return used >= 32 ? -1 : (1 << used) - 1;
+    }
+
+    /** What {@link #checkNode} returns for a collision node (no sound bitmap node has these bitmaps). */
+    static final long COLLISION = -1L;
+
+    /**
+     * Checks node n, reached at hash bit shift of a map (es = MAP_ENTRY_LENGTH)
+     * or set, before anything in it is read: a live block of the map's or
+     * set's node type; a bitmap node above bit 32 with disjoint bitmaps
+     * whose entries and children fit the block; a collision node at or below
+     * bit 32 whose entries fit. Returns {@link #COLLISION} for a collision
+     * node, else both bitmaps in one word (datamap in the low 32 bits,
+     * nodemap in the high: they are adjacent, so one read fetches both).
+     * Since bitmap nodes exist only above bit 32 and collision nodes have no
+     * children, a walk is at most 32 / bits + 1 nodes deep whatever the
+     * offsets say: a child naming its own node or an ancestor is caught here.
+     */
+    static long checkNode(Segment s, long n, int es, int shift) {
+        long hd = s.liveHeader(n, "a map or set node");
+        int t = AllocatorDescriptor.typeOf(hd);
+        boolean set = es == SET_ENTRY_LENGTH;
+        if (t == (set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE)) {
+            long maps = s.getLong(n + DATAMAP_OFFSET);
+            int dm = (int) maps, nm = (int) (maps >>> 32);
+            if (shift >= 32 || (dm & nm) != 0
+                    || bitmapBytes(es, Integer.bitCount(dm), Integer.bitCount(nm)) > Segment.blockSize(hd))
+                throw badNode(s, n, shift, "bitmap node");
+            return maps;
+        }
+        if (t == (set ? BlockTypes.SET_COLLISION : BlockTypes.MAP_COLLISION)) {
+            int cnt = collisionCount(s, n);
+            if (shift < 32 || cnt < 1 || bitmapBytes(es, cnt, 0) > Segment.blockSize(hd))
+                throw badNode(s, n, shift, "collision node");
+            return COLLISION;
+        }
+        throw s.wrongType(n, hd, "a " + (set ? "set" : "map") + " node");
+    }
+
+    private static RuntimeException badNode(Segment s, long n, int shift, String kind) {
+        return Damage.at(s, n, "a well-formed " + kind + " at hash bit " + shift + " (bitmap nodes above bit 32 "
+            + "with disjoint bitmaps, collision nodes at it, entries and children inside the block)");
+    }
+
+    /** Damage: entry e of node n does not belong where the trie holds it (its hash disagrees with its path). */
+    static RuntimeException misplaced(Segment s, long n, long e, int hash) {
+        return Damage.at(s, n, "an entry whose hash agrees with its place in the trie; the entry at " + e
+            + " has hash " + hash);
+    }
+
+    /** Child j of bitmap node n (with this many entries); never 0, as a bitmap says a child is there. */
+    static long child(Segment s, long n, int es, int entries, int j) {
+        long c = s.getLong(childSlot(n, es, entries, j));
+        if (c == 0) throw Damage.at(s, n, "a child node where the nodemap has one, found offset 0");
+        return c;
+    }
+
+    /**
+     * Damage unless entry e, at position pos of a bitmap node at hash bit
+     * shift reached through hash bits prefix (collision node: pos 0, shift
+     * 32 or more, prefix the whole hash), has a hash that agrees with that
+     * path, as every entry of a sound trie does.
+     */
+    static void checkPlace(Segment s, long n, long e, int prefix, int pos, int shift, int bits) {
+        int he = entryHash(s, e);
+        int want = shift >= 32 ? prefix : prefix | pos << shift;
+        if (((he ^ want) & prefixMask(shift, bits)) != 0) throw misplaced(s, n, e, he);
+    }
+
+    // --- lookup -------------------------------------------------------------------------
+
+    /**
+     * The entry for key (with hasheq hash) under node n, or 0. Allocates
+     * nothing for scalar keys. Every node is checked before it is read
+     * ({@link #checkNode}), and an entry found at the key's position must
+     * agree with the key's hash on every bit the path used, as in a sound
+     * trie: a child offset redirected to another node is caught there.
+     */
     static long find(Heap h, long n, Object key, int hash, int es) {
         Segment s = h.segment();
         int bits = s.mapBits();
         int shift = 0;
+        boolean set = es == SET_ENTRY_LENGTH;
+        int bitmapNode = Segment.live(set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE);
         while (n != 0) {
-            if (isCollision(s, n)) {
+            // The light form of checkNode (offset, state and type, depth, disjoint bitmaps: what
+            // bounds the walk), since a lookup reads one entry or child of each node; the size
+            // checks are checkNode's, on the walks that read whole nodes, and verify's.
+            long hd = s.header(n, "a map or set node");
+            long maps;
+            if (Segment.stateAndType(hd) == bitmapNode) {
+                maps = s.getLong(n + DATAMAP_OFFSET);
+                if (shift >= 32 || ((int) maps & (int) (maps >>> 32)) != 0) throw badNode(s, n, shift, "bitmap node");
+            } else {
+                maps = checkNode(s, n, es, shift);
+            }
+            if (maps == COLLISION) {
                 int cnt = collisionCount(s, n);
                 for (int i = 0; i < cnt; i++) {
                     long e = entry(n, es, i);
-                    if (entryHash(s, e) == hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key)) return e;
+                    int he = entryHash(s, e);
+                    if (he != hash) throw misplaced(s, n, e, he);
+                    if (Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key)) return e;
                 }
                 return 0;
             }
             int bit = bitpos(hash, shift, bits);
-            int dm = datamap(s, n);
+            int dm = (int) maps;
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
-                return entryHash(s, e) == hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key) ? e : 0;
+                int he = entryHash(s, e);
+                if (((he ^ hash) & prefixMask(shift, bits)) != 0) throw misplaced(s, n, e, he);
+                return he == hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key) ? e : 0;
             }
-            int nm = nodemap(s, n);
+            int nm = (int) (maps >>> 32);
             if ((nm & bit) == 0) return 0;
-            n = s.getLong(childSlot(n, es, Integer.bitCount(dm), index(nm, bit)));
+            n = child(s, n, es, Integer.bitCount(dm), index(nm, bit));
             shift += bits;
         }
         return 0;

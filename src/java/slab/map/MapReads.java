@@ -33,31 +33,44 @@ final class MapReads {
             acc = step(r, h.segment(), nilEntry, set, f, acc, kv);
             if (acc instanceof Reduced) return acc;
         }
-        return reduceNode(r, r.node, es, set, f, acc, kv, nilEntry);
+        return reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0);
     }
 
-    private static Object reduceNode(Handle r, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip) {
+    /**
+     * Reduces the subtree at n, reached at hash bit shift through hash bits
+     * prefix: each node is checked before it is read and each entry must
+     * agree with its path (see MapNodes.checkNode and checkPlace), so a
+     * damaged trie throws instead of looping or yielding entries twice.
+     */
+    private static Object reduceNode(Handle r, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip,
+                                     int shift, int prefix) {
         if (n == 0) return acc;
         Segment s = r.heap.segment();
-        if (isCollision(s, n)) {
+        int bits = s.mapBits();
+        long maps = checkNode(s, n, es, shift);
+        if (maps == COLLISION) {
             for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) {
                 long e = entry(n, es, i);
+                checkPlace(s, n, e, prefix, 0, shift, bits);
                 if (e == skip) continue;
                 acc = step(r, s, e, set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
             }
             return acc;
         }
-        int dm = datamap(s, n), nm = nodemap(s, n);
+        int dm = (int) maps, nm = (int) (maps >>> 32);
         int entries = Integer.bitCount(dm);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;
+            int pos = Integer.numberOfTrailingZeros(bit);
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
+                checkPlace(s, n, e, prefix, pos, shift, bits);
                 if (e == skip) continue;
                 acc = step(r, s, e, set, f, acc, kv);
             } else {
-                acc = reduceNode(r, s.getLong(childSlot(n, es, entries, index(nm, bit))), es, set, f, acc, kv, skip);
+                acc = reduceNode(r, child(s, n, es, entries, index(nm, bit)), es, set, f, acc, kv, skip,
+                    shift + bits, prefix | pos << shift);
             }
             if (acc instanceof Reduced) return acc;
         }

@@ -11,8 +11,8 @@ import java.util.HashSet;
  * page table tiles the heap below the frontier into free runs, spans and
  * large blocks; the bins hold exactly the free pages, in maximal runs; every
  * span's local list and remote stack hold distinct free blocks of the span
- * and its used count is every other block below its bump. Throws
- * IllegalStateException naming the first inconsistency.
+ * and its used count is every other block below its bump. Throws the
+ * damaged-segment error naming the first inconsistency.
  */
 public final class HeapAudit {
     private HeapAudit() {}
@@ -38,6 +38,8 @@ public final class HeapAudit {
             if (k != PAGE_SPAN && k != PAGE_LARGE) fail("page " + p + " below the frontier has kind " + k);
             long n = pageCount(w);
             if (n < 1 || p + n > fp) fail("run at page " + p + " has " + n + " pages");
+            if (!PagePool.wellFormed(k, pageClass(w), n))
+                fail("run at page " + p + " has " + n + " pages for class " + pageClass(w));
             for (long i = 1; i < n; i++) {
                 long iw = pool.word(p + i);
                 if (pageKind(iw) != PAGE_INNER || pageCount(iw) != i)
@@ -132,7 +134,12 @@ public final class HeapAudit {
         return new long[] {total, runs, largest};
     }
 
+    /**
+     * The audit's finding, as the damaged-segment error (its checks bound
+     * every loop: sizes come from validated classes, lists are walked with a
+     * visited set, so a damaged heap ends the audit here rather than hanging).
+     */
     private static void fail(String why) {
-        throw new IllegalStateException("slab heap audit: " + why);
+        throw slab.Errors.info("damaged-segment", "slab heap audit: " + why, "expected", why);
     }
 }

@@ -52,9 +52,23 @@ final class PagePool {
         if (k == PAGE_INNER) {
             p -= pageCount(w);
             if (p < 0) return -1;
-            k = pageKind(word(p));
+            w = word(p);
+            k = pageKind(w);
         }
-        return k == PAGE_SPAN || k == PAGE_LARGE ? p : -1;
+        return wellFormed(k, pageClass(w), pageCount(w)) ? p : -1;
+    }
+
+    /**
+     * Can a first-page word of this kind, class and count be right? A span
+     * of a small class has exactly spanPages(cls) pages, a large block of a
+     * large class largePages(cls); anything else (a damaged class or count)
+     * is no run at all, so no walk takes a size from it.
+     */
+    static boolean wellFormed(int kind, int cls, long n) {
+        if (cls >= SizeClasses.COUNT) return false;
+        if (kind == PAGE_SPAN) return isSmall(cls) && n == spanPages(cls);
+        if (kind == PAGE_LARGE) return !isSmall(cls) && n == largePages(cls);
+        return false;
     }
 
     // --- the lock ---------------------------------------------------------------------------------
@@ -193,9 +207,8 @@ final class PagePool {
     private boolean inUse(long p, long fp) {
         long w = word(p);
         int k = pageKind(w);
-        if (k != PAGE_SPAN && k != PAGE_LARGE) return false;
         long n = pageCount(w);
-        if (n < 1 || p + n > fp) return false;
+        if (!wellFormed(k, pageClass(w), n) || p + n > fp) return false;
         for (long i = 1; i < n; i++) {
             long iw = word(p + i);
             if (pageKind(iw) != PAGE_INNER || pageCount(iw) != i) return false;
@@ -273,7 +286,7 @@ final class PagePool {
             long w = word(p);
             int k = pageKind(w);
             long n = pageCount(w);
-            if ((k == PAGE_SPAN || k == PAGE_LARGE) && n >= 1 && p + n <= fp) {
+            if (wellFormed(k, pageClass(w), n) && p + n <= fp) {
                 if (f.found(p, w)) return p;
                 p += n;
             } else {

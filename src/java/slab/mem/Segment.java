@@ -75,6 +75,14 @@ public final class Segment implements AutoCloseable {
     private final int mapBits;
     private final int vecBits;
     private final Allocator allocator;
+    /** Where blocks may start: the heap's first byte (see HeaderDescriptor.heapBase). */
+    private final long heapBase;
+    /**
+     * The frontier as this process last read it. It only grows, so a block
+     * below it is below the frontier now; a check that fails against it
+     * reads the header word again before calling the offset damaged.
+     */
+    private long frontierSeen;
     private volatile boolean closed;
     private volatile Object extension;
     /** The file's identity when it was opened (see fileIdentity); null for an anonymous segment. */
@@ -89,6 +97,8 @@ public final class Segment implements AutoCloseable {
         this.mapBits = ms.get(INT_LAYOUT, MAP_BITS_OFFSET);
         this.vecBits = ms.get(INT_LAYOUT, VEC_BITS_OFFSET);
         this.allocator = new Allocator(this);
+        this.heapBase = heapBase(capacity);
+        this.frontierSeen = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
     }
 
     // --- opening and closing -------------------------------------------------
@@ -524,6 +534,11 @@ public final class Segment implements AutoCloseable {
             if (truncated()) return truncatedError();
             throw ie;
         }
+        // FFM refused an offset outside the segment, or a misaligned atomic access: slab
+        // never makes one of its own, so the offset came from damaged bytes. (The read
+        // paths check what they follow first; this catches what a light check lets by.)
+        if (e instanceof IndexOutOfBoundsException || e instanceof IllegalArgumentException)
+            return Damage.at(this, 0, "offsets inside the segment and aligned (" + e.getMessage() + ")");
         return (RuntimeException) e;
     }
 
@@ -551,6 +566,90 @@ public final class Segment implements AutoCloseable {
             + "(something other than slab changed its size); its values cannot be read. Close it with "
             + "slab/close-segment! and restore the file.", "path", describe());
     }
+
+    // --- checking offsets read from the segment ----------------------------------
+
+    /**
+     * The header word of the live block at off, after checking everything
+     * that one read of it can tell: off is in the heap and 16-aligned, the
+     * header is live with a valid size class, and the whole block lies below
+     * the frontier, so any read inside the block's size stays in the file
+     * and a length checked against that size cannot run past it. Throws
+     * {@link Damage} naming what ({@code "a map node"}) was expected. Costs
+     * a few compares: the header shares its cache line with the fields a
+     * reader reads next. What one header cannot tell (a well-formed block
+     * of the right type that is the wrong one) is left to the callers'
+     * shape checks and to verify.
+     */
+    public long liveHeader(long off, String what) {
+        long hd = header(off, what);
+        int cls = AllocatorDescriptor.classOf(hd);
+        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || cls >= SizeClasses.COUNT
+                || off + SizeClasses.sizeOf(cls) > frontierSeen)
+            badHeader(off, hd, what);
+        return hd;
+    }
+
+    /**
+     * The header word at off after the cheapest check, for the hottest walk
+     * (a lookup): off is in the heap, below the frontier and 16-aligned. The
+     * caller compares state and type together (one compare of the header's
+     * middle 16 bits); the size class is left to liveHeader's callers.
+     */
+    public long header(long off, String what) {
+        if (off < heapBase || off >= frontierSeen || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) {
+            long fr = frontierNow();
+            if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0)
+                throw Damage.at(this, off, what + " (a block offset in the heap, below the frontier " + fr + ")");
+        }
+        return getLong(off);
+    }
+
+    /** The header's state and type bits, as {@link #header}'s callers compare them. */
+    public static int stateAndType(long hd) { return (int) (hd >>> AllocatorDescriptor.TYPE_SHIFT) & 0xFFFF; }
+
+    /** stateAndType of a live block of this type. */
+    public static int live(int type) { return AllocatorDescriptor.STATE_LIVE << 8 | type; }
+
+    /** The slow path of liveHeader: the frontier may have moved since it was last read; else damage. */
+    private void badHeader(long off, long hd, String what) {
+        int cls = AllocatorDescriptor.classOf(hd);
+        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || cls >= SizeClasses.COUNT)
+            throw Damage.at(this, off, what + " (a live block), found the header word 0x" + Long.toHexString(hd));
+        if (off + SizeClasses.sizeOf(cls) > frontierNow())
+            throw Damage.at(this, off, what + " (a block below the frontier), found size class " + cls);
+    }
+
+    /** {@link #liveHeader} of a block that must be of this type. */
+    public long block(long off, int type, String what) {
+        long hd = liveHeader(off, what);
+        if (AllocatorDescriptor.typeOf(hd) != type) throw wrongType(off, hd, what);
+        return hd;
+    }
+
+    public RuntimeException wrongType(long off, long hd, String what) {
+        return Damage.at(this, off, what + ", found a block of type " + AllocatorDescriptor.typeOf(hd));
+    }
+
+    /** The size of the block whose header word is hd (checked by liveHeader). */
+    public static long blockSize(long hd) { return SizeClasses.sizeOf(AllocatorDescriptor.classOf(hd)); }
+
+    /** Throws {@link Damage} unless a field of len bytes at from lies inside the block at off whose header is hd. */
+    public void within(long off, long hd, long from, long len, String what) {
+        if (len < 0 || from < off || from + len > off + blockSize(hd))
+            throw Damage.at(this, off, what + " (" + len + " bytes at offset " + from + " inside the block of "
+                + blockSize(hd) + " bytes)");
+    }
+
+    /** The frontier read now (it only grows); refreshes what checks compare against. */
+    private long frontierNow() {
+        long fr = getLongVolatile(FRONTIER_OFFSET);
+        if (fr > capacity || fr < heapBase) throw Damage.at(this, FRONTIER_OFFSET, "a frontier inside the segment");
+        frontierSeen = fr;
+        return fr;
+    }
+
+    public long heapStart() { return heapBase; }
 
     // --- helpers --------------------------------------------------------------
 

@@ -28,7 +28,18 @@ public final class SizeClasses {
         return SMALL_COUNT + (lg - 9) * 4 + quarter;
     }
 
+    /** sizeOf of every class, so the read path's block checks cost one load. */
+    private static final long[] SIZES = new long[COUNT];
+    static {
+        for (int c = 0; c < COUNT; c++) SIZES[c] = computeSize(c);
+    }
+
+    /** A class's block size; a class at or past COUNT (a damaged header) has none a reader may use. */
     public static long sizeOf(int cls) {
+        return cls >= 0 && cls < COUNT ? SIZES[cls] : computeSize(cls);
+    }
+
+    private static long computeSize(int cls) {
         if (cls < SMALL_COUNT) return (long) (cls + 1) * SMALL_STEP;
         int k = cls - SMALL_COUNT;
         int lg = 9 + k / 4;

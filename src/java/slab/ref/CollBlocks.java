@@ -5,6 +5,7 @@ import static slab.ref.CollDescriptor.*;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Murmur3;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.map.MapEquality;
 import slab.map.MapNodeDescriptor;
@@ -50,9 +51,33 @@ public final class CollBlocks {
         return b;
     }
 
+    /**
+     * Checks collection block coll, named by a slot with this tag, before a
+     * version is read from it: a live COLL block of this kind whose count,
+     * shift, root and tail agree (an empty map has no root; a vector's shape
+     * is VecNodeDescriptor.isShape), with metadata named exactly when its tag
+     * says so. The nodes themselves are checked as they are walked.
+     */
+    public static void check(Segment s, long coll, int tag) {
+        long hd = s.block(coll, BlockTypes.COLL, "a collection block");
+        s.within(coll, hd, coll, COLL_LENGTH, "a whole collection block");
+        int kind = s.getByte(coll + COLL_KIND_OFFSET), metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
+        int shift = s.getByte(coll + COLL_SHIFT_OFFSET);
+        long count = s.getLong(coll + COLL_COUNT_OFFSET), meta = s.getLong(coll + COLL_META_OFFSET);
+        long root = s.getLong(coll + COLL_ROOT_OFFSET), tail = s.getLong(coll + COLL_TAIL_OFFSET);
+        boolean ok = kind == tag && (metaTag == Tags.NIL ? meta == 0 : metaTag == Tags.MAP && meta != 0);
+        if (kind == Tags.MAP || kind == Tags.SET)
+            ok &= count >= 0 && count <= Integer.MAX_VALUE && shift == 0 && tail == 0 && (root == 0) == (count == 0);
+        else
+            ok &= slab.vector.VecNodeDescriptor.isShape(s.vecBits(), count, shift, root, tail);
+        if (!ok) throw Damage.at(s, coll, "a collection block of kind " + tag + " whose count, shape and metadata "
+            + "agree (kind " + kind + ", count " + count + ", shift " + shift + ", root " + root + ", tail " + tail + ")");
+    }
+
     /** A new owning handle on the version a collection block describes (one count on each of its nodes). */
     public static Handle handleOf(Heap h, long coll) {
         Segment s = h.segment();
+        check(s, coll, s.getByte(coll + COLL_KIND_OFFSET));
         int kind = s.getByte(coll + COLL_KIND_OFFSET);
         long node = s.getLong(coll + COLL_ROOT_OFFSET);
         long tail = s.getLong(coll + COLL_TAIL_OFFSET);
@@ -66,6 +91,7 @@ public final class CollBlocks {
     public static Object decode(Heap h, int tag, long coll) {
         Handles.requireFactory();   // before taking counts
         Segment s = h.segment();
+        check(s, coll, tag);
         IPersistentMap meta = null;
         int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL) meta = (IPersistentMap) Decoder.decode(h, metaTag, s.getLong(coll + COLL_META_OFFSET));
@@ -76,6 +102,7 @@ public final class CollBlocks {
     public static Object decodeIn(Handle parent, int tag, long coll) {
         Heap h = parent.heap;
         Segment s = h.segment();
+        check(s, coll, tag);
         IPersistentMap meta = null;
         int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL)
@@ -95,6 +122,7 @@ public final class CollBlocks {
     public static boolean sequentialEquiv(Heap h, Handle parent, long coll, Object v) {
         if (!(v instanceof clojure.lang.Sequential || v instanceof java.util.List)) return false;
         Segment s = h.segment();
+        check(s, coll, Tags.LIST);
         if (parent != null) {
             Handle r = new Handle(parent, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
                 s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
@@ -130,6 +158,7 @@ public final class CollBlocks {
 
     private static Handle scopedOf(Heap h, long coll) {
         Segment s = h.segment();
+        check(s, coll, s.getByte(coll + COLL_KIND_OFFSET));
         return Handle.scoped(h, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
             s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
             s.getInt(coll + COLL_HASH_OFFSET));
@@ -137,6 +166,7 @@ public final class CollBlocks {
 
     /** Clojure's hasheq of the collection a slot with this tag names. */
     public static int hasheq(Segment s, int tag, long coll) {
+        check(s, coll, tag);
         int stored = s.getInt(coll + COLL_HASH_OFFSET);
         return tag == Tags.MAP || tag == Tags.SET
             ? Murmur3.mixCollHash(stored, (int) s.getLong(coll + COLL_COUNT_OFFSET)) : stored;
@@ -151,6 +181,8 @@ public final class CollBlocks {
      */
     public static boolean equal(Heap h, int ta, long pa, int tb, long pb, boolean strict) {
         Segment s = h.segment();
+        check(s, pa, ta);
+        check(s, pb, tb);
         long cnt = s.getLong(pa + COLL_COUNT_OFFSET);
         if (cnt != s.getLong(pb + COLL_COUNT_OFFSET)) return false;
         // maps and sets: the entry-hash sum; vectors and lists: hasheq (both stored at encoding)
@@ -170,6 +202,8 @@ public final class CollBlocks {
     /** Do two collection blocks carry metadata of the same encoding (or none)? */
     public static boolean sameMeta(Heap h, long collA, long collB) {
         Segment s = h.segment();
+        check(s, collA, s.getByte(collA + COLL_KIND_OFFSET));
+        check(s, collB, s.getByte(collB + COLL_KIND_OFFSET));
         int ta = s.getByte(collA + COLL_META_TAG_OFFSET), tb = s.getByte(collB + COLL_META_TAG_OFFSET);
         if (ta != tb) return false;
         return ta == Tags.NIL || slab.value.Equality.sameEncoding(h, ta, s.getLong(collA + COLL_META_OFFSET),
@@ -178,6 +212,7 @@ public final class CollBlocks {
 
     /** The walker of COLL blocks: root and tail nodes, and counted metadata. */
     public static void forEachRef(Segment s, long b, RefVisitor v) {
+        s.within(b, s.liveHeader(b, "a collection block"), b, COLL_LENGTH, "a whole collection block");
         long root = s.getLong(b + COLL_ROOT_OFFSET), tail = s.getLong(b + COLL_TAIL_OFFSET);
         if (root != 0) v.visit(root);
         if (tail != 0) v.visit(tail);

@@ -1,5 +1,6 @@
 package slab.ref;
 
+import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
 import slab.mem.LongStack;
 import slab.map.MapNodeRefs;
@@ -23,10 +24,13 @@ public final class RefWalker {
      * the counts are now. Bookkeeping blocks (intern and root tables, the
      * process table, ledgers) and blobs hold none. A node with a base holds
      * a count on its base and only on the slots it does not borrow from it
-     * (see {@link Lineage}).
+     * (see {@link Lineage}). b is checked first (a live block below the
+     * frontier), and each walker checks that what it reads fits the block,
+     * so a damaged block is reported, never read past.
      */
     public static void forEachRef(Heap h, long b, RefVisitor v) {
-        if (SegmentLineage.isLineageType(h.allocator().typeOf(b))) Lineage.forEachHeld(h.lineage(), b, v);
+        long hd = h.segment().liveHeader(b, "a live block");
+        if (SegmentLineage.isLineageType(AllocatorDescriptor.typeOf(hd))) Lineage.forEachHeld(h.lineage(), b, v);
         else forEachSlot(h, b, v);
     }
 
@@ -36,7 +40,7 @@ public final class RefWalker {
      * nodes with a base.
      */
     public static void forEachSlot(Heap h, long b, RefVisitor v) {
-        switch (h.allocator().typeOf(b)) {
+        switch (AllocatorDescriptor.typeOf(h.segment().liveHeader(b, "a live block"))) {
             case BlockTypes.COLL -> CollBlocks.forEachRef(h.segment(), b, v);
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
                 MapNodeRefs.forEachRef(h.segment(), b, v);

@@ -6,6 +6,7 @@ import slab.map.MapNodeRefs;
 import slab.mem.Allocator;
 import slab.vector.VecNodeRefs;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 import slab.mem.SegmentLock;
@@ -61,15 +62,16 @@ public final class SegmentLineage implements Lineage.Memory {
     /**
      * After copy was edited: stored (0 for none) is the block the edit put in
      * it with a count; if copy borrows from src and src has that block as often,
-     * the count goes back.
+     * the count goes back. (A copy of nothing, src 0, such as the first tail
+     * of a vector, borrows from nothing.)
      */
     public void settle(long src, long copy, long stored) {
-        if (stored != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
+        if (stored != 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
     }
 
     /** As {@link #settle(long, long, long)} for the n blocks in stored (the same block may be there twice). */
     public void settle(long src, long copy, long[] stored, int n) {
-        if (n > 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
+        if (n > 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
     }
 
     @Override public long count(long b) {
@@ -87,11 +89,30 @@ public final class SegmentLineage implements Lineage.Memory {
 
     @Override public boolean isLineage(long b) { return isLineageType(typeOf(s.getLong(b))); }
 
-    @Override public long base(long b) { return s.getLongVolatile(b + LineageDescriptor.BASE_OFFSET); }
+    /**
+     * b's base: 0, or (checked, since it is followed) a live node of b's
+     * type, which is what a copy borrows from.
+     */
+    @Override public long base(long b) { return related(b, s.getLongVolatile(b + LineageDescriptor.BASE_OFFSET), "base", true); }
 
     @Override public void setBase(long b, long base) { s.putLongVolatile(b + LineageDescriptor.BASE_OFFSET, base); }
 
-    @Override public long heir(long b) { return s.getLongVolatile(b + LineageDescriptor.HEIR_OFFSET); }
+    @Override public long heir(long b) { return related(b, s.getLongVolatile(b + LineageDescriptor.HEIR_OFFSET), "heir", false); }
+
+    /**
+     * A lineage word of b read from the segment: 0, or an offset where a
+     * block can start, and for a base (which b holds a count on) a live
+     * node of b's type. An heir word may be stale (its node died and the
+     * block was reused; Lineage checks before it follows one), so for it
+     * only the offset is checked.
+     */
+    private long related(long b, long other, String what, boolean held) {
+        if (other == 0) return 0;
+        if (other < s.heapStart() || (other & (ALIGNMENT - 1)) != 0 || other > s.capacity() - ALIGNMENT)
+            throw Damage.at(s, b, "a lineage " + what + " naming a block in the heap, found " + other);
+        if (held) s.block(other, typeOf(s.getLongVolatile(b)), "a lineage base (a live node of the same type)");
+        return other;
+    }
 
     @Override public void setHeir(long b, long heir) { s.putLongVolatile(b + LineageDescriptor.HEIR_OFFSET, heir); }
 

@@ -36,9 +36,17 @@ public final class Boxes {
         return b;
     }
 
+    /** Checks b before its slot is read: a live BOX block holding its whole layout. */
+    static void check(Segment s, long b) {
+        s.within(b, s.block(b, BlockTypes.BOX, "a box"), b, BOX_LENGTH, "a whole box");
+    }
+
     /** Calls v for the counted payload of a box, or the box a cell names (block types BOX, CELL). */
     public static void forEachRef(Segment s, long b, RefVisitor v) {
-        if (s.getByte(b + slab.mem.AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.BOX) {
+        long hd = s.liveHeader(b, "a box or cell");
+        s.within(b, hd, b, slab.mem.AllocatorDescriptor.typeOf(hd) == BlockTypes.BOX ? BOX_LENGTH : CELL_LENGTH,
+            "a whole box or cell");
+        if (slab.mem.AllocatorDescriptor.typeOf(hd) == BlockTypes.BOX) {
             if (Tags.isCounted(s.getByte(b + BOX_TAG_OFFSET))) v.visit(s.getLong(b + BOX_PAYLOAD_OFFSET));
         } else {
             long box = s.getLongVolatile(b + CELL_WORD_OFFSET);

@@ -75,6 +75,7 @@ public final class Cells {
             if (box == 0) return new Snapshot(0, null);
             s.putLongVolatile(hz, box);
             if (s.getLongVolatile(cell) != box) continue;   // moved on before we announced: try again
+            Boxes.check(s, box);
             return new Snapshot(box, Decoder.decode(sh.heap, s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
         }
     }

@@ -85,10 +85,12 @@ public final class Recovery {
      * account for them (0 when counts add up; above 0, counts that will
      * never be given back; below 0, counts given back twice), and
      * countsAddUp also compares an offset-weighted sum, so two errors do not
-     * cancel out. Counts are exact only in a still segment.
+     * cancel out. Counts are exact only in a still segment. damaged holds
+     * the ex-data of each damage found (empty for a sound segment).
      */
     public record Report(int deadProcesses, long reachable, long unreachable, long free, long reclaimed,
-                         int stuckSlots, long countSurplus, boolean countsAddUp, boolean swept) { }
+                         int stuckSlots, long countSurplus, boolean countsAddUp, boolean swept,
+                         java.util.List<Object> damaged) { }
 
     /** How long recover! waits for this process's updates in flight before it gives up sweeping. */
     private static final long SWEEP_WAIT_NANOS = 5_000_000_000L;
@@ -106,7 +108,7 @@ public final class Recovery {
         sh.heap.gate().exclusive(SWEEP_WAIT_NANOS, () -> reclaimed[0] = sweepIfAlone(sh));
         Report v = verify(sh);
         return new Report(dead, v.reachable(), v.unreachable(), v.free(), Math.max(0, reclaimed[0]), v.stuckSlots(),
-            v.countSurplus(), v.countsAddUp(), reclaimed[0] >= 0);
+            v.countSurplus(), v.countsAddUp(), reclaimed[0] >= 0, v.damaged());
     }
 
     /**

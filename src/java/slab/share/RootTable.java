@@ -8,6 +8,7 @@ import java.util.List;
 import clojure.lang.Keyword;
 import slab.Errors;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 
@@ -25,7 +26,7 @@ public final class RootTable {
         if (!(name instanceof Keyword k)) throw Cells.notKeyword(name);
         Segment s = sh.s;
         s.checkOpen();
-        long t = table(s);
+        long t = checked(s, table(s));
         long nameOff;
         int g = sh.heap.gate().enter();   // interning a new name allocates
         try {
@@ -55,11 +56,11 @@ public final class RootTable {
         long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
         List<Object> out = new ArrayList<>();
         if (t == 0) return out;
-        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        long cap = s.getLong(checked(s, t) + ROOTS_CAPACITY_OFFSET);
         for (long i = 0; i < cap; i++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
             long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
-            if (n != 0 && s.getLongVolatile(e + ROOTS_ENTRY_CELL_OFFSET) != 0) out.add(sh.heap.interner().decode(n));
+            if (n != 0 && s.getLongVolatile(e + ROOTS_ENTRY_CELL_OFFSET) != 0) out.add(sh.heap.interner().decode(n, slab.value.Tags.KEYWORD));
         }
         return out;
     }
@@ -68,11 +69,20 @@ public final class RootTable {
     static void forEachCell(Segment s, java.util.function.LongConsumer f) {
         long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
         if (t == 0) return;
-        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        long cap = s.getLong(checked(s, t) + ROOTS_CAPACITY_OFFSET);
         for (long i = 0; i < cap; i++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
             if (s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET) != 0) f.accept(e + ROOTS_ENTRY_CELL_OFFSET);
         }
+    }
+
+    /** The root table at t, checked: a live ROOT_TABLE block of ROOTS_CAPACITY entries that fit it. */
+    private static long checked(Segment s, long t) {
+        long hd = s.block(t, BlockTypes.ROOT_TABLE, "the named-root table");
+        if (s.getLong(t + ROOTS_CAPACITY_OFFSET) != ROOTS_CAPACITY)
+            throw Damage.at(s, t, "a named-root table of " + ROOTS_CAPACITY + " entries");
+        s.within(t, hd, t + ROOTS_ENTRIES_OFFSET, (long) ROOTS_CAPACITY * ROOTS_ENTRY_LENGTH, "the named-root table's entries");
+        return t;
     }
 
     private static long table(Segment s) {

@@ -9,6 +9,7 @@ import slab.ref.Ownership;
 import slab.ref.RefCounts;
 import slab.ref.Heap;
 import slab.ref.Ledger;
+import slab.mem.Damage;
 import slab.mem.Segment;
 
 /**
@@ -186,7 +187,7 @@ final class SegmentLedger implements Ledger {
      */
     static void giveBack(Heap h, long t, boolean skipMutable, String protocol) {
         Segment s = h.segment();
-        long cap = s.getLong(t + LEDGER_CAPACITY_OFFSET);
+        long cap = capacity(s, t);
         for (long i = 0; i < cap; i++) {
             long e = t + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLongVolatile(e + LEDGER_ENTRY_BLOCK_OFFSET);
@@ -203,13 +204,26 @@ final class SegmentLedger implements Ledger {
 
     /** Calls f(block, count) for every record in the ledger block at t (used for a dead process's ledger). */
     static void forEach(Segment s, long t, java.util.function.BiConsumer<Long, Long> f) {
-        long cap = s.getLong(t + LEDGER_CAPACITY_OFFSET);
+        long cap = capacity(s, t);
         for (long i = 0; i < cap; i++) {
             long e = t + LEDGER_ENTRIES_OFFSET + i * LEDGER_ENTRY_LENGTH;
             long b = s.getLongVolatile(e + LEDGER_ENTRY_BLOCK_OFFSET);
             long n = s.getLongVolatile(e + LEDGER_ENTRY_COUNT_OFFSET);
             if (b != 0 && n > 0) f.accept(b, n);
         }
+    }
+
+    /**
+     * The capacity of the ledger block at t, checked before a walk trusts it:
+     * a live LEDGER block whose capacity is a power of two whose entries fit.
+     */
+    static long capacity(Segment s, long t) {
+        long hd = s.block(t, BlockTypes.LEDGER, "a ledger");
+        long cap = s.getLong(t + LEDGER_CAPACITY_OFFSET);
+        if (cap < 1 || Long.bitCount(cap) != 1 || cap > s.capacity() / LEDGER_ENTRY_LENGTH)
+            throw Damage.at(s, t, "a ledger whose capacity is a power of two, found " + cap);
+        s.within(t, hd, t + LEDGER_ENTRIES_OFFSET, cap * LEDGER_ENTRY_LENGTH, "a ledger's entries");
+        return cap;
     }
 
     /** Does this ledger name every count this process's owners hold? */

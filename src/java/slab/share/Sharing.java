@@ -89,7 +89,11 @@ public final class Sharing {
 
     private static long processTable(Segment s) {
         long t = s.getLongVolatile(HeaderDescriptor.PROCESS_TABLE_OFFSET);
-        if (t != 0) return t;
+        if (t != 0) {
+            s.within(t, s.block(t, BlockTypes.PROCESS_TABLE, "the process table"), t, PROCESS_TABLE_LENGTH,
+                "a whole process table");
+            return t;
+        }
         long fresh = s.allocator().allocate(PROCESS_TABLE_LENGTH - HEADER, BlockTypes.PROCESS_TABLE);
         s.fill(fresh + HEADER, PROCESS_TABLE_LENGTH - HEADER, (byte) 0);
         if (s.casLong(HeaderDescriptor.PROCESS_TABLE_OFFSET, 0, fresh)) return fresh;

@@ -2,8 +2,12 @@ package slab.share;
 
 import static slab.share.SharingDescriptor.*;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.KillPoints;
 import slab.mem.LongStack;
@@ -44,7 +48,17 @@ final class Sweeper {
             s.putLongVolatile(HeaderDescriptor.SWEEP_OFFSET, Slots.actorWord(1));
             KillPoints.step("sweep");
             long frontier = s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
-            long[] marks = mark(sh, frontier, false);
+            long[] marks;
+            try {
+                long[] marked = {0};
+                marks = mark(sh, frontier, false, null, marked);
+                checkCovered(s, frontier, marks, marked[0]);
+            } catch (RuntimeException e) {
+                // Damage found while marking (nothing changed yet): no sweep, since freeing
+                // what the mark could not reach would free what a damaged block names.
+                s.putLongVolatile(HeaderDescriptor.SWEEP_OFFSET, 0);
+                throw e;
+            }
             KillPoints.step("sweep");
             reclaimed[0] = sweepUnmarked(sh, marks, frontier);
             long committed = s.getLongVolatile(HeaderDescriptor.COMMITTED_OFFSET);
@@ -65,7 +79,10 @@ final class Sweeper {
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) {
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
-        long[] marks = mark(sh, frontier, true);
+        List<Object> damaged = new ArrayList<>();
+        long[] marked = {0};
+        long[] marks = mark(sh, frontier, true, damaged, marked);
+        long[] walkedMarked = {0};
         long[] sums = new long[3];
         // counts held, and references that hold them: plain and offset-weighted sums
         long[] balance = new long[4];
@@ -75,8 +92,12 @@ final class Sweeper {
             long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
             int state = AllocatorDescriptor.stateOf(header);
             if (state != AllocatorDescriptor.STATE_LIVE) return;
-            if (isMarked(marks, s, off)) sums[0] += size;
-            else sums[1] += size;
+            if (isMarked(marks, s, off)) {
+                sums[0] += size;
+                walkedMarked[0]++;
+            } else {
+                sums[1] += size;
+            }
             long count = AllocatorDescriptor.refcountOf(header);
             // A count of 0 is a block some release was freeing when it was cut
             // short (a kill, a close): its references may be given back or not,
@@ -88,13 +109,20 @@ final class Sweeper {
                 balance[2] += 1;
                 balance[3] += off;
             }
-            RefWalker.pushRefs(sh.heap, off, refs);
+            try {
+                RefWalker.pushRefs(sh.heap, off, refs);
+            } catch (RuntimeException e) {
+                // reported by the mark when the block is reachable; else it is garbage a sweep frees
+                if (!Damage.is(e)) throw e;
+            }
             while (!refs.isEmpty()) {
                 long r = refs.pop();
                 balance[2] += 1;
                 balance[3] += r;
             }
         });
+        if (walkedMarked[0] != marked[0]) damaged.add(Damage.data(uncovered(s, marked[0], walkedMarked[0])));
+        ReachableCheck.check(sh, damaged);
         RootTable.forEachCell(s, cell -> {
             long box = s.getLongVolatile(cell);
             if (box != 0) {
@@ -123,7 +151,8 @@ final class Sweeper {
         }
         long surplus = balance[0] - balance[2];
         sums[2] = s.capacity() - HeaderDescriptor.heapBase(s.capacity()) - sums[0] - sums[1];
-        return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false);
+        return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false,
+            damaged);
     }
 
     // --- marking ---------------------------------------------------------------------------
@@ -134,7 +163,7 @@ final class Sweeper {
      * view, which reaches the bases nodes borrow from), or through their
      * slots alone (the sweep's, which then makes every node own its slots).
      */
-    private static long[] mark(Sharing sh, long frontier, boolean held) {
+    private static long[] mark(Sharing sh, long frontier, boolean held, List<Object> damaged, long[] marked) {
         Segment s = sh.s;
         long[] marks = new long[(int) (((frontier - HeaderDescriptor.HEADER_LENGTH) >>> 4) / 64 + 1)];
         LongStack work = new LongStack();
@@ -155,15 +184,62 @@ final class Sweeper {
                 SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block & ~Ownership.MUTABLE));
             }
         }
+        // Every block is marked once, so the walk ends whatever cycles the references form.
+        // Each is checked first (a live block below the frontier): a reference to anything
+        // else is damage, which verify reports (going on with the rest) and the sweep refuses.
         while (!work.isEmpty()) {
             long b = work.pop();
-            if (b < HeaderDescriptor.HEADER_LENGTH || b >= frontier || isMarked(marks, s, b)) continue;
+            if (b < HeaderDescriptor.HEADER_LENGTH || b >= frontier) {
+                // a block made after the mark began (another process allocating during verify) is
+                // left alone; anything else is damage
+                try {
+                    s.liveHeader(b, "a live block where a reachable block holds a count");
+                } catch (RuntimeException e) {
+                    damage(s, damaged, e);
+                }
+                continue;
+            }
+            if (isMarked(marks, s, b)) continue;
             setMark(marks, b);
-            if (held) RefWalker.pushRefs(sh.heap, b, work);
-            else RefWalker.pushSlots(sh.heap, b, work);
+            try {
+                s.liveHeader(b, "a live block where a reachable block holds a count");
+                marked[0]++;
+                if (held) RefWalker.pushRefs(sh.heap, b, work);
+                else RefWalker.pushSlots(sh.heap, b, work);
+            } catch (RuntimeException e) {
+                damage(s, damaged, e);
+            }
         }
         return marks;
     }
+
+    /**
+     * Damage unless the heap walk (through the page table) meets every block
+     * the mark reached: a reachable block in pages the table does not hold
+     * as a span or large block would be given to the pool by the rebuild,
+     * and its bytes handed out again while it is still in use.
+     */
+    private static void checkCovered(Segment s, long frontier, long[] marks, long marked) {
+        long[] walked = {0};
+        walk(s, frontier, (off, header) -> {
+            if (AllocatorDescriptor.stateOf(header) == AllocatorDescriptor.STATE_LIVE && isMarked(marks, s, off)) walked[0]++;
+        });
+        if (walked[0] != marked) throw uncovered(s, marked, walked[0]);
+    }
+
+    private static RuntimeException uncovered(Segment s, long marked, long walked) {
+        return Damage.at(s, 0, "every block reachable from the roots in a span or large block of the page table: "
+            + marked + " are reachable, the page table holds " + walked);
+    }
+
+    /** Records damage e (verify), or throws it (the sweep, damaged null); rethrows anything else. */
+    private static void damage(Segment s, List<Object> damaged, RuntimeException e) {
+        if (damaged == null || !Damage.is(e)) throw e;
+        if (damaged.size() < MAX_REPORTED) damaged.add(Damage.data(e));
+    }
+
+    /** verify reports at most this many damaged blocks found by its mark (one damage can orphan many). */
+    private static final int MAX_REPORTED = 100;
 
     private static boolean isMarked(long[] marks, Segment s, long off) {
         long i = (off - HeaderDescriptor.HEADER_LENGTH) >>> 4;

@@ -52,7 +52,7 @@ public final class Equality {
             case Tags.STRING: {
                 if (!(v instanceof String str)) return false;
                 Segment s = h.segment();
-                int len = s.getInt(p + LENGTH_OFFSET);
+                int len = Blobs.stringLength(s, p);
                 return (len & ~UTF16_FLAG) == str.length() && Strings.equalsAt(s, p + STRING_DATA_OFFSET, (len & UTF16_FLAG) != 0, str);
             }
             default:
@@ -118,7 +118,7 @@ public final class Equality {
     }
 
     private static boolean stringsEqual(Segment s, long a, long b) {
-        int la = s.getInt(a + LENGTH_OFFSET), lb = s.getInt(b + LENGTH_OFFSET);
+        int la = Blobs.stringLength(s, a), lb = Blobs.stringLength(s, b);
         if (la != lb) return false;
         long bytes = (la & UTF16_FLAG) != 0 ? (long) (la & ~UTF16_FLAG) * 2 : la;
         try {

@@ -1,7 +1,5 @@
 package slab.value;
 
-import static slab.value.BlobDescriptor.*;
-
 import clojure.lang.Murmur3;
 import clojure.lang.Util;
 import slab.ref.CollBlocks;
@@ -22,8 +20,8 @@ public final class Hashing {
             case Tags.KEYWORD: case Tags.SYMBOL: return h.interner().hash(p);
             case Tags.STRING: case Tags.BIGINT: case Tags.BIGINTEGER: case Tags.BIGDECIMAL:
             case Tags.RATIO: case Tags.UUID: case Tags.INSTANT:
-                return h.segment().getInt(p + HASH_OFFSET);
-            case Tags.SYMBOL_META: return h.segment().getInt(p + MetaSymbolDescriptor.META_SYMBOL_HASH_OFFSET);
+                return Blobs.hash(h.segment(), p);
+            case Tags.SYMBOL_META: return MetaSymbols.hash(h.segment(), p);
             case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST:
                 return CollBlocks.hasheq(h.segment(), tag, p);
             default:

@@ -8,6 +8,7 @@ import clojure.lang.Keyword;
 import clojure.lang.Symbol;
 import clojure.lang.Util;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 
@@ -127,7 +128,35 @@ public final class Interner {
         }
     }
 
-    public int hash(long off) { return s.getInt(off + INTERN_HASH_OFFSET); }
+    public int hash(long off) {
+        check(off);
+        return s.getInt(off + INTERN_HASH_OFFSET);
+    }
+
+    /**
+     * Checks off before it is read: a live INTERNED block whose kind and
+     * encoding are known and whose lengths (namespace -1 or more, name 0 or
+     * more) fit the block. Returns the bytes of its chars.
+     */
+    private long check(long off) {
+        long hd = s.block(off, BlockTypes.INTERNED, "an interned keyword or symbol");
+        int nsLen = s.getInt(off + INTERN_NS_LENGTH_OFFSET), nameLen = s.getInt(off + INTERN_NAME_LENGTH_OFFSET);
+        int kind = s.getByte(off + INTERN_KIND_OFFSET), enc = s.getByte(off + INTERN_ENCODING_OFFSET);
+        long bytes = ((long) Math.max(nsLen, 0) + nameLen) << (enc == INTERN_UTF16 ? 1 : 0);
+        if (nsLen < -1 || nameLen < 0 || (kind != INTERN_KEYWORD && kind != INTERN_SYMBOL)
+                || (enc != INTERN_LATIN1 && enc != INTERN_UTF16))
+            throw Damage.at(s, off, "an interned keyword or symbol with a known kind, encoding and lengths");
+        s.within(off, hd, off + INTERN_DATA_OFFSET, bytes, "an interned name's chars");
+        return bytes;
+    }
+
+    /** decode of a KEYWORD or SYMBOL slot: damage if the block holds the other kind. */
+    public Object decode(long off, int tag) {
+        Object v = decode(off);
+        if ((v instanceof Keyword) != (tag == Tags.KEYWORD))
+            throw Damage.at(s, off, "an interned " + (tag == Tags.KEYWORD ? "keyword" : "symbol") + ", found " + v);
+        return v;
+    }
 
     // --- the table ---------------------------------------------------------------
 
@@ -170,8 +199,23 @@ public final class Interner {
         }
     }
 
+    /**
+     * Walks a bucket's chain, each block checked. Chains only grow at the
+     * head, so a sound chain ends; a damaged next word can close it into a
+     * cycle, which Brent's method finds within twice the chain's length
+     * (the walk remembers a block at every power of two steps and meets it
+     * again inside a cycle).
+     */
     private long lookup(long t, long head, int kind, int hash, String ns, String name) {
+        long mark = 0, steps = 0, lap = 1;
         for (long b = s.getLongVolatile(head); b != 0; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
+            check(b);
+            if (b == mark) throw Damage.at(s, b, "an intern bucket chain that ends, found a cycle");
+            if (++steps == lap) {
+                mark = b;
+                steps = 0;
+                lap <<= 1;
+            }
             if (s.getInt(b + INTERN_HASH_OFFSET) == hash && s.getByte(b + INTERN_KIND_OFFSET) == kind
                     && matches(b, ns, name)) return b;
         }
@@ -209,8 +253,7 @@ public final class Interner {
     }
 
     private Object read(long b) {
-        if (s.allocator().typeOf(b) != BlockTypes.INTERNED)
-            throw new IllegalStateException("slab: slot names offset " + b + " which is not an interned keyword or symbol");
+        check(b);
         int nsLen = s.getInt(b + INTERN_NS_LENGTH_OFFSET);
         int nameLen = s.getInt(b + INTERN_NAME_LENGTH_OFFSET);
         boolean utf16 = s.getByte(b + INTERN_ENCODING_OFFSET) == INTERN_UTF16;

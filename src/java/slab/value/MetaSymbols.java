@@ -5,6 +5,7 @@ import static slab.value.MetaSymbolDescriptor.*;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Symbol;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.Heap;
 import slab.ref.RefCounts;
@@ -46,10 +47,35 @@ public final class MetaSymbols {
         out.set(Tags.SYMBOL_META, b, hash);
     }
 
+    /**
+     * Checks b before it is read: a live META_SYMBOL block holding its whole
+     * layout, whose metadata tag is NIL or MAP.
+     */
+    static void check(Segment s, long b) {
+        long hd = s.block(b, BlockTypes.META_SYMBOL, "a symbol-with-metadata block");
+        s.within(b, hd, b, META_SYMBOL_LENGTH, "a whole symbol-with-metadata block");
+        int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL && metaTag != Tags.MAP)
+            throw Damage.at(s, b, "a symbol's metadata tag NIL or MAP, found " + metaTag);
+    }
+
+    static int hash(Segment s, long b) {
+        check(s, b);
+        return s.getInt(b + META_SYMBOL_HASH_OFFSET);
+    }
+
+    /** The interned symbol of block b, which must be a symbol. */
+    private static Symbol symbol(Heap h, long b) {
+        Object sym = h.interner().decode(h.segment().getLong(b + META_SYMBOL_SYMBOL_OFFSET));
+        if (!(sym instanceof Symbol found)) throw Damage.at(h.segment(), b, "a symbol-with-metadata block naming a symbol");
+        return found;
+    }
+
     /** The symbol, with its metadata, that block b holds. */
     public static Symbol decode(Heap h, long b) {
         Segment s = h.segment();
-        Symbol sym = (Symbol) h.interner().decode(s.getLong(b + META_SYMBOL_SYMBOL_OFFSET));
+        check(s, b);
+        Symbol sym = symbol(h, b);
         int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
         if (metaTag == Tags.NIL) return sym;
         return (Symbol) sym.withMeta((IPersistentMap) Decoder.decode(h, metaTag, s.getLong(b + META_SYMBOL_META_OFFSET)));
@@ -58,7 +84,8 @@ public final class MetaSymbols {
     /** As {@link #decode}, for a slot of parent's version: the metadata borrows parent's counts. */
     public static Symbol decodeIn(Heap h, slab.ref.Handle parent, long b) {
         Segment s = h.segment();
-        Symbol sym = (Symbol) h.interner().decode(s.getLong(b + META_SYMBOL_SYMBOL_OFFSET));
+        check(s, b);
+        Symbol sym = symbol(h, b);
         int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
         if (metaTag == Tags.NIL) return sym;
         return (Symbol) sym.withMeta((IPersistentMap) Decoder.decodeIn(h, parent, metaTag, s.getLong(b + META_SYMBOL_META_OFFSET)));
@@ -66,19 +93,39 @@ public final class MetaSymbols {
 
     /** The interned symbol's offset for a SYMBOL or SYMBOL_META slot: two symbols are = exactly when these are. */
     public static long symbolOffset(Segment s, int tag, long p) {
-        return tag == Tags.SYMBOL_META ? s.getLong(p + META_SYMBOL_SYMBOL_OFFSET) : p;
+        if (tag != Tags.SYMBOL_META) return p;
+        check(s, p);
+        return s.getLong(p + META_SYMBOL_SYMBOL_OFFSET);
     }
 
     /** Same symbol and metadata of the same encoding. */
     public static boolean sameEncoding(Heap h, long a, long b) {
         Segment s = h.segment();
+        check(s, a);
+        check(s, b);
         if (s.getLong(a + META_SYMBOL_SYMBOL_OFFSET) != s.getLong(b + META_SYMBOL_SYMBOL_OFFSET)) return false;
         int ta = s.getByte(a + META_SYMBOL_META_TAG_OFFSET), tb = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
         return Equality.sameEncoding(h, ta, s.getLong(a + META_SYMBOL_META_OFFSET), tb, s.getLong(b + META_SYMBOL_META_OFFSET));
     }
 
+    /**
+     * For verify: checks block b, that its stored hash is the symbol's, and
+     * passes its metadata slot to hasher (which checks what it names).
+     * Returns the symbol's hash.
+     */
+    public static int verify(Heap h, long b, SlotHasher hasher) {
+        Segment s = h.segment();
+        check(s, b);
+        int hash = symbol(h, b).hasheq();
+        if (hash != s.getInt(b + META_SYMBOL_HASH_OFFSET)) throw Damage.at(s, b, "a stored symbol hash equal to " + hash);
+        int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
+        if (metaTag != Tags.NIL) hasher.hash(metaTag, s.getLong(b + META_SYMBOL_META_OFFSET));
+        return hash;
+    }
+
     /** The walker of META_SYMBOL blocks: the counted metadata slot (the interned symbol is never counted). */
     public static void forEachRef(Segment s, long b, RefVisitor v) {
+        check(s, b);
         if (Tags.isCounted(s.getByte(b + META_SYMBOL_META_TAG_OFFSET))) v.visit(s.getLong(b + META_SYMBOL_META_OFFSET));
     }
 }

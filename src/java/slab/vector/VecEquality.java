@@ -15,6 +15,7 @@ import clojure.lang.Murmur3;
 import clojure.lang.RT;
 import clojure.lang.Sequential;
 import clojure.lang.Util;
+import slab.mem.BlockTypes;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
@@ -142,7 +143,8 @@ public final class VecEquality {
         Segment s = h.segment();
         int bits = s.vecBits(), w = 1 << bits;
         int to = tailoff(cnt, bits);
-        if (tailA != tailB && !leavesEqual(h, s, tailA, tailB, cnt - to, strict)) return false;
+        if (tailA != tailB && !leavesEqual(h, s, tail(s, tailA, cnt, bits), tail(s, tailB, cnt, bits), cnt - to, strict))
+            return false;
         if (nodeA == nodeB) return true;
         if (shiftA == shiftB) return nodesEqual(h, s, bits, shiftA, nodeA, nodeB, strict);
         for (int base = 0; base < to; base += w) {   // differently shaped tries (not made by slab): leaf by leaf
@@ -156,7 +158,9 @@ public final class VecEquality {
         if (na == nb) return true;
         int w = 1 << bits;
         if (na == 0 || nb == 0) return false;
-        if (level == 0) return leavesEqual(h, s, na, nb, w, strict);
+        if (level == 0) return leavesEqual(h, s, checked(s, na, BlockTypes.VEC_LEAF, w), checked(s, nb, BlockTypes.VEC_LEAF, w), w, strict);
+        checked(s, na, BlockTypes.VEC_BRANCH, w);
+        checked(s, nb, BlockTypes.VEC_BRANCH, w);
         for (int i = 0; i < w; i++)
             if (!nodesEqual(h, s, bits, level - bits, child(s, na, i), child(s, nb, i), strict)) return false;
         return true;

@@ -61,6 +61,11 @@ public final class VecNodeDescriptor {
 
     public static final int MIN_BITS = 1;
     public static final int MAX_BITS = 5;
+    /**
+     * The deepest shift a reader accepts: a trie of 2^31 elements needs at
+     * most 30, so anything deeper is damage, and no walk goes further down.
+     */
+    public static final int MAX_SHIFT = 40;
 
     static {
         int offset = 0;
@@ -88,6 +93,24 @@ public final class VecNodeDescriptor {
     public static int capacityOf(long nodeWord) { return (int) (nodeWord & CAPACITY_MASK); }
 
     public static long editOf(long nodeWord) { return nodeWord >>> EDIT_SHIFT; }
+
+    /**
+     * Can (count, shift, root, tail) describe a vector of branching 2^bits?
+     * Shift a multiple of bits, at least bits, and deep enough for the trie's
+     * leaves; root 0 exactly when every element fits the tail; tail 0
+     * exactly when the vector is empty. Checked wherever a version is read
+     * from the segment, so the walks, which go shift / bits levels down and
+     * count elements along, are bounded by numbers that agree.
+     */
+    public static boolean isShape(int bits, long count, int shift, long root, long tail) {
+        if (count < 0 || count > Integer.MAX_VALUE || shift < bits || shift > MAX_SHIFT || shift % bits != 0) return false;
+        int w = 1 << bits;
+        long tailoff = count < w ? 0 : ((count - 1) >>> bits) << bits;
+        if (count == 0) return root == 0 && tail == 0 && shift == bits;
+        if (tail == 0) return false;
+        if (tailoff == 0) return root == 0 && shift == bits;
+        return root != 0 && (tailoff >>> bits) <= 1L << shift;
+    }
 
     public static void checkBits(int bits) {
         if (bits < MIN_BITS || bits > MAX_BITS)

@@ -5,6 +5,7 @@ import static slab.vector.VecNodes.*;
 
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.RefVisitor;
 import slab.ref.SlotList;
@@ -22,8 +23,14 @@ public final class VecNodeRefs {
 
     /** Calls v for every child of a branch or counted slot of a leaf (block types VEC_BRANCH, VEC_LEAF). */
     public static void forEachRef(Segment s, long node, RefVisitor v) {
+        long hd = s.liveHeader(node, "a vector node");
         int cap = capacity(s, node);
-        if (s.getByte(node + AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.VEC_BRANCH) {
+        boolean branch = AllocatorDescriptor.typeOf(hd) == BlockTypes.VEC_BRANCH;
+        // A capacity past the branching or the block is damage: no walker reads past a block.
+        if (cap < 1 || cap > 1 << VecNodeDescriptor.MAX_BITS
+                || (branch ? VecNodeDescriptor.branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
+            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
+        if (branch) {
             for (int i = 0; i < cap; i++) {
                 long ch = child(s, node, i);
                 if (ch != 0) v.visit(ch);
@@ -40,13 +47,18 @@ public final class VecNodeRefs {
      * a checked access per slot.
      */
     public static void collect(Segment s, long node, SlotList out) {
+        long hd = s.liveHeader(node, "a vector node");
         int cap = capacity(s, node);
+        boolean branch = AllocatorDescriptor.typeOf(hd) == BlockTypes.VEC_BRANCH;
+        if (cap < 1 || cap > 1 << VecNodeDescriptor.MAX_BITS
+                || (branch ? VecNodeDescriptor.branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
+            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
         long[] w = out.words(cap);
         s.readLongs(node + SLOTS_OFFSET, w, cap);
         out.ensure(cap);
         long[] o = out.s;
         int k = out.n;
-        if (s.getByte(node + AllocatorDescriptor.TYPE_BYTE_OFFSET) == BlockTypes.VEC_BRANCH) {
+        if (branch) {
             for (int i = 0; i < cap; i++) if (w[i] != 0) o[k++] = w[i];
         } else {
             byte[] tags = out.bytes(cap);

@@ -5,6 +5,7 @@ import static slab.vector.VecNodeDescriptor.*;
 
 import slab.mem.Allocator;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
@@ -178,13 +179,37 @@ final class VecNodes {
 
     // --- lookup ------------------------------------------------------------------------
 
-    /** The trie leaf holding index i (i below tailoff). */
+    // --- checks (every node offset read from the segment is untrusted) ---------------
+
+    /**
+     * Checks node before it is read: a live block of the given type
+     * (VEC_BRANCH or VEC_LEAF) whose node word says cap slots and whose
+     * block holds them. Returns node. The walks that use it are bounded by
+     * the version's shift and count (checked where a version is read from a
+     * collection block), so a child naming its own node or an ancestor is
+     * found here as a branch where a leaf must be, or the other way round.
+     */
+    static long checked(Segment s, long node, int type, int cap) {
+        long hd = s.block(node, type, type == BlockTypes.VEC_BRANCH ? "a vector branch" : "a vector leaf");
+        int found = capacity(s, node);
+        if (found != cap || (type == BlockTypes.VEC_BRANCH ? branchLength(cap) : leafLength(cap)) > Segment.blockSize(hd))
+            throw Damage.at(s, node, (type == BlockTypes.VEC_BRANCH ? "a vector branch" : "a vector leaf")
+                + " of " + cap + " slots, found " + found);
+        return node;
+    }
+
+    /** The tail leaf of a version of cnt elements, checked. */
+    static long tail(Segment s, long tail, int cnt, int bits) {
+        return checked(s, tail, BlockTypes.VEC_LEAF, cnt - tailoff(cnt, bits));
+    }
+
+    /** The trie leaf holding index i (i below tailoff), every node on the way checked. */
     static long leafFor(Segment s, long root, int shift, int bits, int i) {
         long node = root;
-        int mask = (1 << bits) - 1;
+        int w = 1 << bits, mask = w - 1;
         for (int level = shift; level > 0; level -= bits)
-            node = s.getLong(node + childOffset((i >>> level) & mask));
-        return node;
+            node = s.getLong(checked(s, node, BlockTypes.VEC_BRANCH, w) + childOffset((i >>> level) & mask));
+        return checked(s, node, BlockTypes.VEC_LEAF, w);
     }
 
     /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
@@ -195,7 +220,7 @@ final class VecNodes {
         Segment s = h.segment();
         int bits = s.vecBits();
         int to = tailoff(cnt, bits);
-        if (i >= to) return slotValue(h, r, s, r.tail, cnt - to, i - to);
+        if (i >= to) return slotValue(h, r, s, tail(s, r.tail, cnt, bits), cnt - to, i - to);
         return slotValue(h, r, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
     }
 

@@ -26,7 +26,7 @@ final class VecReads {
 
     /** The leaf holding index base (a multiple of W). */
     static long leafAt(Handle r, Segment s, int bits, int cnt, int base) {
-        return base >= tailoff(cnt, bits) ? r.tail : leafFor(s, r.node, r.shift, bits, base);
+        return base >= tailoff(cnt, bits) ? tail(s, r.tail, cnt, bits) : leafFor(s, r.node, r.shift, bits, base);
     }
 
     /** Slots in the leaf at base: W inside the trie, the tail's count for the tail. */

@@ -4,90 +4,98 @@ import static slab.vector.VecNodes.*;
 
 import java.lang.ref.Reference;
 
+import clojure.lang.Murmur3;
 import slab.mem.BlockTypes;
+import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.SlotHasher;
 import slab.value.Tags;
 
 /**
- * A structural check of one vector version against the canonical shape in
- * FORMAT.md (Vector nodes): for tests, and for users who suspect a damaged
- * segment.
+ * A full check of one vector version against the canonical shape in
+ * FORMAT.md (Vector nodes), for verify and tests: every node as a reader
+ * checks it, the trie exactly as deep as its count needs, no child past the
+ * end, every slot's tag known, and (given a hasher) the hash recomputed
+ * from the elements equal to the one the version records, which finds an
+ * element whose bytes changed. Throws the damaged-segment error naming the
+ * first problem.
  */
 public final class VecVerify {
     private VecVerify() {}
 
-    /**
-     * Checks that version r has the canonical shape described in FORMAT.md
-     * (Vector nodes) and that every block it reaches is live with a positive
-     * count; throws IllegalStateException naming the first problem. For
-     * tests and for users who suspect a damaged segment.
-     */
+    /** Checks the shape of version r, with every block it reaches live with a positive count. */
     public static void verify(Handle r) {
         r.check();
         try {
-            Heap h = r.heap;
-            Segment s = h.segment();
-            int bits = s.vecBits(), w = 1 << bits, cnt = count(r), to = tailoff(cnt, bits);
-            if (r.shift < bits || r.shift % bits != 0) fail("shift " + r.shift + " is not a positive multiple of " + bits);
-            if (cnt == 0) {
-                if (r.node != 0 || r.tail != 0) fail("an empty vector has nodes");
-                return;
-            }
-            checkNode(h, r.tail, BlockTypes.VEC_LEAF, cnt - to, "tail");
-            if (to == 0) {
-                if (r.node != 0) fail("a vector whose elements all fit the tail has a root");
-                if (r.shift != bits) fail("an empty trie has shift " + r.shift);
-                return;
-            }
-            if (r.node == 0) fail("no root for " + to + " trie elements");
-            long leaves = to >>> bits;
-            if (r.shift > bits && leaves <= (1L << (r.shift - bits))) fail("shift " + r.shift + " is deeper than " + to + " elements need");
-            if (r.shift + bits < 63 && leaves > (1L << r.shift)) fail("shift " + r.shift + " is too shallow for " + to + " elements");
-            verifySubtree(h, s, bits, w, r.shift, r.node, 0, to);
+            verify(r.heap, r.node, r.tail, r.count, r.shift, 0, null);
         } finally {
             Reference.reachabilityFence(r);
         }
     }
 
+    /**
+     * Checks the version (root, tail, count, shift); with a hasher, also that
+     * its elements hash to hasheq.
+     */
+    public static void verify(Heap h, long root, long tail, long count, int shift, int hasheq, SlotHasher hasher) {
+        Segment s = h.segment();
+        int bits = s.vecBits(), w = 1 << bits;
+        if (!VecNodeDescriptor.isShape(bits, count, shift, root, tail))
+            fail(s, root, "count " + count + ", shift " + shift + ", root " + root + " and tail " + tail + " that agree");
+        int cnt = (int) count, to = tailoff(cnt, bits);
+        long leaves = to >>> bits;
+        if (shift > bits && leaves <= (1L << (shift - bits))) fail(s, root, "a trie no deeper than " + to + " elements need");
+        int[] hash = {1};
+        if (to > 0) verifySubtree(h, s, bits, w, shift, root, 0, to, hasher, hash);
+        if (cnt > 0) {
+            checkNode(h, tail, BlockTypes.VEC_LEAF, cnt - to);
+            leaf(h, s, tail, cnt - to, hasher, hash);
+        }
+        if (hasher != null && Murmur3.mixCollHash(hash[0], cnt) != hasheq)
+            fail(s, root, "elements that hash to the vector's recorded hash " + hasheq);
+    }
+
     /** The branch at level covering elements from first; elements below end exist. */
-    private static void verifySubtree(Heap h, Segment s, int bits, int w, int level, long node, long first, long end) {
+    private static void verifySubtree(Heap h, Segment s, int bits, int w, int level, long node, long first, long end,
+                                      SlotHasher hasher, int[] hash) {
         if (level == 0) {
-            checkNode(h, node, BlockTypes.VEC_LEAF, w, "leaf at " + first);
+            checkNode(h, node, BlockTypes.VEC_LEAF, w);
+            leaf(h, s, node, w, hasher, hash);
             return;
         }
-        checkNode(h, node, BlockTypes.VEC_BRANCH, w, "branch at " + first + " level " + level);
+        checkNode(h, node, BlockTypes.VEC_BRANCH, w);
         long span = 1L << level;
         for (int i = 0; i < w; i++) {
             long from = first + i * span;
             long ch = child(s, node, i);
             if (from < end) {
-                if (ch == 0) fail("missing child " + i + " of the branch at " + first + " level " + level);
-                verifySubtree(h, s, bits, w, level - bits, ch, from, end);
+                if (ch == 0) fail(s, node, "child " + i + " of a branch at level " + level);
+                verifySubtree(h, s, bits, w, level - bits, ch, from, end, hasher, hash);
             } else if (ch != 0) {
-                fail("child " + i + " of the branch at " + first + " level " + level + " is past the end");
+                fail(s, node, "no child " + i + " (past the end) of a branch at level " + level);
             }
         }
     }
 
-    private static void checkNode(Heap h, long node, int type, int cap, String what) {
+    private static void checkNode(Heap h, long node, int type, int cap) {
         Segment s = h.segment();
-        if (node == 0) fail(what + " is missing");
-        if (!h.allocator().isLive(node) || h.allocator().refcount(node) < 1) fail(what + " at " + node + " is not live");
-        if (h.allocator().typeOf(node) != type) fail(what + " at " + node + " has block type " + h.allocator().typeOf(node));
-        if (capacity(s, node) != cap) fail(what + " at " + node + " has capacity " + capacity(s, node) + ", not " + cap);
-        if (type == BlockTypes.VEC_LEAF) {
-            for (int j = 0; j < cap; j++) {
-                int t = tag(s, node, cap, j);
-                if (!Tags.isKnown(t)) fail(what + " slot " + j + " has unknown tag " + t);
-                if (Tags.isCounted(t) && !h.allocator().isLive(payload(s, node, j)))
-                    fail(what + " slot " + j + " names a block that is not live");
-            }
+        checked(s, node, type, cap);
+        if (h.allocator().refcount(node) < 1) fail(s, node, "a node with a positive reference count");
+    }
+
+    /** Checks a leaf's tags and folds its elements into the ordered hash. */
+    private static void leaf(Heap h, Segment s, long node, int cap, SlotHasher hasher, int[] hash) {
+        for (int j = 0; j < cap; j++) {
+            int t = tag(s, node, cap, j);
+            if (!Tags.isKnown(t)) fail(s, node, "a known tag in slot " + j + ", found " + t);
+            if (hasher != null) hash[0] = 31 * hash[0] + hasher.hash(t, payload(s, node, j));
+            else if (Tags.isCounted(t)) s.liveHeader(payload(s, node, j), "a live block in slot " + j);
         }
     }
 
-    private static void fail(String why) {
-        throw new IllegalStateException("slab: damaged vector: " + why);
+    private static void fail(Segment s, long at, String expected) {
+        throw Damage.at(s, at, "a sound vector: " + expected);
     }
 }
