@@ -18,8 +18,8 @@ import slab.share.Recovery.Report;
  * Mark and sweep over the whole heap, for what reference counts cannot
  * account for after a crash: blocks a process allocated but never published
  * (it died mid-swap!) and counts it took but had not yet recorded. It marks
- * every block reachable from the named roots, the ledgers of live processes
- * and the segment's bookkeeping (following references only through
+ * every block reachable from the named roots, the ledgers of live processes,
+ * the boxes foreign readers pin and the segment's bookkeeping (following references only through
  * {@link RefWalker}, as the reclaimer does), frees every live block not
  * marked, and resets every count to the references that hold it. verify
  * runs the same mark and reports instead of freeing.
@@ -121,6 +121,11 @@ final class Sweeper {
             balance[2] += 1;
             balance[3] += box;
         }
+        Readers.forEachPin(s, box -> {
+            balance[2] += 1;
+            balance[3] += box;
+        });
+        stuck += Readers.stuck(s);
         long surplus = balance[0] - balance[2];
         sums[2] = s.capacity() - HeaderDescriptor.heapBase(s.capacity()) - sums[0] - sums[1];
         return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false);
@@ -155,6 +160,7 @@ final class Sweeper {
                 SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block & ~Ownership.MUTABLE));
             }
         }
+        Readers.forEachPin(s, work::push);
         while (!work.isEmpty()) {
             long b = work.pop();
             if (b < HeaderDescriptor.HEADER_LENGTH || b >= frontier || isMarked(marks, s, b)) continue;
@@ -224,6 +230,7 @@ final class Sweeper {
             addCount(s, ledger, 1);
             SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Ownership.MUTABLE, count));
         }
+        Readers.forEachPin(s, box -> addCount(s, box, 1));
         KillPoints.step("sweep");
         s.allocator().rebuildAll();
         KillPoints.step("sweep");
