@@ -110,11 +110,16 @@ final class Readers {
         int n = 0;
         for (int i = 0; i < READERS; i++) {
             long sl = slot(i);
-            if (s.getLongVolatile(sl + READER_STATE_OFFSET) == STATE_FREE) continue;
+            long st = s.getLongVolatile(sl + READER_STATE_OFFSET);
+            if (st == STATE_FREE) continue;
+            boolean empty = true;
             for (int j = 0; j < READER_PINS; j++) {
                 long w = s.getLongVolatile(pin(sl, j));
                 if ((w & PIN_RETURNED) != 0 && erase(h, pin(sl, j), w)) n++;
+                else if (w != 0) empty = false;
             }
+            // A reader that left with only returned pins: its slot is free again.
+            if (st == READER_LEFT && empty) s.casLong(sl + READER_STATE_OFFSET, READER_LEFT, STATE_FREE);
         }
         return n;
     }
