@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "format.h"
@@ -184,9 +185,9 @@ int main(int argc, char **argv) {
     else {
         // Enough for any value the segment can hold without sharing; a damaged
         // file whose collections name each other over and over stops here.
-        FILE *probe = fopen(file_name, "rb");
-        long long cap = 0;
-        if (probe) { fseek(probe, 0, SEEK_END); cap = ftell(probe); fclose(probe); }
+        // (stat, not open: closing another descriptor of the file would drop our fcntl locks)
+        struct stat st_buf;
+        long long cap = stat(file_name, &st_buf) == 0 ? (long long) st_buf.st_size : 0;
         limits.budget = (unsigned long long) (cap / 4 > (1LL << 26) ? cap / 4 : (1LL << 26));
     }
     for (long n = 0; n < count; n++) {

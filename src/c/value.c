@@ -61,9 +61,9 @@ static int decode_string_blob(slab_file *f, uint64_t off, slab_value *out) {
     return h == out->hash ? SLAB_OK : bad_hash(f, "string blob", off, out->hash, h);
 }
 
-/* A blob whose bytes start at data_at, are `len` long (read at len_at) and follow a header of at least `fixed` bytes. */
-static int blob_bytes(slab_file *f, uint64_t off, uint64_t fixed, uint64_t data_at, uint64_t len, uint64_t size) {
-    if (len == 0 || data_at + len > size || fixed > size)
+/* Checks that a blob's `len` bytes from data_at lie inside its block of `size` bytes. */
+static int blob_bytes(slab_file *f, uint64_t off, uint64_t data_at, uint64_t len, uint64_t size) {
+    if (len == 0 || data_at + len > size)
         return slab_fail(f, SLAB_EDAMAGED, "blob %llu: length %llu does not fit its block", (unsigned long long) off,
                          (unsigned long long) len);
     return SLAB_OK;
@@ -80,7 +80,7 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     switch (tag) {
     case TAG_BIGINT: case TAG_BIGINTEGER: {
         uint32_t n = ld32(f, off + BLOB_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, need, BLOB_BIGINT_DATA_OFFSET, n, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_BIGINT_DATA_OFFSET, n, size))) return st;
         out->as.big.bytes = f->base + off + BLOB_BIGINT_DATA_OFFSET;
         out->as.big.length = n;
         h = slab_bigint_hash(out->as.big.bytes, n);
@@ -88,7 +88,7 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     }
     case TAG_BIGDECIMAL: {
         uint32_t n = ld32(f, off + BLOB_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, need, BLOB_BIGDEC_DATA_OFFSET, n, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_BIGDEC_DATA_OFFSET, n, size))) return st;
         out->as.dec.bytes = f->base + off + BLOB_BIGDEC_DATA_OFFSET;
         out->as.dec.length = n;
         out->as.dec.scale = (int32_t) ld32(f, off + BLOB_BIGDEC_SCALE_OFFSET);
@@ -97,7 +97,7 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     }
     case TAG_RATIO: {
         uint32_t p = ld32(f, off + BLOB_LENGTH_OFFSET), q = ld32(f, off + BLOB_RATIO_DEN_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, need, BLOB_RATIO_DATA_OFFSET, (uint64_t) p + q, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_RATIO_DATA_OFFSET, (uint64_t) p + q, size))) return st;
         if (p == 0 || q == 0) return slab_fail(f, SLAB_EDAMAGED, "ratio blob %llu has an empty part", (unsigned long long) off);
         out->as.ratio.num = f->base + off + BLOB_RATIO_DATA_OFFSET;
         out->as.ratio.num_length = p;
