@@ -4,7 +4,8 @@
   protocol starts from; <name>-run opens it and runs the protocol, which
   the child's kill point cuts short. The values here are what the tests
   expect to read back (see `roots`)."
-  (:require [slab.core :as slab])
+  (:require [clojure.java.io :as io]
+            [slab.core :as slab])
   (:import (slab.mem KillPoints)))
 
 (def capacity (* 16 1024 1024))
@@ -187,7 +188,7 @@
   (let [seg (open file)]
     (publish-roots! seg)
     (let [p (.start (ProcessBuilder. ^java.util.List ["src/c/build/slabread" "--hold" (str file) "m"]))]
-      (.readLine ^java.io.BufferedReader (clojure.java.io/reader (.getInputStream p)))
+      (.readLine ^java.io.BufferedReader (io/reader (.getInputStream p)))
       (.destroyForcibly p)
       (.waitFor p))
     (slab/set-root! seg :m (:m roots))))
