@@ -20,6 +20,7 @@ typedef struct printer {
     FILE *out;
     uint64_t budget;   /* slots left; UINT64_MAX: unlimited */
     int max_nesting;
+    volatile sig_atomic_t *cancel;
 } printer;
 
 /* --- text ------------------------------------------------------------------------------- */
@@ -236,6 +237,10 @@ static int print_coll(printer *p, const slab_value *v, int depth) {
 }
 
 static int print_value(printer *p, const slab_value *v, int depth) {
+    // A reader that cannot write (a closed pipe) or is told to stop ends its
+    // walk, so that it still unpins and detaches instead of dying pinned.
+    if (p->cancel && *p->cancel) return slab_fail(p->f, SLAB_EIO, "interrupted");
+    if (ferror(p->out)) return slab_fail(p->f, SLAB_EIO, "writing the output failed");
     if (p->budget != UINT64_MAX) {
         if (p->budget == 0) return slab_fail(p->f, SLAB_ETOOBIG, "the value has more slots than the walk's budget");
         p->budget--;
@@ -289,12 +294,14 @@ static int print_value(printer *p, const slab_value *v, int depth) {
 
 int slab_print_edn(slab_file *f, const slab_value *v, FILE *out, const slab_print_limits *limits) {
     if (!f || !v || !out) return SLAB_EARG;
-    printer p = {f, out, UINT64_MAX, 1000};
+    printer p = {f, out, UINT64_MAX, 1000, NULL};
     if (limits) {
         if (limits->budget) p.budget = limits->budget;
         if (limits->max_nesting > 0) p.max_nesting = limits->max_nesting;
+        p.cancel = limits->cancel;
     }
     int st = print_value(&p, v, 0);
+    if (st == SLAB_OK && p.cancel && *p.cancel) st = slab_fail(f, SLAB_EIO, "interrupted");
     if (st == SLAB_OK && ferror(out)) st = slab_fail(f, SLAB_EIO, "writing the output failed");
     return st;
 }

@@ -34,6 +34,7 @@
 #ifndef SLAB_H
 #define SLAB_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -190,14 +191,18 @@ int slab_nth(slab_file *f, const slab_value *coll, uint64_t i, slab_value *out);
 /* Clojure's hasheq of a keyword with this UTF-16 namespace (NULL: none) and name. */
 int32_t slab_keyword_hash(const uint16_t *ns, size_t ns_len, const uint16_t *name, size_t name_len);
 
-/* Limits of slab_print_edn: slots visited (0: none) and nesting depth. */
+/* Limits of slab_print_edn: slots visited (0: none) and nesting depth; and
+ * a flag (NULL: none) that, once set (say, by a signal handler), stops the
+ * walk with SLAB_EIO, so the caller can still unpin and detach. */
 typedef struct slab_print_limits {
     uint64_t budget;
     int max_nesting;
+    volatile sig_atomic_t *cancel;
 } slab_print_limits;
 
 /* Prints v as EDN that clojure.edn/read-string reads back = to it (see
- * README: instants print as #inst with nine fraction digits). */
+ * README: instants print as #inst with nine fraction digits). Stops with
+ * SLAB_EIO at the first failed write (a closed pipe) or when cancelled. */
 int slab_print_edn(slab_file *f, const slab_value *v, FILE *out, const slab_print_limits *limits);
 
 #ifdef __cplusplus

@@ -33,6 +33,17 @@ static void on_sigbus(int sig) {
     _exit(1);
 }
 
+/* SIGINT, SIGTERM, SIGHUP: stop the walk (or the --hold wait), then unpin
+ * and detach as on any error; dying pinned would keep the version and the
+ * reader slot until a JVM's recovery. (SIGPIPE is ignored: a closed pipe
+ * fails the next write, which ends the walk the same way.) */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig) {
+    (void) sig;
+    stop = 1;
+}
+
 static int usage(void) {
     fputs("usage: slabread [-n COUNT] [-b SLOTS] [--hold] FILE ROOT | slabread --constants\n", stderr);
     return 2;
@@ -173,6 +184,11 @@ int main(int argc, char **argv) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigbus;
     sigaction(SIGBUS, &sa, NULL);
+    sa.sa_handler = on_stop;   // no SA_RESTART: a write blocked on a full pipe returns
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     static char buf[1 << 16];
     setvbuf(stdout, buf, _IOFBF, sizeof buf);
 
@@ -180,7 +196,7 @@ int main(int argc, char **argv) {
     int st = slab_open(file_name, &f);
     if (st) return fail(NULL, st);
     if ((st = slab_attach(f))) return fail(f, st);
-    slab_print_limits limits = {0, 1000};
+    slab_print_limits limits = {0, 1000, &stop};
     if (budget_given) limits.budget = budget;   // 0: no limit
     else {
         // Enough for any value the segment can hold without sharing; a damaged
@@ -202,7 +218,13 @@ int main(int argc, char **argv) {
         }
         if (hold) {
             fflush(stdout);
-            for (;;) pause();   // until killed, holding the pin
+            while (!stop) pause();   // until told to stop, holding the pin
+        }
+        if (stop) {
+            slab_unpin(f, &pin);
+            fprintf(stderr, "slabread: %s: interrupted\n", file_name);
+            slab_close(f);
+            return 1;
         }
         if ((st = slab_unpin(f, &pin))) return fail(f, st);
     }

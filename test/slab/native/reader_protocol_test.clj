@@ -107,3 +107,34 @@
 (deftest recovering-a-dead-reader-survives-a-kill-at-every-step
   (when (native/built?)
     (kill/run-scenario :reader "reader" (into {} (map (fn [[k v]] [k #{v}])) sc/roots))))
+
+(defn- sh-start
+  "Starts a process with args, its stderr to file err."
+  ^Process [err & args]
+  (-> (ProcessBuilder. ^"[Ljava.lang.String;" (into-array String (map str args)))
+      (.redirectError (java.io.File. (str err)))
+      (.start)))
+
+(deftest a-reader-stopped-by-a-closed-pipe-or-a-signal-detaches
+  ;; `slabread FILE ROOT | head` and Ctrl-C are everyday ends of a reader: one
+  ;; that died of SIGPIPE or SIGINT kept its pin (the version's bytes) and its
+  ;; slot until some JVM ran recover!; after 16 of them no reader could attach.
+  (when (native/built?)
+    (with-segment [seg file]
+      (slab/set-root! seg :k {:n 0})
+      (let [baseline (u/settle! seg -1)
+            err (str file ".err")]
+        (slab/set-root! seg :k (into {} (map (fn [i] [i (str "a value long enough to need a blob " i)])) (range 20000)))
+        (dotimes [_ 3]
+          (let [p (sh-start err "sh" "-c" (str native/slabread " " file " k | head -c 10 >/dev/null"))]
+            (is (zero? (long (.waitFor p))))))
+        (doseq [signal ["-TERM" "-INT" "-HUP"]]
+          (let [p (sh-start err native/slabread "--hold" file "k")]
+            (is (some? (native/first-line p)))
+            (.waitFor (sh-start err "kill" signal (.pid p)))
+            (is (= 1 (long (.waitFor p))) "a stopped reader exits 1")
+            (is (native/one-line? (slurp err)))))
+        (is (zero? (long (:stuck-slots (slab/verify seg)))) "every reader detached")
+        (slab/set-root! seg :k {:n 0})
+        (is (= baseline (u/settle! seg baseline)) "and gave its pin back")
+        (is (clean? (slab/verify seg)))))))
