@@ -5,8 +5,10 @@
  * same bits, big numbers in full, BigDecimals with their scale, dates as
  * #inst with three fraction digits and instants with nine (README, "The
  * native reader"). Collections print through slab_iter; the walk has a
- * budget of slots and a nesting limit, so a damaged file that loops back
- * into itself ends in SLAB_ETOOBIG instead of a hang.
+ * budget of work (a unit per slot, and more for long text and big numbers,
+ * which one slot can name many times over) and a nesting limit, so a
+ * damaged file that loops back into itself ends in SLAB_ETOOBIG instead of
+ * a hang.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -18,7 +20,7 @@
 typedef struct printer {
     slab_file *f;
     FILE *out;
-    uint64_t budget;   /* slots left; UINT64_MAX: unlimited */
+    uint64_t budget;   /* work units left; UINT64_MAX: unlimited */
     int max_nesting;
     volatile sig_atomic_t *cancel;
 } printer;
@@ -155,7 +157,24 @@ static char *big_decimal(const uint8_t *b, uint32_t n) {
     return digits;
 }
 
+/* Takes `units` of work from the budget: printing a slot is one, 8 chars of
+ * text one more, and an n-byte number in decimal n/8 + n^2/4096 (quadratic:
+ * a 64 KiB number costs about a million slots). Slots are cheap to repeat,
+ * so what one slot names must be paid for by size, or a vector naming one
+ * long string or number thousands of times would print for hours. */
+static int charge(printer *p, uint64_t units) {
+    if (p->budget == UINT64_MAX) return SLAB_OK;
+    if (p->budget < units) return slab_fail(p->f, SLAB_ETOOBIG, "the value is larger than the walk's budget");
+    p->budget -= units;
+    return SLAB_OK;
+}
+
+static uint64_t number_cost(uint64_t n) { return n / 8 + n * n / 4096; }
+
 static int put_big(printer *p, const uint8_t *b, uint32_t n, const char *suffix) {
+    if (n > BIG_DECIMAL_MAX) return slab_fail(p->f, SLAB_ETOOBIG, "a number of %u bytes is too long to print", n);
+    int st = charge(p, number_cost(n));
+    if (st) return st;
     char *s = big_decimal(b, n);
     if (!s) return slab_fail(p->f, SLAB_ETOOBIG, "a number of %u bytes is too long to print", n);
     fputs(s, p->out);
@@ -166,6 +185,10 @@ static int put_big(printer *p, const uint8_t *b, uint32_t n, const char *suffix)
 
 /* unscaled x 10^-scale, with the scale kept: a point when 0 <= scale <= 1000, else an exponent. */
 static int put_bigdec(printer *p, const slab_value *v) {
+    if (v->as.dec.length > BIG_DECIMAL_MAX)
+        return slab_fail(p->f, SLAB_ETOOBIG, "a BigDecimal of %u bytes is too long to print", v->as.dec.length);
+    int st = charge(p, number_cost(v->as.dec.length));
+    if (st) return st;
     char *s = big_decimal(v->as.dec.bytes, v->as.dec.length);
     if (!s) return slab_fail(p->f, SLAB_ETOOBIG, "a BigDecimal of %u bytes is too long to print", v->as.dec.length);
     int32_t scale = v->as.dec.scale;
@@ -245,6 +268,11 @@ static int print_value(printer *p, const slab_value *v, int depth) {
         if (p->budget == 0) return slab_fail(p->f, SLAB_ETOOBIG, "the value has more slots than the walk's budget");
         p->budget--;
     }
+    int st = SLAB_OK;
+    if (v->kind == SLAB_STRING) st = charge(p, v->as.str.length / 8);
+    else if (v->kind == SLAB_KEYWORD || v->kind == SLAB_SYMBOL)
+        st = charge(p, ((uint64_t) v->as.sym.ns.length + v->as.sym.name.length) / 8);
+    if (st) return st;
     FILE *out = p->out;
     switch (v->kind) {
     case SLAB_NIL: fputs("nil", out); return SLAB_OK;
@@ -276,10 +304,9 @@ static int print_value(printer *p, const slab_value *v, int depth) {
         fputc('"', out);
         return SLAB_OK;
     case SLAB_BIGDECIMAL: return put_bigdec(p, v);
-    case SLAB_RATIO: {
-        int st = put_big(p, v->as.ratio.num, v->as.ratio.num_length, "/");
+    case SLAB_RATIO:
+        st = put_big(p, v->as.ratio.num, v->as.ratio.num_length, "/");
         return st ? st : put_big(p, v->as.ratio.den, v->as.ratio.den_length, "");
-    }
     case SLAB_UUID: {
         uint64_t a = v->as.uuid.msb, b = v->as.uuid.lsb;
         fprintf(out, "#uuid \"%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64 "\"", a >> 32,

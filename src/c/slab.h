@@ -191,7 +191,10 @@ int slab_nth(slab_file *f, const slab_value *coll, uint64_t i, slab_value *out);
 /* Clojure's hasheq of a keyword with this UTF-16 namespace (NULL: none) and name. */
 int32_t slab_keyword_hash(const uint16_t *ns, size_t ns_len, const uint16_t *name, size_t name_len);
 
-/* Limits of slab_print_edn: slots visited (0: none) and nesting depth; and
+/* Limits of slab_print_edn: a budget of work (0: none), a unit per slot
+ * printed plus one per 8 chars of a string, keyword or symbol and n/8 +
+ * n^2/4096 for an n-byte big number (so text and numbers named many times
+ * over are paid for by size); nesting depth; and
  * a flag (NULL: none) that, once set (say, by a signal handler), stops the
  * walk with SLAB_EIO, so the caller can still unpin and detach. */
 typedef struct slab_print_limits {

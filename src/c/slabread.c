@@ -6,8 +6,9 @@
  *
  * For tests and tools:
  *   -n COUNT    pin, print and unpin the root COUNT times, one line each
- *   -b SLOTS    stop with an error after printing SLOTS values (0: no limit;
- *               the default is the segment's capacity / 4, at least 2^26)
+ *   -b UNITS    stop with an error after UNITS of work (a slot, 8 chars of
+ *               text, or more for big numbers: slab_print_limits; 0: no
+ *               limit; the default is the segment's capacity / 4, at least 2^26)
  *   --hold      after printing, keep the pin and wait until killed
  *   --constants print the format constants this reader was built with
  */
@@ -45,7 +46,7 @@ static void on_stop(int sig) {
 }
 
 static int usage(void) {
-    fputs("usage: slabread [-n COUNT] [-b SLOTS] [--hold] FILE ROOT | slabread --constants\n", stderr);
+    fputs("usage: slabread [-n COUNT] [-b UNITS] [--hold] FILE ROOT | slabread --constants\n", stderr);
     return 2;
 }
 

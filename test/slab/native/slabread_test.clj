@@ -15,6 +15,7 @@
             [clojure.test.check.properties :as prop]
             [clojure.walk :as walk]
             [slab.core :as slab]
+            [slab.support.audit :as audit]
             [slab.support.generators :as g]
             [slab.support.native :as native]
             [slab.support.util :as u])
@@ -201,3 +202,42 @@
         (when java
           ;; an int flag may be written as its unsigned pattern in C
           (is (or (= v (long java)) (= (unchecked-int v) (long java))) (str qualified ": C " v ", Java " java)))))))
+
+;; --- work bounded by size, not only by slots ----------------------------------------------
+
+(defn- name-one-block-everywhere!
+  "Makes every slot of every vector leaf in file name block `target` with tag:
+  a vector that names one long string or big number thousands of times."
+  [file leaves target tag]
+  (with-open [raf (RandomAccessFile. (str file) "rw")]
+    (doseq [^long l leaves]
+      (.seek raf (+ l 24))
+      (let [cap (bit-and (Long/reverseBytes (.readLong raf)) 0xFF)]
+        (dotimes [j cap]
+          (.seek raf (+ l 32 (* 8 j)))
+          (.writeLong raf (Long/reverseBytes target))
+          (.seek raf (+ l 32 (* 8 cap) j))
+          (.writeByte raf (int tag)))))))
+
+(deftest a-block-named-many-times-is-paid-for-by-its-size
+  ;; The budget counted slots only: 4096 slots naming one 1 MB string printed
+  ;; 4 GB, and naming one 63 KB BigInt (quadratic to print) took half an hour.
+  (when (native/built?)
+    (u/with-temp-dir [dir "slab-native-budget"]
+      (let [file (str (.resolve ^java.nio.file.Path dir "seg.slab"))
+            seg (slab/open-segment file {:capacity (* 16 1024 1024)})]
+        (slab/set-root! seg :b (bigint (.pow (biginteger 7) 180000)))
+        (slab/set-root! seg :s (apply str (repeat 1000000 "x")))
+        (slab/set-root! seg :v (vec (range 4096)))
+        (let [blocks (audit/live-blocks seg)
+              blobs (->> blocks (filter #(= :blob (:type (val %)))) (sort-by (comp :size val)) (map key))
+              leaves (->> blocks (filter #(= :vec-leaf (:type (val %)))) (map key))]
+          (slab/close-segment! seg)
+          (is (= 2 (count blobs)))
+          (doseq [[target tag args] [[(second blobs) 32 []] [(first blobs) 33 ["-b" 10000000]]]]
+            (let [copy (str file "." tag)]
+              (Files/copy (u/path file) (u/path copy) ^"[Ljava.nio.file.CopyOption;" (into-array CopyOption []))
+              (name-one-block-everywhere! copy leaves target tag)
+              (let [r (native/run native/slabread (concat args [copy "v"]) :timeout-ms 30000)]
+                (is (fails-with-one-line? (update r :out #(subs % 0 (min 100 (count %))))) (pr-str (dissoc r :out)))
+                (is (str/includes? (:err r) "budget"))))))))))

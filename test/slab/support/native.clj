@@ -60,8 +60,10 @@
   (let [pb (ProcessBuilder. ^java.util.List (into [program] (map str) args))
         _ (doseq [[k v] env] (.put (.environment pb) k v))
         p (.start pb)
-        out (future (slurp (.getInputStream p) :encoding "UTF-8"))
-        err (future (slurp (.getErrorStream p) :encoding "UTF-8"))
+        ;; a process killed on timeout has its streams closed under the readers
+        drain (fn [in] (future (try (slurp in :encoding "UTF-8") (catch java.io.IOException _ ""))))
+        out (drain (.getInputStream p))
+        err (drain (.getErrorStream p))
         done (.waitFor p (long timeout-ms) TimeUnit/MILLISECONDS)]
     (when-not done (.waitFor (.destroyForcibly p)))
     {:exit (.exitValue p) :out @out :err @err :timed-out (not done)}))
