@@ -118,6 +118,37 @@ static int claim(slab_file *f) {
     return -1;
 }
 
+static int give_back(slab_file *f, int slot, int j, uint64_t box);
+
+/* Frees the slots of readers that died (kill -9) holding pins, as a JVM's
+ * recovery would, except that a last count is handed to the JVMs
+ * (PIN_RETURNED, the slot READER_LEFT) instead of being released: the slot
+ * is taken by one compare-and-set of its state word to "recovering, by this
+ * process" (racing a JVM's recovery, one of the two wins; a reader killed
+ * here leaves a dead recoverer, which a JVM takes over), every pin is given
+ * back as unpin does (erased first), and the slot freed. Without this, a
+ * JVM that only kept swapping never freed them: readers killed while pinned
+ * kept their versions, and 16 of them left no slot to attach to. */
+static void reap(slab_file *f) {
+    uint64_t me = identity_word(STATE_RECOVERING);
+    for (int i = 0; i < READERS; i++) {
+        uint64_t sl = slot_at(i), st = load_seq(f, sl + READER_STATE_OFFSET);
+        if ((st & STATE_MASK) != STATE_LIVE_SLOT || no_pins(f, i)
+            || slab_process_alive((int64_t) load_acquire(f, sl + READER_PID_OFFSET),
+                                  (int64_t) load_acquire(f, sl + READER_START_OFFSET))
+            || !cas_seq(f, sl + READER_STATE_OFFSET, st, me))
+            continue;
+        for (int j = 0; j < READER_PINS; j++) {
+            uint64_t w = load_acquire(f, pin_at(i, j));
+            // Pin words are untrusted: one that is not a live box is left to the JVMs.
+            if (w != 0 && !(w & PIN_RETURNED) && slab_check_block(f, w, T_BOX, BOX_LENGTH, NULL) == SLAB_OK)
+                give_back(f, i, j, w);
+        }
+        store_seq(f, sl + READER_HAZARD_OFFSET, 0);
+        store_seq(f, sl + READER_STATE_OFFSET, no_pins(f, i) ? STATE_FREE : READER_LEFT);
+    }
+}
+
 int slab_attach(slab_file *f) {
     if (!f) return SLAB_EARG;
     if (f->slot >= 0) return slab_fail(f, SLAB_ESTATE, "already attached");
@@ -129,6 +160,7 @@ int slab_attach(slab_file *f) {
         lock_file(f, F_UNLCK);
         return slab_fail(f, SLAB_EBUSY, "%s: a sweep was cut short; open it with slab once to finish it", f->path);
     }
+    reap(f);
     int i = claim(f);
     lock_file(f, F_UNLCK);
     if (i < 0) return slab_fail(f, SLAB_EFULL, "%s: all %d reader slots are in use", f->path, READERS);
@@ -291,12 +323,10 @@ int slab_pin_root(slab_file *f, const char *name, slab_pin *pin, slab_value *out
     return SLAB_OK;
 }
 
-int slab_unpin(slab_file *f, slab_pin *pin) {
-    if (!f || !pin) return SLAB_EARG;
-    if (f->slot < 0 || pin->word < 0 || pin->word >= READER_PINS || pin->box == 0
-        || load_acquire(f, pin_at(f->slot, pin->word)) != pin->box)
-        return slab_fail(f, SLAB_ESTATE, "unpin of a pin this reader does not hold");
-    uint64_t pw = pin_at(f->slot, pin->word), box = pin->box;
+/* Gives back the count pin word j of slot `slot` records on box (erased
+ * first; the last count is handed to the JVMs with PIN_RETURNED). */
+static int give_back(slab_file *f, int slot, int j, uint64_t box) {
+    uint64_t pw = pin_at(slot, j);
     int erased = 0, status = SLAB_OK;
     for (;;) {
         uint64_t h = load_seq(f, box), n = h & REFCOUNT_MASK;
@@ -321,6 +351,15 @@ int slab_unpin(slab_file *f, slab_pin *pin) {
             break;
         }
     }
+    return status;
+}
+
+int slab_unpin(slab_file *f, slab_pin *pin) {
+    if (!f || !pin) return SLAB_EARG;
+    if (f->slot < 0 || pin->word < 0 || pin->word >= READER_PINS || pin->box == 0
+        || load_acquire(f, pin_at(f->slot, pin->word)) != pin->box)
+        return slab_fail(f, SLAB_ESTATE, "unpin of a pin this reader does not hold");
+    int status = give_back(f, f->slot, pin->word, pin->box);
     pin->box = 0;
     pin->word = -1;
     return status;

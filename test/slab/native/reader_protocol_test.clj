@@ -138,3 +138,29 @@
         (slab/set-root! seg :k {:n 0})
         (is (= baseline (u/settle! seg baseline)) "and gave its pin back")
         (is (clean? (slab/verify seg)))))))
+
+(deftest readers-killed-while-pinned-are-taken-over-by-the-next-readers
+  ;; A reader killed with kill -9 while pinned kept its slot and version until
+  ;; a JVM opened the file or ran recover!; a JVM that only kept swapping never
+  ;; did, so after 16 such kills no reader could attach at all.
+  (when (native/built?)
+    (with-segment [seg file]
+      (slab/set-root! seg :k {:n 0})
+      (let [baseline (u/settle! seg -1)
+            big (into {} (map (fn [i] [i (str "a value long enough to need a blob " i)])) (range 5000))]
+        (slab/set-root! seg :k big)
+        (let [ps (vec (repeatedly 16 #(native/start "--hold" file "k")))]
+          (doseq [p ps] (is (some? (native/first-line p))))
+          (doseq [p ps] (native/kill-9! p)))
+        (slab/set-root! seg :k {:n 1})
+        (is (= 16 (:stuck-slots (slab/verify seg))))
+        (let [r (native/slabread! file :k)]
+          (is (zero? (long (:exit r))) (str "a 17th reader attaches: " (:err r)))
+          (is (= {:n 1} (native/read-edn (:out r)))))
+        (dotimes [_ 15] (native/slabread! file :k))
+        ;; the last count on the old version went back to the JVMs (a returned
+        ;; pin), which the next publish gives back, freeing the last slot
+        (slab/set-root! seg :k {:n 0})
+        (is (zero? (long (:stuck-slots (slab/verify seg)))) "every dead reader's slot was freed")
+        (is (= baseline (u/settle! seg baseline)) "and its pins given back, with no recover!")
+        (is (clean? (slab/verify seg)))))))
