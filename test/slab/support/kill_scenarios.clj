@@ -4,7 +4,8 @@
   protocol starts from; <name>-run opens it and runs the protocol, which
   the child's kill point cuts short. The values here are what the tests
   expect to read back (see `roots`)."
-  (:require [slab.core :as slab])
+  (:require [clojure.java.io :as io]
+            [slab.core :as slab])
   (:import (slab.mem KillPoints)))
 
 (def capacity (* 16 1024 1024))
@@ -175,3 +176,26 @@
           other (assoc last :other true)]      ; a second copy of the newest: a full copy
       (slab/release! other)
       (slab/set-root! seg :m last))))
+
+;; --- reader: a C reader (src/c) killed while it pins a version -------------------------------
+
+(defn reader-prepare
+  "A foreign reader (slabread --hold) pins :m's version and is killed with
+  the pin held; then :m moves on, so the dead reader's count is all that
+  keeps the old version. The slab JVM then dies too. (src/c must be built:
+  the test that runs this scenario builds it.)"
+  [file]
+  (let [seg (open file)]
+    (publish-roots! seg)
+    (let [p (.start (ProcessBuilder. ^java.util.List ["src/c/build/slabread" "--hold" (str file) "m"]))]
+      (.readLine ^java.io.BufferedReader (io/reader (.getInputStream p)))
+      (.destroyForcibly p)
+      (.waitFor p))
+    (slab/set-root! seg :m (:m roots))))
+
+(defn reader-run
+  "Opening gives back what the dead JVM and the dead reader held."
+  [file]
+  (KillPoints/begin)
+  (let [seg (open file)]
+    (slab/recover! seg)))

@@ -19,7 +19,8 @@ import java.util.function.IntFunction;
  *   | claim, committed, next edit id), then the offsets of the   |
  *   | intern table, root table and process table, the sweep word,|
  *   | the page pool's lock word and abandoned-span count, then   |
- *   | the heads of the free-run bins (see AllocatorDescriptor)   |
+ *   | the heads of the free-run bins (see AllocatorDescriptor),  |
+ *   | the lineage lock, then the foreign-reader table            |
  *   +-----------------------------------------------------------+ HEADER_LENGTH
  *   | the page table: one word per page of the heap              |
  *   +-----------------------------------------------------------+ heapBase(capacity)
@@ -35,7 +36,8 @@ public final class HeaderDescriptor {
 
     /** "SLABSEG1" read as a little-endian long. */
     public static final long MAGIC = 0x3147455342414C53L;
-    public static final int FORMAT_VERSION = 3;
+    /** 4: the foreign-reader table in the header (3 had none; its readers could not pin safely). */
+    public static final int FORMAT_VERSION = 4;
     public static final int CACHE_LINE = 64;
 
     public static final int MAGIC_OFFSET;
@@ -64,6 +66,10 @@ public final class HeaderDescriptor {
     public static final int PRESSURE_OFFSET;
     public static final int POOL_BINS_OFFSET;
     public static final int LINEAGE_LOCK_OFFSET;
+    /** The foreign-reader table: slots for processes that read without allocating (slab.share.ReaderDescriptor). */
+    public static final int READERS_OFFSET;
+    /** Bytes of the header the reader table may use (it ends at HEADER_LENGTH). */
+    public static final int READERS_LENGTH;
 
     public static final int PAGE_SIZE = 4096;
     /** Bytes reserved for the header; the first block starts here. */
@@ -101,7 +107,11 @@ public final class HeaderDescriptor {
         offset += AllocatorDescriptor.BINS * 8;
         offset = (offset + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
         LINEAGE_LOCK_OFFSET = offset;  offset += CACHE_LINE;
+        // Foreign readers need slots that exist from creation on: they cannot
+        // allocate, so their table lives in the header page itself.
+        READERS_OFFSET = offset;
         HEADER_LENGTH = (offset + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+        READERS_LENGTH = HEADER_LENGTH - READERS_OFFSET;
     }
 
     /** The page table starts right after the header: one word per page of the heap. */

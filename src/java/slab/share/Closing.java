@@ -18,7 +18,8 @@ import slab.ref.Heap;
  * <li>named segments only, through a private second mapping: give back
  *     what this process's ledger records (erasing each count as it goes, so
  *     a kill at any instant leaves the rest for the next opener to give back
- *     exactly once), the boxes it retired, then leave the process table.</li>
+ *     exactly once), the boxes it retired and the pins foreign readers
+ *     returned, then leave the process table.</li>
  * </ol>
  *
  * An anonymous segment's memory dies with its mapping, so it stops at step 2.
@@ -58,6 +59,7 @@ public final class Closing {
         try {
             Heap via = Heap.of(priv);
             sh.giveBackRetired(via);
+            Readers.giveBackReturned(via);   // foreign readers' last counts on boxes retired meanwhile
             KillPoints.step("close");
             // A transient's records (bit 0) are left to the sweep: one in use by
             // another thread while the close began may have moved a count into its

@@ -43,7 +43,8 @@ public final class Recovery {
             emptySlot(h, sl, true, "recover");
             recovered++;
         }
-        return recovered;
+        // Foreign readers that died or left pins behind: a dead reader is a dead process.
+        return recovered + Readers.releaseGone(h);
     }
 
     /**
@@ -67,7 +68,7 @@ public final class Recovery {
         KillPoints.step(protocol);
     }
 
-    /** True if a live process other than sh's is attached. */
+    /** True if a live process other than sh's, or a live foreign reader, is attached. */
     public static boolean othersAttached(Sharing sh) {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             if (i == sh.slotIndex) continue;
@@ -75,7 +76,7 @@ public final class Recovery {
             long st = sh.s.getLongVolatile(sl + SLOT_STATE_OFFSET);
             if (st != STATE_FREE && !Slots.isDead(sh.s, sl, st)) return true;
         }
-        return false;
+        return Readers.anyAttached(sh.s);   // a sweep would reset counts under a reader's pin
     }
 
     /**

@@ -164,6 +164,9 @@ public final class Sharing {
             retired.add(box);
         }
         reclaimRetired();
+        // A foreign reader that unpinned a box this or another JVM retired
+        // holds its last count and cannot free it: it is given back here.
+        Readers.giveBackReturned(heap);
     }
 
     /** The boxes this process has retired and not yet given back (verify counts their counts). */
@@ -193,7 +196,10 @@ public final class Sharing {
         for (long b : ready) RefCounts.release(heap, b);
     }
 
-    /** Every box any process has announced in a hazard word, as seg (this segment, or a mapping of it) shows them. */
+    /**
+     * Every box any process or foreign reader has announced in a hazard word,
+     * as seg (this segment, or a mapping of it) shows them.
+     */
     private java.util.HashSet<Long> announcedBoxes(Segment s) {
         java.util.HashSet<Long> out = new java.util.HashSet<>();
         for (int i = 0; i < MAX_PROCESSES; i++) {
@@ -204,6 +210,7 @@ public final class Sharing {
                 if (b != 0) out.add(b);
             }
         }
+        Readers.addAnnounced(s, out);
         return out;
     }
 }

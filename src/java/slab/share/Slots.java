@@ -50,8 +50,12 @@ final class Slots {
 
     /** Is the process registered in live slot sl still the one running? (pid alive and same start time) */
     static boolean isAlive(Segment s, long sl) {
-        long pid = s.getLongVolatile(sl + SLOT_PID_OFFSET);
-        long start = s.getLong(sl + SLOT_START_OFFSET);
+        return alive(s.getLongVolatile(sl + SLOT_PID_OFFSET), s.getLong(sl + SLOT_START_OFFSET));
+    }
+
+    /** Is the process with this pid and start time (epoch ms, 0 if unknown) still running? */
+    static boolean alive(long pid, long start) {
+        if (pid <= 0) return false;
         var ph = ProcessHandle.of(pid);
         if (ph.isEmpty() || !ph.get().isAlive()) return false;
         if (start == 0) return true;

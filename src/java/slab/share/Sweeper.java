@@ -22,8 +22,8 @@ import slab.share.Recovery.Report;
  * Mark and sweep over the whole heap, for what reference counts cannot
  * account for after a crash: blocks a process allocated but never published
  * (it died mid-swap!) and counts it took but had not yet recorded. It marks
- * every block reachable from the named roots, the ledgers of live processes
- * and the segment's bookkeeping (following references only through
+ * every block reachable from the named roots, the ledgers of live processes,
+ * the boxes foreign readers pin and the segment's bookkeeping (following references only through
  * {@link RefWalker}, as the reclaimer does), frees every live block not
  * marked, and resets every count to the references that hold it. verify
  * runs the same mark and reports instead of freeing.
@@ -149,6 +149,11 @@ final class Sweeper {
             balance[2] += 1;
             balance[3] += box;
         }
+        Readers.forEachPin(s, box -> {
+            balance[2] += 1;
+            balance[3] += box;
+        });
+        stuck += Readers.stuck(s);
         long surplus = balance[0] - balance[2];
         sums[2] = s.capacity() - HeaderDescriptor.heapBase(s.capacity()) - sums[0] - sums[1];
         return new Report(0, sums[0], sums[1], sums[2], 0, stuck, surplus, surplus == 0 && balance[1] == balance[3], false,
@@ -184,6 +189,7 @@ final class Sweeper {
                 SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block & ~Ownership.MUTABLE));
             }
         }
+        Readers.forEachPin(s, work::push);
         // Every block is marked once, so the walk ends whatever cycles the references form.
         // Each is checked first (a live block below the frontier): a reference to anything
         // else is damage, which verify reports (going on with the rest) and the sweep refuses.
@@ -300,6 +306,7 @@ final class Sweeper {
             addCount(s, ledger, 1);
             SegmentLedger.forEach(s, ledger, (block, count) -> addCount(s, block & ~Ownership.MUTABLE, count));
         }
+        Readers.forEachPin(s, box -> addCount(s, box, 1));
         KillPoints.step("sweep");
         s.allocator().rebuildAll();
         KillPoints.step("sweep");

@@ -1,0 +1,243 @@
+;; Proves slabread prints every value slab stores as EDN that reads back = to it (every tag by hand, random values by test.check, 5- and 1-bit tries), and that missing roots, foreign, truncated and damaged files end in one error line, never a crash or a hang.
+(ns slab.native.slabread-test
+  "src/c/build/slabread, run on segments this JVM writes. Values are compared
+  after `norm`, which makes every NaN one keyword (clojure.core's = is false
+  for two NaN boxes) and nothing else: slabread's output must be = to what
+  was stored. Chars that are lone surrogates are replaced before storing:
+  EDN cannot read them (clojure.edn refuses \\uD800), though slabread prints
+  them. The C library's format constants are compared with the Java
+  descriptors, so the two sides cannot drift apart."
+  (:require [clojure.edn :as edn]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check :as tc]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop]
+            [clojure.walk :as walk]
+            [slab.core :as slab]
+            [slab.support.audit :as audit]
+            [slab.support.generators :as g]
+            [slab.support.native :as native]
+            [slab.support.util :as u])
+  (:import (java.io RandomAccessFile)
+           (java.nio.file Files StandardCopyOption CopyOption)
+           (slab.mem HeaderDescriptor)))
+
+(set! *warn-on-reflection* true)
+
+(defn- norm
+  "v with every NaN replaced by ::nan, so = can compare what was stored with what was read."
+  [v]
+  (walk/postwalk #(if (and (double? %) (Double/isNaN %)) ::nan %) v))
+
+(defn- readable
+  "v with lone-surrogate chars (which EDN cannot read) replaced by \\?."
+  [v]
+  (walk/postwalk #(if (and (char? %) (<= 0xD800 (int %) 0xDFFF)) \? %) v))
+
+(defmacro ^:private with-segment [[sym opts] & body]
+  `(u/with-temp-dir [dir# "slab-native"]
+     (let [file# (str (.resolve ^java.nio.file.Path dir# "seg.slab"))
+           ~sym (slab/open-segment file# (merge {:capacity (* 64 1024 1024)} ~opts))]
+       (try ~@body (finally (slab/close-segment! ~sym))))))
+
+(defn- read-root
+  "slabread's output for root k of seg, read back; or {::failed result}."
+  [seg k]
+  (let [r (native/slabread! (:segment (slab/stats seg)) k)]
+    (if (and (zero? (long (:exit r))) (str/blank? (:err r)))
+      (native/read-edn (:out r))
+      {::failed r})))
+
+;; --- every tag -------------------------------------------------------------------
+
+(def every-tag
+  {:nil nil, :true true, :false false, :long 42, :negative -7, :min Long/MIN_VALUE, :max Long/MAX_VALUE,
+   :int (int 7), :double 1.5, :tiny 4.9E-324, :huge 1.7976931348623157E308, :third (/ 1.0 3),
+   :neg-zero -0.0, :nan ##NaN, :inf ##Inf, :neg-inf ##-Inf, :float (float 0.1),
+   :char \a, :chars [\space \newline \tab \return \backspace \formfeed \u00e9 \( \" \\ \u0000 \u2603],
+   :bigint 12345678901234567890123N, :small-bigint 5N, :biginteger (biginteger 98765432109876543210),
+   :negative-biginteger (biginteger -98765432109876543210), :small-biginteger (biginteger -3),
+   :bigdec 1.50M, :bigdec-long 123456789.123456789M, :bigdec-exp 1E+3M, :bigdec-zero -0.00M, :bigdec-small 1E-30M,
+   :bigdec-huge (bigdec (* 12345678901234567890N 98765432109876543210N)),
+   :ratio 22/7, :negative-ratio -1/3, :big-ratio 12345678901234567890/7,
+   :inline "abc", :empty "", :string "hello, world", :escapes "tab\tquote\" backslash\\ newline\n nul\u0000",
+   :utf16 "日本語 \uD83D\uDE00 emoji", :lone-surrogates "\uD83D x \uDE00", :long-string (apply str (repeat 500 "ab€")),
+   :keyword :a, :ns-keyword :ns/name, :symbol 'foo, :ns-symbol 'foo/bar, :meta-symbol (with-meta 'sym {:line 1}),
+   :uuid #uuid "01234567-89ab-cdef-0123-456789abcdef", :date (java.util.Date. 1700000000123),
+   :old-date (java.util.Date. -100000000000000), :far-date (java.util.Date. 400000000000000),
+   :instant (java.time.Instant/ofEpochSecond 5 7), :old-instant (java.time.Instant/ofEpochSecond -100000000000 999999999),
+   :map {:a 1 "b" [1 2 3] nil #{1 2} [1 2] {:x 'y}}, :set #{1 :a "s" nil [1]}, :vector (vec (range 100)),
+   :list '(1 2 (3 4)), :lazy (map inc (range 5)), :empty-vector [], :empty-map {}, :empty-set #{}, :empty-list (),
+   :with-meta (with-meta {:a 1} {:doc "meta"}), :nested [[[[[[[[[[:deep]]]]]]]]]],
+   :big-map (into {} (map (fn [i] [i (str "value " i)])) (range 3000)),
+   :big-set (set (range 0 100000 7)), :big-vector (vec (range 40000)),
+   :collisions (into {} (map (fn [s] [s (count s)])) ["AaAa" "AaBB" "BBAa" "BBBB" "AaAaAa" "BBBBBB"])})
+
+(deftest every-tag-reads-back-equal
+  (when (native/built?)
+    (with-segment [seg {}]
+      (doseq [[k v] every-tag] (slab/set-root! seg k v))
+      (doseq [[k v] every-tag]
+        (testing (str "root " k)
+          (let [back (read-root seg k)]
+            (is (= (norm v) (norm back)) (pr-str (::failed back)))))))))
+
+(deftest types-and-text-are-kept
+  (when (native/built?)
+    (with-segment [seg {}]
+      (doseq [[k v] every-tag] (slab/set-root! seg k v))
+      (let [out (fn [k] (str/trim (:out (native/slabread! (:segment (slab/stats seg)) k))))]
+        (is (= "##NaN" (out :nan)))
+        (is (= "-0.0" (out :neg-zero)))
+        (is (= "1.50M" (out :bigdec)))
+        (is (= 2 (.scale ^BigDecimal (read-root seg :bigdec))) "BigDecimal keeps its scale")
+        (is (= -3 (.scale ^BigDecimal (read-root seg :bigdec-exp))))
+        (is (instance? java.time.Instant (read-root seg :instant)))
+        (is (instance? java.util.Date (read-root seg :date)))
+        (is (= "#inst \"2023-11-14T22:13:20.123Z\"" (out :date)))
+        (is (= "\"\\ud83d x \\ude00\"" (out :lone-surrogates)) "lone surrogates print as escapes")
+        (is (= "\"日本語 😀 emoji\"" (out :utf16)) "surrogate pairs print as UTF-8")
+        (is (= "sym" (out :meta-symbol)))
+        (is (list? (read-root seg :list)))
+        (is (vector? (read-root seg :vector)))))))
+
+(deftest one-bit-tries-read-back-equal
+  (when (native/built?)
+    ;; 1-bit tries are 32 levels deep for maps (collisions at level 32) and deep for vectors
+    (with-segment [seg {:map-bits 1 :vec-bits 1}]
+      (doseq [k [:map :set :vector :big-map :big-vector :collisions :nested :list]]
+        (slab/set-root! seg k (every-tag k))
+        (is (= (every-tag k) (read-root seg k)) (str "root " k))))))
+
+;; --- random values --------------------------------------------------------------------
+
+(def ^:private trials 150)
+
+(defn- passes? [result]
+  (or (:pass? result)
+      (do (println "slabread property failed; seed" (:seed result) "smallest:" (pr-str (-> result :shrunk :smallest)))
+          false)))
+
+(defn- round-trips? [seg value]
+  (let [v (readable value)]
+    (slab/set-root! seg :p v)
+    (= (norm v) (norm (read-root seg :p)))))
+
+(deftest generated-values-read-back-equal
+  (when (native/built?)
+    (with-segment [seg {}]
+      (testing "vectors of values from the whole value space"
+        (is (passes? (tc/quick-check trials (prop/for-all [vs (gen/vector g/any-value 1 12)] (round-trips? seg vs))
+                                     :max-size 40))))
+      (testing "top-level maps, sets and lists"
+        (is (passes? (tc/quick-check (quot trials 3)
+                                     (prop/for-all [v (gen/one-of [g/any-map g/any-set g/any-list])] (round-trips? seg v))
+                                     :max-size 40)))))
+    (with-segment [seg {:map-bits 1 :vec-bits 2}]
+      (testing "on 1-bit map tries"
+        (is (passes? (tc/quick-check (quot trials 3) (prop/for-all [v g/any-map] (round-trips? seg v)) :max-size 40)))))))
+
+;; --- errors ---------------------------------------------------------------------------------
+
+(defn- fails-with-one-line? [r]
+  (and (pos? (long (:exit r))) (not (:timed-out r)) (native/one-line? (:err r))))
+
+(deftest errors-are-one-line-and-a-non-zero-exit
+  (when (native/built?)
+    (u/with-temp-dir [dir "slab-native-errors"]
+      (let [file (str (.resolve ^java.nio.file.Path dir "seg.slab"))
+            seg (slab/open-segment file {:capacity (* 4 1024 1024)})]
+        (slab/set-root! seg :present {:a 1})
+        (slab/close-segment! seg)
+        (testing "a missing root"
+          (let [r (native/slabread! file :absent)]
+            (is (fails-with-one-line? r) (pr-str r))
+            (is (str/includes? (:err r) "no root :absent"))))
+        (testing "a missing file"
+          (is (fails-with-one-line? (native/slabread! (str file ".none") :present))))
+        (testing "a file that is not a segment"
+          (let [other (str file ".txt")]
+            (spit other (apply str (repeat 1000 "not a slab segment\n")))
+            (let [r (native/slabread! other :present)]
+              (is (fails-with-one-line? r) (pr-str r))
+              (is (str/includes? (:err r) "not a slab segment")))))
+        (testing "an empty file"
+          (let [empty (str file ".empty")]
+            (spit empty "")
+            (is (fails-with-one-line? (native/slabread! empty :present)))))
+        (testing "a truncated file"
+          (let [cut (str file ".cut")]
+            (Files/copy (u/path file) (u/path cut) ^"[Ljava.nio.file.CopyOption;" (into-array CopyOption []))
+            (with-open [raf (RandomAccessFile. cut "rw")] (.setLength raf (quot (.length raf) 2)))
+            (let [r (native/slabread! cut :present)]
+              (is (fails-with-one-line? r) (pr-str r))
+              (is (str/includes? (:err r) "truncated")))))
+        (testing "another format version"
+          (let [old (str file ".v3")]
+            (Files/copy (u/path file) (u/path old) ^"[Ljava.nio.file.CopyOption;" (into-array CopyOption []))
+            (with-open [raf (RandomAccessFile. old "rw")]
+              (.seek raf HeaderDescriptor/VERSION_OFFSET)
+              (.write raf (byte-array [3 0 0 0])))
+            (let [r (native/slabread! old :present)]
+              (is (fails-with-one-line? r) (pr-str r))
+              (is (str/includes? (:err r) "format version 3")))))
+        (testing "a usage error"
+          (is (= 2 (:exit (native/run native/slabread [file])))))
+        (testing "the file still reads"
+          (is (= {:a 1} (native/read-edn (:out (native/slabread! file :present))))))))))
+
+;; --- the C side's constants ------------------------------------------------------------------
+
+(deftest c-constants-equal-java
+  (when (native/built?)
+    (let [cs (edn/read-string (:out (native/run native/slabread ["--constants"])))]
+      (is (> (count cs) 100))
+      (doseq [[qualified v] cs
+              :let [[cls field] (str/split qualified #"\.")
+                    c (some #(try (Class/forName (str % "." cls)) (catch ClassNotFoundException _ nil))
+                            ["slab.mem" "slab.value" "slab.ref" "slab.map" "slab.vector" "slab.share"])
+                    java (when c (.get (.getField ^Class c field) nil))]]
+        (is (some? java) (str qualified " is not a Java constant"))
+        (when java
+          ;; an int flag may be written as its unsigned pattern in C
+          (is (or (= v (long java)) (= (unchecked-int v) (long java))) (str qualified ": C " v ", Java " java)))))))
+
+;; --- work bounded by size, not only by slots ----------------------------------------------
+
+(defn- name-one-block-everywhere!
+  "Makes every slot of every vector leaf in file name block `target` with tag:
+  a vector that names one long string or big number thousands of times."
+  [file leaves target tag]
+  (with-open [raf (RandomAccessFile. (str file) "rw")]
+    (doseq [^long l leaves]
+      (.seek raf (+ l 24))
+      (let [cap (bit-and (Long/reverseBytes (.readLong raf)) 0xFF)]
+        (dotimes [j cap]
+          (.seek raf (+ l 32 (* 8 j)))
+          (.writeLong raf (Long/reverseBytes target))
+          (.seek raf (+ l 32 (* 8 cap) j))
+          (.writeByte raf (int tag)))))))
+
+(deftest a-block-named-many-times-is-paid-for-by-its-size
+  ;; The budget counted slots only: 4096 slots naming one 1 MB string printed
+  ;; 4 GB, and naming one 63 KB BigInt (quadratic to print) took half an hour.
+  (when (native/built?)
+    (u/with-temp-dir [dir "slab-native-budget"]
+      (let [file (str (.resolve ^java.nio.file.Path dir "seg.slab"))
+            seg (slab/open-segment file {:capacity (* 16 1024 1024)})]
+        (slab/set-root! seg :b (bigint (.pow (biginteger 7) 180000)))
+        (slab/set-root! seg :s (apply str (repeat 1000000 "x")))
+        (slab/set-root! seg :v (vec (range 4096)))
+        (let [blocks (audit/live-blocks seg)
+              blobs (->> blocks (filter #(= :blob (:type (val %)))) (sort-by (comp :size val)) (map key))
+              leaves (->> blocks (filter #(= :vec-leaf (:type (val %)))) (map key))]
+          (slab/close-segment! seg)
+          (is (= 2 (count blobs)))
+          (doseq [[target tag args] [[(second blobs) 32 []] [(first blobs) 33 ["-b" 10000000]]]]
+            (let [copy (str file "." tag)]
+              (Files/copy (u/path file) (u/path copy) ^"[Ljava.nio.file.CopyOption;" (into-array CopyOption []))
+              (name-one-block-everywhere! copy leaves target tag)
+              (let [r (native/run native/slabread (concat args [copy "v"]) :timeout-ms 30000)]
+                (is (fails-with-one-line? (update r :out #(subs % 0 (min 100 (count %))))) (pr-str (dissoc r :out)))
+                (is (str/includes? (:err r) "budget"))))))))))
