@@ -27,12 +27,13 @@ public final class ReadOnly {
      */
     public static Segment open(Path p, boolean verifyFull) {
         Segment s = Segment.openReadOnly(p, ReadOnly::refuseLiveWriters);
+        boolean fresh = !Sharing.isAttached(s);   // else another caller in this process opened it: theirs to close
         Sharing sh = Sharing.of(s);
         if (verifyFull) {
             try {
                 requireSound(sh);
             } catch (RuntimeException e) {
-                Closing.close(s);
+                if (fresh) Closing.close(s);
                 throw e;
             }
         }
