@@ -86,6 +86,11 @@
               (is (thrown? IllegalStateException (count v)))
               (is (= value (slab/root ro :value)) "the root reads on")))
           (is (zero? (long (:live-versions (slab/stats ro)))) "a read-only reader holds no counts")
+          (let [again (.resolve dir "again.slab")]
+            (slab/snapshot! ro again)
+            (let [ro2 (slab/open-segment again {:read-only true :verify :full})]
+              (is (= value (slab/root ro2 :value)) "a read-only segment can be snapshotted")
+              (slab/close-segment! ro2)))
           (is (identical? ro (slab/open-segment p {:read-only true})) "opening it again gives the same segment")
           (is (= :segment-in-use (:error (tu/error-of #(slab/open-segment p)))) "no writer while it is open read-only")
           (finally (slab/close-segment! ro)))

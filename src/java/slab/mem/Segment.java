@@ -308,10 +308,6 @@ public final class Segment implements AutoCloseable {
             throw corrupt(where, "its layout (header length, page size or size classes) differs from this slab's");
         if (covered >= 0) {
             if (covered > capacity) throw damaged(where, "its snapshot trailer lies beyond its capacity " + capacity);
-            if (!readOnly) {
-                raf.setLength(capacity);
-                size = capacity;
-            }
         } else if (capacity != size) {
             // Read-only, the likeliest cause is a snapshot whose trailer was damaged; either way it is damage.
             if (readOnly) throw damaged(where, "the header says " + capacity + " bytes but the file has " + size
@@ -322,6 +318,7 @@ public final class Segment implements AutoCloseable {
         int mb = hdr.getInt(MAP_BITS_OFFSET), vb = hdr.getInt(VEC_BITS_OFFSET);
         if (mb < 1 || mb > 5 || vb < 1 || vb > 5)
             throw corrupt(where, "its branching settings are out of range");
+        if (covered >= 0 && !readOnly) raf.setLength(capacity);   // a snapshot becomes an ordinary segment
         Arena arena = Arena.ofShared();
         MemorySegment ms = readOnly ? ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena)
                                     : ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
