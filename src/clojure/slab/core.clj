@@ -26,7 +26,8 @@
             [slab.atom :as satom])
   (:import (slab.ref Handle Handles Heap SharedColl)
            (slab.mem Segment SizeClasses Allocator$Stats)
-           (slab.share AtomCell Cells Cells$Snapshot Closing Recovery Recovery$Report RootTable Sharing)))
+           (slab.share AtomCell Cells Cells$Snapshot Closing ReadOnly Recovery Recovery$Report RootTable Sharing
+                       Snapshots Snapshots$Result)))
 
 (set! *warn-on-reflection* true)
 
@@ -113,12 +114,12 @@
                        (if (nil? seg) "nil" (str "a " (.getName (class seg)))))
                   {:argument :seg :value seg})))
 
-(defn- path-arg ^java.nio.file.Path [path]
+(defn- path-arg ^java.nio.file.Path [fn-name path]
   (cond
     (instance? java.nio.file.Path path) path
     (instance? java.io.File path) (.toPath ^java.io.File path)
     (and (string? path) (not (clojure.string/blank? path))) (.toPath (java.io.File. ^String path))
-    :else (bad-argument (str "open-segment expects a file path (a non-blank string, java.io.File or "
+    :else (bad-argument (str fn-name " expects a file path (a non-blank string, java.io.File or "
                              "java.nio.file.Path), got " (if (nil? path) "nil" (pr-str path)))
                         {:argument :path :value path})))
 
@@ -142,7 +143,20 @@
     (bad-argument (str "open-segment " k " must be an integer from 1 to 5, got " (pr-str v))
                   {:argument k :value v})))
 
-(def ^:private open-options #{:capacity :map-bits :vec-bits})
+(def ^:private open-options #{:capacity :map-bits :vec-bits :read-only :verify})
+
+(defn- options-arg
+  "opts, if it is nil or a map whose keys are all in allowed; else a :bad-argument error."
+  [fn-name opts allowed example]
+  (when-not (or (nil? opts) (map? opts))
+    (bad-argument (str fn-name " options must be a map such as " example ", got " (pr-str opts))
+                  {:argument :opts :value opts}))
+  (let [unknown (remove allowed (keys opts))]
+    (when (seq unknown)
+      (bad-argument (str fn-name " does not know the option(s) " (pr-str (clojure.core/vec unknown))
+                         "; it takes " (pr-str (sort allowed)))
+                    {:argument :opts :value opts})))
+  opts)
 
 (defn open-segment
   "Maps the segment file at path (a string, java.io.File or
@@ -153,26 +167,35 @@
   ex-info (:slab/error :bad-segment-file or :wrong-version); bad arguments
   with :slab/error :bad-argument. Opening a file already open in this
   process, by any path to it (a symlink, a hard link), returns the same
-  segment."
+  segment.
+
+  {:read-only true} maps an existing file read-only (a 0444 file, a
+  read-only file system): roots and collections can be read, and every
+  write (set-root!, swap!, building in it, transients, recover!, flush!)
+  throws ex-info :slab/error :read-only. Nothing is written to the file. A
+  snapshot's whole-file checksum is checked first (damage is
+  :damaged-segment); :verify :full also walks the heap as verify does. A
+  file a live process is attached to is refused (:segment-in-use):
+  read-only opening is for snapshots and segments every writer has closed."
   (^Segment [path] (open-segment path {}))
   (^Segment [path opts]
-   (let [file (path-arg path)
-         _ (when-not (or (nil? opts) (map? opts))
-             (bad-argument (str "open-segment options must be a map such as {:capacity \"4g\"}, got "
-                                (pr-str opts))
-                           {:argument :opts :value opts}))
-         unknown (remove open-options (keys opts))
-         _ (when (seq unknown)
-             (bad-argument (str "open-segment does not know the option(s) " (pr-str (clojure.core/vec unknown))
-                                "; it takes " (pr-str (sort open-options)))
-                           {:argument :opts :value opts}))
-         {:keys [capacity map-bits vec-bits] :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}} opts
-         seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
-     ;; First open in this process: join the process table, give back what dead
-     ;; processes held, and sweep if no other process is attached, before any
-     ;; thread of this process can use seg.
-     (Sharing/of seg)
-     seg)))
+   (let [file (path-arg "open-segment" path)
+         {:keys [capacity map-bits vec-bits read-only verify] :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}
+         (options-arg "open-segment" opts open-options "{:capacity \"4g\"}")]
+     (when-not (contains? #{nil :checksum :full} verify)
+       (bad-argument (str "open-segment :verify must be :checksum (the default) or :full, got " (pr-str verify))
+                     {:argument :verify :value verify}))
+     (when (and verify (not read-only))
+       (bad-argument "open-segment :verify applies to {:read-only true} openings (use slab/verify otherwise)"
+                     {:argument :verify :value verify}))
+     (if read-only
+       (ReadOnly/open file (= verify :full))
+       (let [seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
+         ;; First open in this process: join the process table, give back what dead
+         ;; processes held, and sweep if no other process is attached, before any
+         ;; thread of this process can use seg.
+         (Sharing/of seg)
+         seg)))))
 
 (defn close-segment!
   "Unmaps seg. Every later use of a value in it throws a clear error instead
@@ -200,8 +223,7 @@
   collection comes back as a version of its own: later changes to the root
   never change it. Obtaining it is O(1): nothing is copied."
   [^Segment seg name]
-  (let [sh (sharing "root" seg)]
-    (.value (Cells/read sh (RootTable/cell sh name)))))
+  (RootTable/value (sharing "root" seg) name))
 
 (defn set-root!
   "Publishes v (converted into seg if it is a plain value) as the named root
@@ -274,6 +296,33 @@
   what they hold."
   [seg]
   (report-map (Recovery/verify (sharing "verify" seg))))
+
+(def ^:private snapshot-options #{:roots :capacity})
+
+(defn snapshot!
+  "Writes a compacted copy of seg's named roots (every root that holds a
+  value, or those listed in :roots) into a NEW segment file at path, and
+  returns {:path :bytes :roots :checksum}. Each root is copied as the
+  version it published when the snapshot began; writers go on meanwhile.
+  Only what the roots reach is copied, in O(live data); the file ends at its
+  last used page, with a CRC32C of the whole file, and is fsynced before it
+  appears at path. An existing path is refused (:slab/error :file-exists).
+
+  Open it with (open-segment path {:read-only true}), here or on another
+  machine (copy the file). Options: :roots [:a :b]; :capacity, the
+  snapshot's capacity if it is to be opened for writing later (default: fit
+  to its data)."
+  ([seg path] (snapshot! seg path {}))
+  ([seg path opts]
+   (let [sh (sharing "snapshot!" seg)
+         file (path-arg "snapshot!" path)
+         {:keys [roots capacity]} (options-arg "snapshot!" opts snapshot-options "{:roots [:orders]}")
+         _ (when-not (or (nil? roots) (sequential? roots) (set? roots))
+             (bad-argument (str "snapshot! :roots must be a collection of root names (keywords), got " (pr-str roots))
+                           {:argument :roots :value roots}))
+         ^Snapshots$Result r (Snapshots/write sh file (some-> roots seq clojure.core/vec)
+                                              (if capacity (size-arg capacity) 0))]
+     {:path (str (.path r)) :bytes (.bytes r) :roots (clojure.core/vec (.roots r)) :checksum (.checksum r)})))
 
 (defn segment-of
   "The segment a slab collection lives in."

@@ -43,9 +43,10 @@
               (Heap/of fresh))))))))
 
 (defn heap-of
-  "The heap for a segment option: nil means the default segment."
+  "The heap to build new values in, for a segment option: nil means the
+  default segment; a segment opened read-only is refused (:read-only)."
   ^Heap [seg]
-  (if seg (Heap/of ^Segment seg) (default-heap)))
+  (if seg (Heap/forWriting ^Segment seg) (default-heap)))
 
 ;; --- IFn boilerplate -----------------------------------------------------------
 

@@ -92,6 +92,7 @@ public final class Allocator {
 
     private long allocate(long payload, int type, boolean wait) {
         s.checkOpen();
+        s.checkWritable();
         if (payload < 0 || type < 0 || type > 0xFF)
             throw Errors.info("bad-argument", "Cannot allocate a block of " + payload + " bytes with type " + type
                 + " (the size must not be negative, the type must be 0..255)", "requested", payload, "type", (long) type);

@@ -84,16 +84,27 @@ public final class Segment implements AutoCloseable {
      */
     private long frontierSeen;
     private volatile boolean closed;
+    /** Mapped READ_ONLY (open-segment :read-only): nothing is ever written, so nothing in it is ever freed. */
+    private final boolean readOnly;
+    /** A snapshot file (it ends in a {@link SnapshotDescriptor} trailer whose checksum matched when it was opened). */
+    private final boolean snapshot;
     private volatile Object extension;
     /** The file's identity when it was opened (see fileIdentity); null for an anonymous segment. */
     private volatile Object identity;
 
     private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path) {
+        this(ms, arena, file, path, false, false);
+    }
+
+    private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path, boolean readOnly, boolean snapshot) {
         this.ms = ms;
         this.arena = arena;
         this.file = file;
         this.path = path;
-        this.capacity = ms.byteSize();
+        this.readOnly = readOnly;
+        this.snapshot = snapshot;
+        // The header's, not the mapping's: a snapshot opened read-only maps only the file, which ends at its frontier.
+        this.capacity = ms.get(LONG_LAYOUT, CAPACITY_OFFSET);
         this.mapBits = ms.get(INT_LAYOUT, MAP_BITS_OFFSET);
         this.vecBits = ms.get(INT_LAYOUT, VEC_BITS_OFFSET);
         this.allocator = new Allocator(this);
@@ -154,6 +165,7 @@ public final class Segment implements AutoCloseable {
                 Segment s = OPEN.get(id);
                 if (s != null && !s.closed) {
                     raf.close();
+                    if (s.readOnly) throw inUse(key, " for writing", "this process has it open read-only (close that first)");
                     return s;
                 }
                 // The lock orders creation against every other process's open.
@@ -161,7 +173,7 @@ public final class Segment implements AutoCloseable {
                 try {
                     s = raf.length() == 0
                         ? initialize(raf, key, capacity, mapBits, vecBits)
-                        : validateAndMap(raf, key);
+                        : validateAndMap(raf, key, false);
                 } finally {
                     lock.release();
                 }
@@ -178,6 +190,61 @@ public final class Segment implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Maps the segment file at {@code file} READ_ONLY (it may be a 0444 file
+     * on a read-only file system): the header is validated, and a snapshot's
+     * whole-file checksum checked, before any offset in it is trusted.
+     * {@code admit} runs under a shared lock on the file (so no process
+     * attaches meanwhile) and may refuse the file by throwing. Opening a file
+     * this process has open read-only already returns that segment; one it
+     * has open for writing is refused.
+     */
+    public static Segment openReadOnly(Path file, java.util.function.Consumer<Segment> admit) {
+        synchronized (OPEN) {
+            Path key = file.toAbsolutePath().normalize();
+            RandomAccessFile raf = null;
+            try {
+                raf = new RandomAccessFile(key.toFile(), "r");
+                Object id = fileIdentity(key);
+                awaitClose(id);
+                Segment s = OPEN.get(id);
+                if (s != null && !s.closed) {
+                    raf.close();
+                    if (!s.readOnly)
+                        throw inUse(key, " read-only",
+                            "this process has it open for writing; read its roots there, or close it first");
+                    return s;
+                }
+                FileLock lock = raf.getChannel().lock(0, Long.MAX_VALUE, true);
+                try {
+                    s = validateAndMap(raf, key, true);
+                    try {
+                        admit.accept(s);
+                    } catch (RuntimeException e) {
+                        s.arena.close();
+                        throw e;
+                    }
+                } finally {
+                    lock.release();
+                }
+                s.identity = id;
+                OPEN.put(id, s);
+                return s;
+            } catch (IOException e) {
+                closeQuietly(raf);
+                throw Errors.info("io", "Could not open segment file " + key + " read-only: " + e.getMessage(), e,
+                    "path", key.toString());
+            } catch (RuntimeException e) {
+                closeQuietly(raf);
+                throw e;
+            }
+        }
+    }
+
+    private static RuntimeException inUse(Path p, String how, String why) {
+        return Errors.info("segment-in-use", "Cannot open " + p + how + ": " + why + ".", "path", p.toString());
     }
 
     /** The file's device and inode (its fileKey), or its real path where the file system has no key. */
@@ -218,12 +285,20 @@ public final class Segment implements AutoCloseable {
         return s;
     }
 
-    private static Segment validateAndMap(RandomAccessFile raf, Path path) throws IOException {
+    /**
+     * Validates the file's header and maps it. A snapshot (a file ending in a
+     * trailer) has its whole-file checksum checked first; read-only, only the
+     * file is mapped (it ends at the snapshot's frontier); for writing, the
+     * file is extended to its capacity and becomes an ordinary segment (the
+     * allocator commits past the frontier by writing zeros, over the trailer).
+     */
+    private static Segment validateAndMap(RandomAccessFile raf, Path path, boolean readOnly) throws IOException {
         FileChannel ch = raf.getChannel();
         long size = ch.size();
         String where = path.toString();
         if (size < FIXED_LENGTH + 8)
             throw corrupt(where, "the file is " + size + " bytes, too small to be a slab segment");
+        long covered = snapshotCovered(ch, size, where);
         ByteBuffer hdr = ByteBuffer.allocate(FIXED_LENGTH + 8).order(ByteOrder.LITTLE_ENDIAN);
         while (hdr.hasRemaining() && ch.read(hdr, hdr.position()) >= 0) { }
         if (hdr.getLong(MAGIC_OFFSET) != MAGIC)
@@ -241,24 +316,65 @@ public final class Segment implements AutoCloseable {
         if (hdr.getInt(HEADER_LENGTH_OFFSET) != HEADER_LENGTH || hdr.getInt(PAGE_SIZE_OFFSET) != PAGE_SIZE
                 || hdr.getInt(CLASS_COUNT_OFFSET) != SizeClasses.COUNT)
             throw corrupt(where, "its layout (header length, page size or size classes) differs from this slab's");
-        if (capacity != size)
+        if (covered >= 0) {
+            if (covered > capacity) throw damaged(where, "its snapshot trailer lies beyond its capacity " + capacity);
+        } else if (capacity != size) {
+            // Read-only, the likeliest cause is a snapshot whose trailer was damaged; either way it is damage.
+            if (readOnly) throw damaged(where, "the header says " + capacity + " bytes but the file has " + size
+                + " (truncated, extended, or a snapshot whose trailer is damaged)");
             throw corrupt(where, "the header says " + capacity + " bytes but the file has " + size
                 + " (truncated or extended)");
+        }
         int mb = hdr.getInt(MAP_BITS_OFFSET), vb = hdr.getInt(VEC_BITS_OFFSET);
         if (mb < 1 || mb > 5 || vb < 1 || vb > 5)
             throw corrupt(where, "its branching settings are out of range");
+        if (covered >= 0 && !readOnly) raf.setLength(capacity);   // a snapshot becomes an ordinary segment
         Arena arena = Arena.ofShared();
-        MemorySegment ms = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
+        MemorySegment ms = readOnly ? ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena)
+                                    : ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
         long frontier = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
         long committed = ms.get(LONG_LAYOUT, COMMITTED_OFFSET);
         long base = heapBase(capacity);
         if (frontier < base || frontier > committed || committed > capacity
-                || ((frontier - base) & (AllocatorDescriptor.PAGE_LENGTH - 1)) != 0) {
+                || ((frontier - base) & (AllocatorDescriptor.PAGE_LENGTH - 1)) != 0
+                || (covered >= 0 && frontier > covered)) {
             arena.close();
             throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
                 + ", committed " + committed + ")");
         }
-        return new Segment(ms, arena, raf, path);
+        return new Segment(ms, arena, raf, path, readOnly, covered >= 0 && readOnly);
+    }
+
+    /**
+     * Where a snapshot file's trailer starts (its frontier), after checking
+     * its whole-file checksum; -1 if the file does not end in a trailer (an
+     * ordinary segment). A mismatch is damage: nothing in the file is used.
+     */
+    private static long snapshotCovered(FileChannel ch, long size, String where) throws IOException {
+        if (size < FIXED_LENGTH + SnapshotDescriptor.TRAILER_LENGTH) return -1;
+        ByteBuffer t = ByteBuffer.allocate(SnapshotDescriptor.TRAILER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        long at = size - SnapshotDescriptor.TRAILER_LENGTH;
+        while (t.hasRemaining() && ch.read(t, at + t.position()) >= 0) { }
+        if (t.getLong(SnapshotDescriptor.TRAILER_MAGIC_OFFSET) != SnapshotDescriptor.TRAILER_MAGIC) return -1;
+        long covered = t.getLong(SnapshotDescriptor.TRAILER_COVERED_OFFSET);
+        if (covered != at)
+            throw damaged(where, "its snapshot trailer says " + covered + " bytes precede it, but " + at + " do");
+        long stored = t.getLong(SnapshotDescriptor.TRAILER_CHECKSUM_OFFSET);
+        long computed;
+        try (Arena a = Arena.ofConfined()) {
+            computed = SnapshotDescriptor.checksum(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, a),
+                SnapshotDescriptor.checkedLength(covered));
+        }
+        if (computed != stored)
+            throw Errors.info("damaged-segment", "Refusing to open " + where + ": its whole-file checksum does not "
+                + "match (the snapshot was changed or damaged after it was written). Restore it from a good copy.",
+                "path", where, "expected", stored, "found", computed);
+        return covered;
+    }
+
+    private static RuntimeException damaged(String where, String why) {
+        return Errors.info("damaged-segment", "Refusing to open " + where + ": " + why
+            + ". Restore it from a good copy.", "path", where);
     }
 
     private static RuntimeException corrupt(String where, String why) {
@@ -467,6 +583,7 @@ public final class Segment implements AutoCloseable {
     /** Forces the mapped pages to the file (no-op meaning for an anonymous segment). */
     public void force() {
         checkOpen();
+        checkWritable();
         ms.force();
     }
 
@@ -483,30 +600,30 @@ public final class Segment implements AutoCloseable {
     // Every access translates a fault into slab's error: a segment closed under a
     // reader (FFM refuses the access) or a file truncated under it (SIGBUS).
     public byte getByte(long off) { try { return ms.get(ValueLayout.JAVA_BYTE, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putByte(long off, byte v) { try { ms.set(ValueLayout.JAVA_BYTE, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putShort(long off, short v) { try { ms.set(ValueLayout.JAVA_SHORT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putByte(long off, byte v) { try { ms.set(ValueLayout.JAVA_BYTE, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
+    public void putShort(long off, short v) { try { ms.set(ValueLayout.JAVA_SHORT, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
     public int getInt(long off) { try { return ms.get(INT_LAYOUT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putInt(long off, int v) { try { ms.set(INT_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putInt(long off, int v) { try { ms.set(INT_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
     public long getLong(long off) { try { return ms.get(LONG_LAYOUT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putLong(long off, long v) { try { ms.set(LONG_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putLong(long off, long v) { try { ms.set(LONG_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
 
     public long getLongVolatile(long off) { try { return (long) LONG.getVolatile(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
     public long getLongAcquire(long off) { try { return (long) LONG.getAcquire(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putLongVolatile(long off, long v) { try { LONG.setVolatile(ms, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public void putLongRelease(long off, long v) { try { LONG.setRelease(ms, off, v); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public void putLongVolatile(long off, long v) { try { LONG.setVolatile(ms, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
+    public void putLongRelease(long off, long v) { try { LONG.setRelease(ms, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
     public boolean casLong(long off, long expect, long update) {
-        try { return LONG.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw fault(e); }
+        try { return LONG.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw writeFault(e); }
     }
-    public long getAndAddLong(long off, long delta) { try { return (long) LONG.getAndAdd(ms, off, delta); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public long getAndAddLong(long off, long delta) { try { return (long) LONG.getAndAdd(ms, off, delta); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
     public int getIntVolatile(long off) { try { return (int) INT.getVolatile(ms, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
-    public boolean casInt(long off, int expect, int update) { try { return INT.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw fault(e); } }
+    public boolean casInt(long off, int expect, int update) { try { return INT.compareAndSet(ms, off, expect, update); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
 
     /** Copies len bytes within the segment; overlapping ranges are handled. */
     public void copy(long from, long to, long len) {
-        try { MemorySegment.copy(ms, from, ms, to, len); } catch (RuntimeException | InternalError e) { throw fault(e); }
+        try { MemorySegment.copy(ms, from, ms, to, len); } catch (RuntimeException | InternalError e) { throw writeFault(e); }
     }
     public void fill(long off, long len, byte v) {
-        try { ms.asSlice(off, len).fill(v); } catch (RuntimeException | InternalError e) { throw fault(e); }
+        try { ms.asSlice(off, len).fill(v); } catch (RuntimeException | InternalError e) { throw writeFault(e); }
     }
     /** Reads len longs from off (8-aligned) into dst: one bounds check for the run. */
     public void readLongs(long off, long[] dst, int len) {
@@ -519,7 +636,7 @@ public final class Segment implements AutoCloseable {
     }
     public void writeBytes(long off, byte[] src, int srcOff, int len) {
         try { MemorySegment.copy(src, srcOff, ms, ValueLayout.JAVA_BYTE, off, len); }
-        catch (RuntimeException | InternalError e) { throw fault(e); }
+        catch (RuntimeException | InternalError e) { throw writeFault(e); }
     }
 
     /**
@@ -530,6 +647,9 @@ public final class Segment implements AutoCloseable {
      */
     public RuntimeException fault(Throwable e) {
         if (closed) return closedError();
+        if (readOnly && e instanceof IndexOutOfBoundsException)   // past the end of a snapshot's file
+            return Errors.info("damaged-segment", "Segment " + describe() + " is damaged: an offset in it lies past "
+                + "the end of its file (" + ms.byteSize() + " bytes).", "path", describe());
         if (e instanceof InternalError ie) {
             if (truncated()) return truncatedError();
             throw ie;
@@ -540,6 +660,29 @@ public final class Segment implements AutoCloseable {
         if (e instanceof IndexOutOfBoundsException || e instanceof IllegalArgumentException)
             return Damage.at(this, 0, "offsets inside the segment and aligned (" + e.getMessage() + ")");
         return (RuntimeException) e;
+    }
+
+    /** fault, for a write: on a read-only mapping, the read-only error (FFM refused the write). */
+    private RuntimeException writeFault(Throwable e) {
+        if (readOnly && !closed) return readOnlyError();
+        return fault(e);
+    }
+
+    /** Mapped read-only (open-segment :read-only): every write API throws {@link #readOnlyError}. */
+    public boolean isReadOnly() { return readOnly; }
+
+    /** A snapshot file, whose whole-file checksum matched when it was opened. */
+    public boolean isSnapshot() { return snapshot; }
+
+    /** Throws the clear read-only error if this segment was opened read-only. */
+    public void checkWritable() {
+        if (readOnly) throw readOnlyError();
+    }
+
+    public RuntimeException readOnlyError() {
+        return Errors.info("read-only", "Segment " + describe() + " was opened read-only: its values can be read, "
+            + "but nothing can be written to it (no new values, roots, swaps, transients, recovery or flush). "
+            + "Open it without :read-only to change it.", "path", describe());
     }
 
     /** Is the file at path still the one this segment mapped (not deleted and re-created)? */
@@ -555,7 +698,7 @@ public final class Segment implements AutoCloseable {
     public boolean truncated() {
         if (path == null) return false;
         try {
-            return Files.size(path) < capacity;
+            return Files.size(path) < ms.byteSize();
         } catch (IOException e) {
             return true;   // deleted or unreadable: the mapping may still be intact, but nothing can be trusted
         }

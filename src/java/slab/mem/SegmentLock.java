@@ -27,7 +27,8 @@ public final class SegmentLock {
 
     public void lock() {
         local.lock();
-        if (local.getHoldCount() > 1) return;
+        // A read-only mapping has no writer to exclude (they are refused at open) and no word to write.
+        if (local.getHoldCount() > 1 || s.isReadOnly()) return;
         try {
             acquire();
         } catch (RuntimeException | Error e) {
@@ -38,7 +39,7 @@ public final class SegmentLock {
 
     public void unlock() {
         try {
-            if (local.getHoldCount() == 1) s.putLongVolatile(word, 0);
+            if (local.getHoldCount() == 1 && !s.isReadOnly()) s.putLongVolatile(word, 0);
         } finally {
             local.unlock();
         }

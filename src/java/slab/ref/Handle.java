@@ -77,7 +77,8 @@ public final class Handle {
         this.parent = parent;
         // Only an owning handle gives counts back on release; the others never need to know their users.
         this.user = owning ? Thread.currentThread() : SHARED;
-        if (!owning) {
+        // A read-only heap's handles hold no counts: no block of a read-only mapping is ever freed.
+        if (!owning || heap.readOnly()) {
             this.cleanable = null;
             return;
         }

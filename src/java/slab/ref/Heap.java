@@ -19,9 +19,15 @@ public final class Heap {
     private final Ownership ownership;
     private final WriteGate gate = new WriteGate();
     private final SegmentLineage lineage;
+    /**
+     * The segment is mapped read-only: nothing can free a block while it is
+     * mapped, so handles take no counts and register no Cleaner action.
+     */
+    private final boolean readOnly;
 
     private Heap(Segment s) {
         this.s = s;
+        this.readOnly = s.isReadOnly();
         this.alloc = s.allocator();
         this.interner = new Interner(s);
         this.ownership = new Ownership(this);
@@ -35,7 +41,14 @@ public final class Heap {
         return s.extension(Heap::new);
     }
 
+    /** The heap of a segment new values are to be built in: a read-only one is refused. */
+    public static Heap forWriting(Segment s) {
+        s.checkWritable();
+        return of(s);
+    }
+
     public Segment segment() { return s; }
+    public boolean readOnly() { return readOnly; }
     public Allocator allocator() { return alloc; }
     public Interner interner() { return interner; }
     public Ownership ownership() { return ownership; }
@@ -46,6 +59,7 @@ public final class Heap {
 
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {
+        s.checkWritable();   // every transient starts here
         return s.getAndAddLong(HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
     }
 }

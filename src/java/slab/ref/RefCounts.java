@@ -21,12 +21,14 @@ public final class RefCounts {
     public static final long STATE_BITS = 0xFFL << slab.mem.AllocatorDescriptor.STATE_SHIFT;
     public static final long LIVE_STATE_BITS = (long) slab.mem.AllocatorDescriptor.STATE_LIVE << slab.mem.AllocatorDescriptor.STATE_SHIFT;
 
+    // In a read-only heap counts are neither taken nor given back: nothing can free a block there.
+
     public static void retain(Heap h, long block) {
-        if (block != 0) h.allocator().retain(block);
+        if (block != 0 && !h.readOnly()) h.allocator().retain(block);
     }
 
     public static void retainSlot(Heap h, int tag, long p) {
-        if (Tags.isCounted(tag)) h.allocator().retain(p);
+        if (Tags.isCounted(tag) && !h.readOnly()) h.allocator().retain(p);
     }
 
     public static void releaseSlot(Heap h, int tag, long p) {
@@ -40,7 +42,7 @@ public final class RefCounts {
      */
     public static void release(Heap h, long block) {
         Segment s = h.segment();
-        if (block == 0 || s.isClosed()) return;
+        if (block == 0 || h.readOnly() || s.isClosed()) return;
         try {
             Lineage.release(h.lineage(), block);
         } catch (IllegalStateException e) {

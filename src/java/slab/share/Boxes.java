@@ -21,8 +21,17 @@ public final class Boxes {
 
     /** A new box holding v (validated first: an unsupported value writes nothing). */
     public static long box(Heap h, Object v) {
+        return box(h, v, false);
+    }
+
+    /**
+     * A new box holding v; trusted skips validation, for a value read out of
+     * a segment (a snapshot's copy), which holds nothing slab cannot store.
+     */
+    static long box(Heap h, Object v, boolean trusted) {
         Slot slot = new Slot();
-        Encoder.encode(h, v, slot);
+        if (trusted) Encoder.encodeTrusted(h, v, slot);
+        else Encoder.encode(h, v, slot);
         long b;
         try {
             b = h.allocator().allocate(BOX_LENGTH - HEADER, BlockTypes.BOX);

@@ -38,6 +38,7 @@ public final class Cells {
     }
 
     public static Snapshot read(Sharing sh, long cell) {
+        if (sh.readOnly) return readStill(sh, cell);
         int g = sh.heap.gate().enter();   // a collection read out takes counts
         try {
             return readBody(sh, cell);
@@ -60,6 +61,18 @@ public final class Cells {
         } finally {
             sh.releaseHazard(h);
         }
+    }
+
+    /**
+     * Reads a cell of a read-only mapping: nothing can replace or free its
+     * box, so there is nothing to announce, and the handle takes no counts.
+     */
+    private static Snapshot readStill(Sharing sh, long cell) {
+        Segment s = sh.s;
+        s.checkOpen();
+        long box = s.getLongVolatile(cell);
+        if (box == 0) return new Snapshot(0, null);
+        return new Snapshot(box, Decoder.decode(sh.heap, s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
     }
 
     /**
@@ -96,6 +109,7 @@ public final class Cells {
 
     public static Snapshot reset(Sharing sh, long cell, Object v, IFn validator) {
         sh.s.checkOpen();
+        sh.s.checkWritable();
         validate(validator, v);   // user code: outside the gate
         int g = sh.heap.gate().enter();
         try {
@@ -177,6 +191,7 @@ public final class Cells {
      */
     private static Swapped swapBody(Sharing sh, long cell, IFn f, Object[] args, IFn validator) {
         sh.s.checkOpen();
+        sh.s.checkWritable();
         WriteGate gate = sh.heap.gate();
         while (true) {
             Snapshot cur;
@@ -207,6 +222,7 @@ public final class Cells {
 
     public static boolean compareAndSet(Sharing sh, long cell, Object oldv, Object newv, IFn validator) {
         sh.s.checkOpen();
+        sh.s.checkWritable();
         validate(validator, newv);   // user code: before any hazard word is held, outside the gate
         int g = sh.heap.gate().enter();
         try {
@@ -267,6 +283,7 @@ public final class Cells {
 
     /** A new CELL block (owned by the caller's atom object) publishing v. */
     public static long newCell(Sharing sh, Object v) {
+        sh.s.checkWritable();
         int g = sh.heap.gate().enter();
         try {
             return newCellGated(sh, v);

@@ -50,7 +50,8 @@ public final class Closing {
         Sharing sh = Sharing.remove(s);
         awaitOperationsInFlight();
         s.unmap();
-        if (sh == null || s.path() == null) return;
+        // A read-only reader wrote nothing, so it has nothing to give back.
+        if (sh == null || s.path() == null || s.isReadOnly()) return;
         KillPoints.step("close");
         Segment priv = s.mapPrivately();
         // A file that was truncated or deleted cannot be written: its counts stay

@@ -101,6 +101,7 @@ public final class Recovery {
      * this is a named segment) sweeps, and reports what the heap holds.
      */
     public static Report recover(Sharing sh) {
+        sh.s.checkWritable();
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         sh.s.allocator().abandonDeadOwners();
         long[] reclaimed = {-1};

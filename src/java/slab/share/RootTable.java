@@ -26,6 +26,12 @@ public final class RootTable {
         if (!(name instanceof Keyword k)) throw Cells.notKeyword(name);
         Segment s = sh.s;
         s.checkOpen();
+        if (sh.readOnly) {
+            long found = find(sh, k);
+            if (found != 0) return found;
+            throw Errors.info("read-only", "Segment " + s.describe() + " was opened read-only and has no root named "
+                + k + "; a root cannot be created in it.", "path", s.describe(), "name", k);
+        }
         long t = checked(s, table(s));
         long nameOff;
         int g = sh.heap.gate().enter();   // interning a new name allocates
@@ -47,6 +53,34 @@ public final class RootTable {
         throw Errors.info("too-many-roots", "Segment " + s.describe() + " already holds " + cap
             + " named roots, its limit. Reuse names (set-root! an existing one) instead of making new ones.",
             "max", cap);
+    }
+
+    /** The value the root called name publishes, or nil; a name never used is not entered in the table. */
+    public static Object value(Sharing sh, Object name) {
+        if (!(name instanceof Keyword k)) throw Cells.notKeyword(name);
+        sh.s.checkOpen();
+        long cell = find(sh, k);
+        return cell == 0 ? null : Cells.read(sh, cell).value;
+    }
+
+    /** The cell word of the root called k, or 0 if no root has that name (nothing is written). */
+    static long find(Sharing sh, Keyword k) {
+        Segment s = sh.s;
+        long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+        if (t == 0) return 0;
+        t = checked(s, t);
+        long nameOff = sh.heap.interner().find(k);
+        if (nameOff == 0) return 0;
+        long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
+        long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
+        for (long probes = 0; probes < cap; probes++) {
+            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
+            long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
+            if (n == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
+            if (n == 0) return 0;   // entries are never removed, so a probe ends at the first empty one
+            i = (i + 1) & (cap - 1);
+        }
+        return 0;
     }
 
     /** The names of every root that currently publishes a value. */

@@ -37,6 +37,8 @@ public final class Sharing {
     final long slot;
     final int slotIndex;
     final SegmentLedger ledger;
+    /** A reader of a read-only mapping: no slot, ledger or hazard words (see {@link ReadOnly}). */
+    final boolean readOnly;
     private final ConcurrentLinkedQueue<Integer> freeHazards = new ConcurrentLinkedQueue<>();
     private final ArrayList<Long> retired = new ArrayList<>();
 
@@ -53,6 +55,22 @@ public final class Sharing {
         s.putLongVolatile(slot + SLOT_STATE_OFFSET, STATE_LIVE);
         for (int i = 0; i < HAZARDS; i++) freeHazards.add(i);
         if (ledger != null) heap.ownership().setLedger(ledger);
+        this.readOnly = false;
+    }
+
+    /**
+     * A reader of a read-only mapping, which writes nothing: it takes no
+     * slot (so it is invisible to other processes, and nothing of it needs
+     * recovering) and announces nothing, since no block there can be freed.
+     */
+    private Sharing(Segment s, long table) {
+        this.s = s;
+        this.heap = Heap.of(s);
+        this.table = table;
+        this.slot = 0;
+        this.slotIndex = -1;
+        this.ledger = null;
+        this.readOnly = true;
     }
 
     /**
@@ -66,6 +84,8 @@ public final class Sharing {
         s.checkOpen();
         Sharing sh = BY_SEGMENT.get(s);
         if (sh != null) return sh;
+        if (s.isReadOnly())
+            return BY_SEGMENT.computeIfAbsent(s, ro -> new Sharing(ro, ReadOnly.processTable(ro)));
         return s.withFileLock(() -> {
             Sharing found = BY_SEGMENT.get(s);
             if (found != null) return found;

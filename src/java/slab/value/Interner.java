@@ -47,7 +47,9 @@ public final class Interner {
     public long find(Object kwOrSym) {
         Long cached = offsets.get(kwOrSym);
         if (cached != null) return cached;
-        long t = table();
+        // Looking up must not create the table (a read-only segment cannot).
+        long t = table != 0 ? table : s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
+        if (t == 0) return 0;
         Symbol sym = kwOrSym instanceof Keyword k ? k.sym : (Symbol) kwOrSym;
         int kind = kwOrSym instanceof Keyword ? INTERN_KEYWORD : INTERN_SYMBOL;
         int hash = Util.hasheq(kwOrSym);
