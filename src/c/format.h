@@ -8,7 +8,7 @@
 
 /* Segment header (HeaderDescriptor) */
 #define HDR_MAGIC 0x3147455342414C53ULL
-#define HDR_FORMAT_VERSION 4
+#define HDR_FORMAT_VERSION 5
 #define HDR_MAGIC_OFFSET 0
 #define HDR_VERSION_OFFSET 8
 #define HDR_HEADER_LENGTH_OFFSET 12

@@ -52,7 +52,8 @@ public final class Decoder {
                 return Instant.ofEpochSecond(s.getLong(p + INSTANT_SECONDS_OFFSET), s.getInt(p + INSTANT_NANOS_OFFSET));
             }
             case Tags.SYMBOL_META: return MetaSymbols.decode(h, p);
-            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: return CollBlocks.decode(h, tag, p);
+            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: case Tags.VECTOR_OF:
+                return CollBlocks.decode(h, tag, p);
             default:
                 if (Tags.isInlineString(tag)) return Strings.unpackInline(p, tag - Tags.STR_INLINE);
                 throw new IllegalStateException("slab: unknown value tag " + tag + " (damaged node?)");

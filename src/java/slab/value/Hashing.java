@@ -24,7 +24,7 @@ public final class Hashing {
             case Tags.RATIO: case Tags.UUID: case Tags.INSTANT:
                 return h.segment().getInt(p + HASH_OFFSET);
             case Tags.SYMBOL_META: return h.segment().getInt(p + MetaSymbolDescriptor.META_SYMBOL_HASH_OFFSET);
-            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST:
+            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: case Tags.VECTOR_OF:
                 return CollBlocks.hasheq(h.segment(), tag, p);
             default:
                 if (Tags.isInlineString(tag)) {

@@ -52,6 +52,37 @@ final class VecNodes {
         s.putByte(leaf + tagOffset(cap, i), (byte) tag);
     }
 
+    /**
+     * Stores element i of a leaf of element type elem: a slot (tag, payload)
+     * when elem is 0, else the element whose bits are payload (the tag,
+     * uncounted, is ignored).
+     */
+    static void writeElem(Segment s, int elem, long leaf, int cap, int i, int tag, long payload) {
+        if (elem == 0) writeSlot(s, leaf, cap, i, tag, payload);
+        else PrimElems.write(s, elem, leaf, i, payload);
+    }
+
+    /**
+     * The tag of element i of a leaf, as a value-codec slot: a primitive
+     * element reads as the slot of the same value (see {@link PrimElems}), so
+     * hashing and equality need no case of their own.
+     */
+    static int tagAt(Segment s, int elem, long leaf, int cap, int i) {
+        return elem == 0 ? tag(s, leaf, cap, i) : PrimElems.slotTag(elem, PrimElems.read(s, elem, leaf, i));
+    }
+
+    /** The payload of element i of a leaf, as a value-codec slot (see {@link #tagAt}). */
+    static long payloadAt(Segment s, int elem, long leaf, int i) {
+        return elem == 0 ? payload(s, leaf, i) : PrimElems.slotPayload(elem, PrimElems.read(s, elem, leaf, i));
+    }
+
+    static int leafType(int elem) { return elem == 0 ? BlockTypes.VEC_LEAF : BlockTypes.VEC_PRIM_LEAF; }
+
+    /** Bytes of a leaf of cap elements of type elem (0: slots), header included. */
+    static long leafLength(int elem, int cap) {
+        return elem == 0 ? VecNodeDescriptor.leafLength(cap) : PrimLeafDescriptor.leafLength(elem, cap);
+    }
+
     /** A branch with no children. */
     static long newBranch(Heap h, int w, long edit) {
         long b = h.allocator().allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
@@ -67,12 +98,13 @@ final class VecNodes {
      * leaf at once also brings its cache lines in together, instead of one
      * miss after another as conj! fills the slots.
      */
-    static long newLeaf(Heap h, int cap, long edit) {
-        long b = h.allocator().allocate(leafLength(cap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+    static long newLeaf(Heap h, int elem, int cap, long edit) {
+        long length = leafLength(elem, cap);
+        long b = h.allocator().allocate(length - BLOCK_HEADER_LENGTH, leafType(elem));
         Segment s = h.segment();
         SegmentLineage.clear(s, b);
-        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, cap));
-        s.fill(b + SLOTS_OFFSET, leafLength(cap) - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, elem, cap));
+        s.fill(b + SLOTS_OFFSET, length - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0; a primitive 0 is 0
         return b;
     }
 
@@ -128,11 +160,14 @@ final class VecNodes {
     /**
      * A leaf of newCap slots holding the first n slots of src (capacity
      * srcCap), retaining their counted payloads except slot {@code skip}
-     * (-1 for none), which is left NIL for the caller to fill.
+     * (-1 for none), which is left NIL for the caller to fill. A leaf of
+     * primitives (elem not 0) is copied byte for byte: it holds no counts,
+     * so there is nothing to retain or borrow.
      */
-    static long copyLeaf(Heap h, long src, int srcCap, int n, int newCap, int skip, long edit) {
+    static long copyLeaf(Heap h, int elem, long src, int srcCap, int n, int newCap, int skip, long edit) {
+        if (elem != 0) return copyPrimLeaf(h, elem, src, n, newCap, edit);
         Segment s = h.segment();
-        long b = h.allocator().allocate(leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+        long b = h.allocator().allocate(VecNodeDescriptor.leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
         SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, newCap));
         if (n > 0) {
@@ -143,6 +178,18 @@ final class VecNodes {
         if (skip >= 0) s.putByte(b + tagOffset(newCap, skip), (byte) Tags.NIL);
         if (edit == 0 && h.lineage().inherit(src, b, countedSlots(s, b, newCap, n))) return b;
         retainSlots(h, b, newCap, n);
+        return b;
+    }
+
+    private static long copyPrimLeaf(Heap h, int elem, long src, int n, int newCap, long edit) {
+        Segment s = h.segment();
+        long length = PrimLeafDescriptor.leafLength(elem, newCap);
+        long b = h.allocator().allocate(length - BLOCK_HEADER_LENGTH, BlockTypes.VEC_PRIM_LEAF);
+        SegmentLineage.clear(s, b);
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, elem, newCap));
+        long bytes = (long) PrimLeafDescriptor.width(elem) * n;
+        if (n > 0) s.copy(src + PrimLeafDescriptor.ELEMENTS_OFFSET, b + PrimLeafDescriptor.ELEMENTS_OFFSET, bytes);
+        if (newCap > n) s.fill(b + PrimLeafDescriptor.ELEMENTS_OFFSET + bytes, length - PrimLeafDescriptor.ELEMENTS_OFFSET - bytes, (byte) 0);
         return b;
     }
 
@@ -195,8 +242,8 @@ final class VecNodes {
         Segment s = h.segment();
         int bits = s.vecBits();
         int to = tailoff(cnt, bits);
-        if (i >= to) return slotValue(h, r, s, r.tail, cnt - to, i - to);
-        return slotValue(h, r, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
+        if (i >= to) return elemValue(h, r, s, r.elem, r.tail, cnt - to, i - to);
+        return elemValue(h, r, s, r.elem, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
     }
 
     static Object nth(Handle r, int i, Object notFound) {
@@ -213,5 +260,10 @@ final class VecNodes {
         int t = tag(s, leaf, cap, j);
         long p = payload(s, leaf, j);
         return t == Tags.LONG ? (Object) p : Decoder.decodeIn(h, parent, t, p);
+    }
+
+    /** Element j of a leaf of element type elem: a decoded slot, or a boxed primitive (see {@link PrimElems#box}). */
+    static Object elemValue(Heap h, Handle parent, Segment s, int elem, long leaf, int cap, int j) {
+        return elem == 0 ? slotValue(h, parent, s, leaf, cap, j) : PrimElems.box(elem, PrimElems.read(s, elem, leaf, j));
     }
 }

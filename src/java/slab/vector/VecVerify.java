@@ -1,5 +1,6 @@
 package slab.vector;
 
+import static slab.vector.VecNodeDescriptor.NODE_WORD_OFFSET;
 import static slab.vector.VecNodes.*;
 
 import java.lang.ref.Reference;
@@ -35,7 +36,9 @@ public final class VecVerify {
                 if (r.node != 0 || r.tail != 0) fail("an empty vector has nodes");
                 return;
             }
-            checkNode(h, r.tail, BlockTypes.VEC_LEAF, cnt - to, "tail");
+            if (r.elem != 0 && !PrimLeafDescriptor.isElem(r.elem)) fail("unknown element type " + r.elem);
+            int leafType = leafType(r.elem);
+            checkNode(h, r.tail, leafType, r.elem, cnt - to, "tail");
             if (to == 0) {
                 if (r.node != 0) fail("a vector whose elements all fit the tail has a root");
                 if (r.shift != bits) fail("an empty trie has shift " + r.shift);
@@ -45,38 +48,43 @@ public final class VecVerify {
             long leaves = to >>> bits;
             if (r.shift > bits && leaves <= (1L << (r.shift - bits))) fail("shift " + r.shift + " is deeper than " + to + " elements need");
             if (r.shift + bits < 63 && leaves > (1L << r.shift)) fail("shift " + r.shift + " is too shallow for " + to + " elements");
-            verifySubtree(h, s, bits, w, r.shift, r.node, 0, to);
+            verifySubtree(h, s, bits, w, leafType, r.elem, r.shift, r.node, 0, to);
         } finally {
             Reference.reachabilityFence(r);
         }
     }
 
     /** The branch at level covering elements from first; elements below end exist. */
-    private static void verifySubtree(Heap h, Segment s, int bits, int w, int level, long node, long first, long end) {
+    private static void verifySubtree(Heap h, Segment s, int bits, int w, int leafType, int elem, int level, long node,
+                                      long first, long end) {
         if (level == 0) {
-            checkNode(h, node, BlockTypes.VEC_LEAF, w, "leaf at " + first);
+            checkNode(h, node, leafType, elem, w, "leaf at " + first);
             return;
         }
-        checkNode(h, node, BlockTypes.VEC_BRANCH, w, "branch at " + first + " level " + level);
+        checkNode(h, node, BlockTypes.VEC_BRANCH, 0, w, "branch at " + first + " level " + level);
         long span = 1L << level;
         for (int i = 0; i < w; i++) {
             long from = first + i * span;
             long ch = child(s, node, i);
             if (from < end) {
                 if (ch == 0) fail("missing child " + i + " of the branch at " + first + " level " + level);
-                verifySubtree(h, s, bits, w, level - bits, ch, from, end);
+                verifySubtree(h, s, bits, w, leafType, elem, level - bits, ch, from, end);
             } else if (ch != 0) {
                 fail("child " + i + " of the branch at " + first + " level " + level + " is past the end");
             }
         }
     }
 
-    private static void checkNode(Heap h, long node, int type, int cap, String what) {
+    private static void checkNode(Heap h, long node, int type, int elem, int cap, String what) {
         Segment s = h.segment();
         if (node == 0) fail(what + " is missing");
         if (!h.allocator().isLive(node) || h.allocator().refcount(node) < 1) fail(what + " at " + node + " is not live");
         if (h.allocator().typeOf(node) != type) fail(what + " at " + node + " has block type " + h.allocator().typeOf(node));
         if (capacity(s, node) != cap) fail(what + " at " + node + " has capacity " + capacity(s, node) + ", not " + cap);
+        int e = VecNodeDescriptor.elemOf(s.getLong(node + NODE_WORD_OFFSET));
+        if (e != elem) fail(what + " at " + node + " has element type " + e + ", not " + elem);
+        if (type == BlockTypes.VEC_PRIM_LEAF && h.allocator().blockSize(node) < PrimLeafDescriptor.leafLength(elem, cap))
+            fail(what + " at " + node + " is smaller than " + cap + " elements");
         if (type == BlockTypes.VEC_LEAF) {
             for (int j = 0; j < cap; j++) {
                 int t = tag(s, node, cap, j);
