@@ -34,7 +34,7 @@ static void on_sigbus(int sig) {
 }
 
 static int usage(void) {
-    fputs("usage: slabread [-n COUNT] [-b SLOTS] [--hold] FILE ROOT | slabread --constants\n", stderr);
+    fputs("usage: slabread [-n COUNT] [-b SLOTS] [--hold] [--sum] FILE ROOT | slabread --constants\n", stderr);
     return 2;
 }
 
@@ -163,13 +163,40 @@ static void constants(void) {
     fputs("}\n", stdout);
 }
 
+/* --sum: the sum of a vector-of's elements as doubles, in order, read leaf by
+ * leaf in place through the typed arrays slab_leaf_at hands out (the loop a
+ * numeric kernel would run). */
+static int sum_vector_of(slab_file *f, const slab_value *v, double *out) {
+    double sum = 0;
+    slab_leaf leaf = {0, NULL, 0, 0};
+    if (v->kind != SLAB_VECTOR_OF) return slab_leaf_at(f, v, 0, &leaf);   // the error: not a vector-of
+    for (uint64_t i = 0; i < v->as.coll.count; i += leaf.length) {
+        int st = slab_leaf_at(f, v, i, &leaf);
+        if (st) return st;
+        uint32_t n = leaf.length;
+        switch (leaf.elem) {
+        case SLAB_ELEM_DOUBLE: { const double *x = slab_leaf_doubles(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_LONG: { const int64_t *x = slab_leaf_longs(&leaf); for (uint32_t j = 0; j < n; j++) sum += (double) x[j]; break; }
+        case SLAB_ELEM_INT: { const int32_t *x = slab_leaf_ints(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_FLOAT: { const float *x = slab_leaf_floats(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_SHORT: { const int16_t *x = slab_leaf_shorts(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_CHAR: { const uint16_t *x = slab_leaf_chars(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_BYTE: { const int8_t *x = slab_leaf_bytes(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_BOOLEAN: { const uint8_t *x = slab_leaf_booleans(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        }
+    }
+    *out = sum;
+    return SLAB_OK;
+}
+
 int main(int argc, char **argv) {
     long count = 1;
     unsigned long long budget = 0;
-    int budget_given = 0, hold = 0, i = 1;
+    int budget_given = 0, hold = 0, sum = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--constants")) { constants(); return 0; }
         else if (!strcmp(argv[i], "--hold")) hold = 1;
+        else if (!strcmp(argv[i], "--sum")) sum = 1;
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) count = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "-b") && i + 1 < argc) { budget = strtoull(argv[++i], NULL, 10); budget_given = 1; }
         else return usage();
@@ -203,7 +230,15 @@ int main(int argc, char **argv) {
         slab_pin pin;
         slab_value v;
         if ((st = slab_pin_root(f, root, &pin, &v))) return fail(f, st);
-        st = slab_print_edn(f, &v, stdout, &limits);
+        if (sum) {
+            slab_value total;
+            memset(&total, 0, sizeof total);
+            total.kind = SLAB_DOUBLE;
+            st = sum_vector_of(f, &v, &total.as.d);
+            if (!st) st = slab_print_edn(f, &total, stdout, &limits);
+        } else {
+            st = slab_print_edn(f, &v, stdout, &limits);
+        }
         fputc('\n', stdout);
         if (st) {
             fflush(stdout);
