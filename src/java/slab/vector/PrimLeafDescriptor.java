@@ -12,11 +12,11 @@ package slab.vector;
  * <pre>
  * Primitive leaf (VEC_PRIM_LEAF) with cap elements of w bytes, 32 + w * cap bytes:
  *
- *   0                   8             24                  32
- *   +-------------------+-------------+-------------------+----------------------------------+
- *   | allocator header  | lineage     | node word         | element[0] ... element[cap-1]    |
- *   |                   | 0, 0        | edit:48|elem:8|cap:8 | w bytes each, little-endian    |
- *   +-------------------+-------------+-------------------+----------------------------------+
+ *   0                   8             24                     32
+ *   +-------------------+-------------+----------------------+-------------------------------+
+ *   | allocator header  | lineage     | node word            | element[0] ... element[cap-1] |
+ *   |                   | 0, 0        | edit:48|elem:8|cap:8 | w bytes each, little-endian   |
+ *   +-------------------+-------------+----------------------+-------------------------------+
  * </pre>
  *
  * The elements start 32 bytes into a 16-aligned block, so a leaf of doubles

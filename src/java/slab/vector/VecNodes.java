@@ -187,9 +187,10 @@ final class VecNodes {
         long b = h.allocator().allocate(length - BLOCK_HEADER_LENGTH, BlockTypes.VEC_PRIM_LEAF);
         SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, elem, newCap));
+        long from = src + PrimLeafDescriptor.ELEMENTS_OFFSET, to = b + PrimLeafDescriptor.ELEMENTS_OFFSET;
         long bytes = (long) PrimLeafDescriptor.width(elem) * n;
-        if (n > 0) s.copy(src + PrimLeafDescriptor.ELEMENTS_OFFSET, b + PrimLeafDescriptor.ELEMENTS_OFFSET, bytes);
-        if (newCap > n) s.fill(b + PrimLeafDescriptor.ELEMENTS_OFFSET + bytes, length - PrimLeafDescriptor.ELEMENTS_OFFSET - bytes, (byte) 0);
+        if (n > 0) s.copy(from, to, bytes);
+        if (newCap > n) s.fill(to + bytes, b + length - (to + bytes), (byte) 0);   // elements past the end are 0
         return b;
     }
 

@@ -39,6 +39,10 @@ import slab.value.Tags;
  * transient is dropped without {@code persistent!}; the action never
  * references the transient. Each public method fences {@code this}.
  *
+ * <p>A transient of a vector-of (elem not 0) casts each value as
+ * clojure.core's vector-of does and writes it unboxed into primitive
+ * leaves, which hold no counts: nothing is retained or released for them.
+ *
  * <p>Like Clojure's, a transient is not safe for concurrent use by several
  * threads; handing it from thread to thread with a happens-before edge is fine.
  */

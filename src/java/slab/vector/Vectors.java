@@ -20,8 +20,6 @@ import slab.ref.Heap;
 public final class Vectors {
     private Vectors() {}
 
-    public static Handle empty(Heap h, int kind) { return VecUpdates.empty(h, kind, 0); }
-
     /** An empty version of r's kind (and element type, for a vector-of). */
     public static Handle emptyLike(Handle r) { return VecUpdates.empty(r.heap, r.kind, r.elem); }
 
