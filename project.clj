@@ -21,7 +21,9 @@
                              :jvm-opts ["-XX:-OmitStackTraceInFastThrow"]
                              :test-selectors {:default (constantly true)}}
              ;; The model checker of the reclamation protocol (test/java/slab/model).
-             :test {:java-source-paths ["test/java"]}
+             ;; Native access: a test calls a C kernel through the FFM Linker (slab itself needs no flag).
+             :test {:java-source-paths ["test/java"]
+                    :jvm-opts ["--enable-native-access=ALL-UNNAMED"]}
              :repl {:dependencies [[nrepl/nrepl "1.0.0"] [org.nrepl/incomplete "0.1.0"]]}
              :dev {:source-paths ["dev"]
                    :dependencies [[org.clojure/test.check "1.1.1"]

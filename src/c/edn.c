@@ -237,8 +237,9 @@ static int print_value(printer *p, const slab_value *v, int depth);
 static int print_coll(printer *p, const slab_value *v, int depth) {
     if (depth >= p->max_nesting)
         return slab_fail(p->f, SLAB_ETOOBIG, "collections nested more than %d deep (or a damaged file loops)", p->max_nesting);
-    const char *open = v->kind == SLAB_MAP ? "{" : v->kind == SLAB_SET ? "#{" : v->kind == SLAB_VECTOR ? "[" : "(";
-    const char *close = v->kind == SLAB_MAP || v->kind == SLAB_SET ? "}" : v->kind == SLAB_VECTOR ? "]" : ")";
+    int vec = v->kind == SLAB_VECTOR || v->kind == SLAB_VECTOR_OF;   // EDN has no vector-of: a vector of its numbers
+    const char *open = v->kind == SLAB_MAP ? "{" : v->kind == SLAB_SET ? "#{" : vec ? "[" : "(";
+    const char *close = v->kind == SLAB_MAP || v->kind == SLAB_SET ? "}" : vec ? "]" : ")";
     slab_iter *it = malloc(sizeof *it);
     if (!it) return slab_fail(p->f, SLAB_ENOMEM, "out of memory");
     int st = slab_iter_begin(p->f, v, it);
@@ -314,7 +315,7 @@ static int print_value(printer *p, const slab_value *v, int depth) {
         return SLAB_OK;
     }
     case SLAB_INSTANT: put_inst(out, v->as.instant.seconds, v->as.instant.nanos, 9); return SLAB_OK;
-    case SLAB_MAP: case SLAB_SET: case SLAB_VECTOR: case SLAB_LIST: return print_coll(p, v, depth);
+    case SLAB_MAP: case SLAB_SET: case SLAB_VECTOR: case SLAB_LIST: case SLAB_VECTOR_OF: return print_coll(p, v, depth);
     }
     return slab_fail(p->f, SLAB_EDAMAGED, "a value of unknown kind");
 }

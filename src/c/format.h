@@ -8,7 +8,7 @@
 
 /* Segment header (HeaderDescriptor) */
 #define HDR_MAGIC 0x3147455342414C53ULL
-#define HDR_FORMAT_VERSION 4
+#define HDR_FORMAT_VERSION 5
 #define HDR_MAGIC_OFFSET 0
 #define HDR_VERSION_OFFSET 8
 #define HDR_HEADER_LENGTH_OFFSET 12
@@ -56,6 +56,7 @@
 #define T_ROOT_TABLE 11
 #define T_BOX 14
 #define T_META_SYMBOL 16
+#define T_VEC_PRIM_LEAF 17
 
 /* Tags (Tags) */
 #define TAG_NIL 0
@@ -84,6 +85,7 @@
 #define TAG_SET 49
 #define TAG_VECTOR 50
 #define TAG_LIST 51
+#define TAG_VECTOR_OF 52
 
 /* Blobs (BlobDescriptor) */
 #define BLOB_HASH_OFFSET 8
@@ -126,6 +128,7 @@
 /* Collection blocks (CollDescriptor) */
 #define COLL_KIND_OFFSET 8
 #define COLL_SHIFT_OFFSET 10
+#define COLL_ELEM_OFFSET 11
 #define COLL_HASH_OFFSET 12
 #define COLL_COUNT_OFFSET 16
 #define COLL_ROOT_OFFSET 24
@@ -150,6 +153,20 @@
 #define VEC_NODE_WORD_OFFSET 24
 #define VEC_SLOTS_OFFSET 32
 #define VEC_CAPACITY_MASK 0xFF
+#define VEC_ELEM_SHIFT 8
+#define VEC_ELEM_MASK 0xFF
+
+/* Primitive leaves of vector-of (PrimLeafDescriptor) */
+#define PRIM_ELEMENTS_OFFSET 32
+#define ELEM_LONG 1
+#define ELEM_DOUBLE 2
+#define ELEM_INT 3
+#define ELEM_FLOAT 4
+#define ELEM_SHORT 5
+#define ELEM_CHAR 6
+#define ELEM_BYTE 7
+#define ELEM_BOOLEAN 8
+#define ELEM_MAX 8
 
 /* Named roots (SharingDescriptor) */
 #define ROOTS_CAPACITY_OFFSET 8

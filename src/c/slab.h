@@ -105,8 +105,23 @@ typedef enum slab_kind {
     SLAB_RATIO,       /* as.ratio */
     SLAB_UUID,        /* as.uuid */
     SLAB_INSTANT,     /* java.time.Instant: as.instant */
-    SLAB_MAP, SLAB_SET, SLAB_VECTOR, SLAB_LIST  /* as.coll; walk with slab_iter */
+    SLAB_MAP, SLAB_SET, SLAB_VECTOR, SLAB_LIST,  /* as.coll; walk with slab_iter */
+    SLAB_VECTOR_OF    /* a vector of unboxed numbers (vector-of): as.coll, as.coll.elem; walk with slab_iter
+                         (elements come as SLAB_LONG, SLAB_DOUBLE, ...) or leaf by leaf with slab_leaf_at */
 } slab_kind;
+
+/* The element types of a vector-of, as clojure.core/vector-of names them
+ * (the numbers of FORMAT.md, "Primitive leaf"). */
+typedef enum slab_elem {
+    SLAB_ELEM_LONG = 1,     /* int64_t */
+    SLAB_ELEM_DOUBLE = 2,   /* double */
+    SLAB_ELEM_INT = 3,      /* int32_t */
+    SLAB_ELEM_FLOAT = 4,    /* float */
+    SLAB_ELEM_SHORT = 5,    /* int16_t */
+    SLAB_ELEM_CHAR = 6,     /* uint16_t, a UTF-16 code unit */
+    SLAB_ELEM_BYTE = 7,     /* int8_t */
+    SLAB_ELEM_BOOLEAN = 8   /* uint8_t, 0 or 1 */
+} slab_elem;
 
 typedef struct slab_text {
     const uint8_t *data;  /* Latin-1 bytes, or UTF-16LE units when utf16 (unaligned) */
@@ -132,7 +147,7 @@ typedef struct slab_value {
         struct { const uint8_t *num; uint32_t num_length; const uint8_t *den; uint32_t den_length; } ratio;
         struct { uint64_t msb, lsb; } uuid;
         struct { int64_t seconds; int32_t nanos; } instant;
-        struct { uint64_t block; uint64_t count; } coll;
+        struct { uint64_t block; uint64_t count; slab_elem elem; /* vector-of only, else 0 */ } coll;
     } as;
 } slab_value;
 
@@ -176,6 +191,7 @@ typedef struct slab_iter {
     uint64_t root, tail, leaf, leaf_base;
     uint32_t shift, leaf_cap;
     int leaf_type;
+    int elem;             /* a vector-of's element type, 0 for a vector or list */
 } slab_iter;
 
 int slab_iter_begin(slab_file *f, const slab_value *coll, slab_iter *it);
@@ -183,8 +199,36 @@ int slab_iter_begin(slab_file *f, const slab_value *coll, slab_iter *it);
 /* 1 and the next item, 0 at the end, or a negative status. */
 int slab_iter_next(slab_iter *it, slab_value *key, slab_value *val);
 
-/* Element i of a vector or list. */
+/* Element i of a vector, list or vector-of. */
 int slab_nth(slab_file *f, const slab_value *coll, uint64_t i, slab_value *out);
+
+/* --- vector-of leaves: the numbers in place ------------------------------------- */
+
+/* One leaf of a vector-of: `length` elements of type `elem`, contiguous and
+ * aligned, holding elements first .. first + length - 1 of the vector. */
+typedef struct slab_leaf {
+    slab_elem elem;
+    const void *data;
+    uint32_t length;
+    uint64_t first;
+} slab_leaf;
+
+/* The leaf holding element i of a vector-of (checked as every node is).
+ * Visit every element in order with
+ *     for (uint64_t i = 0; i < v.as.coll.count; i += leaf.length)
+ *         if (slab_leaf_at(f, &v, i, &leaf)) ... else loop over leaf.length elements;
+ * The data stays valid while the pin that reached v is held. */
+int slab_leaf_at(slab_file *f, const slab_value *vec, uint64_t i, slab_leaf *out);
+
+/* A leaf's elements as a typed array, or NULL when the leaf holds another type. */
+const int64_t *slab_leaf_longs(const slab_leaf *l);
+const double *slab_leaf_doubles(const slab_leaf *l);
+const int32_t *slab_leaf_ints(const slab_leaf *l);
+const float *slab_leaf_floats(const slab_leaf *l);
+const int16_t *slab_leaf_shorts(const slab_leaf *l);
+const uint16_t *slab_leaf_chars(const slab_leaf *l);
+const int8_t *slab_leaf_bytes(const slab_leaf *l);
+const uint8_t *slab_leaf_booleans(const slab_leaf *l);
 
 /* --- hashing and printing ------------------------------------------------------- */
 

@@ -46,7 +46,7 @@ static void on_stop(int sig) {
 }
 
 static int usage(void) {
-    fputs("usage: slabread [-n COUNT] [-b UNITS] [--hold] FILE ROOT | slabread --constants\n", stderr);
+    fputs("usage: slabread [-n COUNT] [-b UNITS] [--hold] [--sum] FILE ROOT | slabread --constants\n", stderr);
     return 2;
 }
 
@@ -95,6 +95,7 @@ static void constants(void) {
         {"BlockTypes.SET_NODE", T_SET_NODE}, {"BlockTypes.SET_COLLISION", T_SET_COLLISION},
         {"BlockTypes.VEC_BRANCH", T_VEC_BRANCH}, {"BlockTypes.VEC_LEAF", T_VEC_LEAF},
         {"BlockTypes.ROOT_TABLE", T_ROOT_TABLE}, {"BlockTypes.BOX", T_BOX}, {"BlockTypes.META_SYMBOL", T_META_SYMBOL},
+        {"BlockTypes.VEC_PRIM_LEAF", T_VEC_PRIM_LEAF},
         {"Tags.NIL", TAG_NIL}, {"Tags.FALSE", TAG_FALSE}, {"Tags.TRUE", TAG_TRUE}, {"Tags.LONG", TAG_LONG},
         {"Tags.DOUBLE", TAG_DOUBLE}, {"Tags.FLOAT", TAG_FLOAT}, {"Tags.CHAR", TAG_CHAR},
         {"Tags.BIGINT_SMALL", TAG_BIGINT_SMALL}, {"Tags.BIGINTEGER_SMALL", TAG_BIGINTEGER_SMALL}, {"Tags.DATE", TAG_DATE},
@@ -102,7 +103,7 @@ static void constants(void) {
         {"Tags.STR_INLINE_MAX", TAG_STR_INLINE_MAX}, {"Tags.STRING", TAG_STRING}, {"Tags.BIGINT", TAG_BIGINT},
         {"Tags.BIGINTEGER", TAG_BIGINTEGER}, {"Tags.BIGDECIMAL", TAG_BIGDECIMAL}, {"Tags.RATIO", TAG_RATIO},
         {"Tags.UUID", TAG_UUID}, {"Tags.INSTANT", TAG_INSTANT}, {"Tags.SYMBOL_META", TAG_SYMBOL_META},
-        {"Tags.MAP", TAG_MAP}, {"Tags.SET", TAG_SET}, {"Tags.VECTOR", TAG_VECTOR}, {"Tags.LIST", TAG_LIST},
+        {"Tags.MAP", TAG_MAP}, {"Tags.SET", TAG_SET}, {"Tags.VECTOR", TAG_VECTOR}, {"Tags.LIST", TAG_LIST}, {"Tags.VECTOR_OF", TAG_VECTOR_OF},
         {"BlobDescriptor.HASH_OFFSET", BLOB_HASH_OFFSET}, {"BlobDescriptor.LENGTH_OFFSET", BLOB_LENGTH_OFFSET},
         {"BlobDescriptor.UTF16_FLAG", (long long) BLOB_UTF16_FLAG},
         {"BlobDescriptor.STRING_DATA_OFFSET", BLOB_STRING_DATA_OFFSET},
@@ -130,6 +131,7 @@ static void constants(void) {
         {"BoxDescriptor.BOX_TAG_OFFSET", BOX_TAG_OFFSET}, {"BoxDescriptor.BOX_PAYLOAD_OFFSET", BOX_PAYLOAD_OFFSET},
         {"BoxDescriptor.BOX_LENGTH", BOX_LENGTH},
         {"CollDescriptor.COLL_KIND_OFFSET", COLL_KIND_OFFSET}, {"CollDescriptor.COLL_SHIFT_OFFSET", COLL_SHIFT_OFFSET},
+        {"CollDescriptor.COLL_ELEM_OFFSET", COLL_ELEM_OFFSET},
         {"CollDescriptor.COLL_HASH_OFFSET", COLL_HASH_OFFSET}, {"CollDescriptor.COLL_COUNT_OFFSET", COLL_COUNT_OFFSET},
         {"CollDescriptor.COLL_ROOT_OFFSET", COLL_ROOT_OFFSET}, {"CollDescriptor.COLL_TAIL_OFFSET", COLL_TAIL_OFFSET},
         {"CollDescriptor.COLL_LENGTH", COLL_LENGTH},
@@ -145,6 +147,13 @@ static void constants(void) {
         {"MapNodeDescriptor.MAP_ENTRY_LENGTH", MAP_ENTRY_LENGTH}, {"MapNodeDescriptor.SET_ENTRY_LENGTH", SET_ENTRY_LENGTH},
         {"VecNodeDescriptor.NODE_WORD_OFFSET", VEC_NODE_WORD_OFFSET}, {"VecNodeDescriptor.SLOTS_OFFSET", VEC_SLOTS_OFFSET},
         {"VecNodeDescriptor.CAPACITY_MASK", VEC_CAPACITY_MASK},
+        {"VecNodeDescriptor.ELEM_SHIFT", VEC_ELEM_SHIFT}, {"VecNodeDescriptor.ELEM_MASK", VEC_ELEM_MASK},
+        {"PrimLeafDescriptor.ELEMENTS_OFFSET", PRIM_ELEMENTS_OFFSET},
+        {"PrimLeafDescriptor.ELEM_LONG", ELEM_LONG}, {"PrimLeafDescriptor.ELEM_DOUBLE", ELEM_DOUBLE},
+        {"PrimLeafDescriptor.ELEM_INT", ELEM_INT}, {"PrimLeafDescriptor.ELEM_FLOAT", ELEM_FLOAT},
+        {"PrimLeafDescriptor.ELEM_SHORT", ELEM_SHORT}, {"PrimLeafDescriptor.ELEM_CHAR", ELEM_CHAR},
+        {"PrimLeafDescriptor.ELEM_BYTE", ELEM_BYTE}, {"PrimLeafDescriptor.ELEM_BOOLEAN", ELEM_BOOLEAN},
+        {"PrimLeafDescriptor.ELEM_MAX", ELEM_MAX},
         {"SharingDescriptor.ROOTS_CAPACITY_OFFSET", ROOTS_CAPACITY_OFFSET},
         {"SharingDescriptor.ROOTS_ENTRIES_OFFSET", ROOTS_ENTRIES_OFFSET},
         {"SharingDescriptor.ROOTS_ENTRY_NAME_OFFSET", ROOTS_ENTRY_NAME_OFFSET},
@@ -166,13 +175,40 @@ static void constants(void) {
     fputs("}\n", stdout);
 }
 
+/* --sum: the sum of a vector-of's elements as doubles, in order, read leaf by
+ * leaf in place through the typed arrays slab_leaf_at hands out (the loop a
+ * numeric kernel would run). */
+static int sum_vector_of(slab_file *f, const slab_value *v, double *out) {
+    double sum = 0;
+    slab_leaf leaf = {0, NULL, 0, 0};
+    if (v->kind != SLAB_VECTOR_OF) return slab_leaf_at(f, v, 0, &leaf);   // the error: not a vector-of
+    for (uint64_t i = 0; i < v->as.coll.count; i += leaf.length) {
+        int st = slab_leaf_at(f, v, i, &leaf);
+        if (st) return st;
+        uint32_t n = leaf.length;
+        switch (leaf.elem) {
+        case SLAB_ELEM_DOUBLE: { const double *x = slab_leaf_doubles(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_LONG: { const int64_t *x = slab_leaf_longs(&leaf); for (uint32_t j = 0; j < n; j++) sum += (double) x[j]; break; }
+        case SLAB_ELEM_INT: { const int32_t *x = slab_leaf_ints(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_FLOAT: { const float *x = slab_leaf_floats(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_SHORT: { const int16_t *x = slab_leaf_shorts(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_CHAR: { const uint16_t *x = slab_leaf_chars(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_BYTE: { const int8_t *x = slab_leaf_bytes(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        case SLAB_ELEM_BOOLEAN: { const uint8_t *x = slab_leaf_booleans(&leaf); for (uint32_t j = 0; j < n; j++) sum += x[j]; break; }
+        }
+    }
+    *out = sum;
+    return SLAB_OK;
+}
+
 int main(int argc, char **argv) {
     long count = 1;
     unsigned long long budget = 0;
-    int budget_given = 0, hold = 0, i = 1;
+    int budget_given = 0, hold = 0, sum = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--constants")) { constants(); return 0; }
         else if (!strcmp(argv[i], "--hold")) hold = 1;
+        else if (!strcmp(argv[i], "--sum")) sum = 1;
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) count = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "-b") && i + 1 < argc) { budget = strtoull(argv[++i], NULL, 10); budget_given = 1; }
         else return usage();
@@ -211,7 +247,15 @@ int main(int argc, char **argv) {
         slab_pin pin;
         slab_value v;
         if ((st = slab_pin_root(f, root, &pin, &v))) return fail(f, st);
-        st = slab_print_edn(f, &v, stdout, &limits);
+        if (sum) {
+            slab_value total;
+            memset(&total, 0, sizeof total);
+            total.kind = SLAB_DOUBLE;
+            st = sum_vector_of(f, &v, &total.as.d);
+            if (!st) st = slab_print_edn(f, &total, stdout, &limits);
+        } else {
+            st = slab_print_edn(f, &v, stdout, &limits);
+        }
         fputc('\n', stdout);
         if (st) {
             fflush(stdout);

@@ -135,6 +135,12 @@ static int decode_coll(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
                          ld8(f, off + COLL_KIND_OFFSET), tag);
     out->as.coll.block = off;
     out->as.coll.count = ld64(f, off + COLL_COUNT_OFFSET);
+    if (tag == TAG_VECTOR_OF) {
+        uint8_t elem = ld8(f, off + COLL_ELEM_OFFSET);
+        if (elem < 1 || elem > ELEM_MAX)
+            return slab_fail(f, SLAB_EDAMAGED, "vector-of block %llu has element type %d", (unsigned long long) off, elem);
+        out->as.coll.elem = (slab_elem) elem;
+    }
     int32_t h = (int32_t) ld32(f, off + COLL_HASH_OFFSET);
     // Maps and sets keep the sum of their entries' hashes; vectors and lists the hash itself.
     out->hash = tag == TAG_MAP || tag == TAG_SET ? slab_mix_coll_hash(h, out->as.coll.count) : h;
@@ -200,6 +206,7 @@ int slab_decode(slab_file *f, uint8_t tag, uint64_t p, slab_value *out) {
     case TAG_SET: out->kind = SLAB_SET; return decode_coll(f, tag, p, out);
     case TAG_VECTOR: out->kind = SLAB_VECTOR; return decode_coll(f, tag, p, out);
     case TAG_LIST: out->kind = SLAB_LIST; return decode_coll(f, tag, p, out);
+    case TAG_VECTOR_OF: out->kind = SLAB_VECTOR_OF; return decode_coll(f, tag, p, out);
     default:
         if (tag >= TAG_STR_INLINE && tag <= TAG_STR_INLINE + TAG_STR_INLINE_MAX) {
             uint32_t n = tag - TAG_STR_INLINE;

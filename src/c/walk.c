@@ -8,8 +8,9 @@
  * entries than its count.
  *
  * Vector leaves are read through leaf_slot(), the one place that knows a
- * leaf's layout: a leaf type with unboxed elements (vector-of) adds a case
- * there and one in check_leaf().
+ * leaf's layout: a slot leaf (tags and payloads), or a primitive leaf of a
+ * vector-of, whose element becomes the slot of the same value (FORMAT.md,
+ * "Primitive leaf"), so it decodes, hashes and prints as that value.
  */
 #include "internal.h"
 
@@ -113,24 +114,53 @@ static uint64_t tailoff(const slab_file *f, uint64_t count) {
     return count < width_of(f) ? 0 : ((count - 1) >> f->vec_bits) << f->vec_bits;
 }
 
-/* A leaf's capacity, after checking it is a leaf block of that capacity. */
-static int check_leaf(slab_file *f, uint64_t leaf, uint32_t cap, int *type) {
+static const uint32_t elem_width[ELEM_MAX + 1] = {0, 8, 8, 4, 4, 2, 2, 1, 1};
+
+/* Checks that leaf is a leaf block of capacity cap: a slot leaf (elem 0) or a
+ * primitive leaf of element type elem, large enough for its elements; sets *type. */
+static int check_leaf(slab_file *f, uint64_t leaf, uint32_t cap, int elem, int *type) {
     uint64_t size;
-    int st = slab_check_block(f, leaf, T_VEC_LEAF, VEC_SLOTS_OFFSET, &size);
+    int prim = elem != 0;
+    int st = slab_check_block(f, leaf, prim ? T_VEC_PRIM_LEAF : T_VEC_LEAF, VEC_SLOTS_OFFSET, &size);
     if (st) return st;
-    uint32_t c = (uint32_t) (ld64(f, leaf + VEC_NODE_WORD_OFFSET) & VEC_CAPACITY_MASK);
-    if (c != cap || VEC_SLOTS_OFFSET + 9ULL * cap > size)
-        return slab_fail(f, SLAB_EDAMAGED, "vector leaf %llu has capacity %u where %u was expected", (unsigned long long) leaf, c, cap);
-    *type = T_VEC_LEAF;
+    uint64_t word = ld64(f, leaf + VEC_NODE_WORD_OFFSET);
+    uint32_t c = (uint32_t) (word & VEC_CAPACITY_MASK);
+    int e = (int) ((word >> VEC_ELEM_SHIFT) & VEC_ELEM_MASK);
+    uint64_t need = prim ? PRIM_ELEMENTS_OFFSET + (uint64_t) elem_width[elem] * cap : VEC_SLOTS_OFFSET + 9ULL * cap;
+    if (c != cap || e != elem || need > size)
+        return slab_fail(f, SLAB_EDAMAGED, "vector leaf %llu has capacity %u and element type %d where %u and %d were expected",
+                         (unsigned long long) leaf, c, e, cap, elem);
+    *type = prim ? T_VEC_PRIM_LEAF : T_VEC_LEAF;
     return SLAB_OK;
 }
 
-/* Slot j of a checked leaf of capacity cap. */
-static int leaf_slot(slab_file *f, uint64_t leaf, int type, uint32_t cap, uint32_t j, slab_value *out) {
+/* The slot (tag, payload) holding the same value as element j of a checked primitive leaf. */
+static void prim_slot(const slab_file *f, uint64_t leaf, int elem, uint32_t j, uint8_t *tag, uint64_t *payload) {
+    uint64_t at = leaf + PRIM_ELEMENTS_OFFSET + (uint64_t) elem_width[elem] * j;
+    switch (elem) {
+    case ELEM_LONG: *tag = TAG_LONG; *payload = ld64(f, at); break;
+    case ELEM_DOUBLE: *tag = TAG_DOUBLE; *payload = ld64(f, at); break;
+    case ELEM_INT: *tag = TAG_LONG; *payload = (uint64_t) (int64_t) (int32_t) ld32(f, at); break;
+    case ELEM_FLOAT: *tag = TAG_FLOAT; *payload = ld32(f, at); break;
+    case ELEM_SHORT: *tag = TAG_LONG; *payload = (uint64_t) (int64_t) (int16_t) ld16(f, at); break;
+    case ELEM_CHAR: *tag = TAG_CHAR; *payload = ld16(f, at); break;
+    case ELEM_BYTE: *tag = TAG_LONG; *payload = (uint64_t) (int64_t) (int8_t) ld8(f, at); break;
+    default: *tag = ld8(f, at) ? TAG_TRUE : TAG_FALSE; *payload = 0; break;   // ELEM_BOOLEAN
+    }
+}
+
+/* Element j of a checked leaf of capacity cap. */
+static int leaf_slot(slab_file *f, uint64_t leaf, int type, int elem, uint32_t cap, uint32_t j, slab_value *out) {
     switch (type) {
     case T_VEC_LEAF: {
         uint64_t payload = ld64(f, leaf + VEC_SLOTS_OFFSET + 8ULL * j);
         uint8_t tag = ld8(f, leaf + VEC_SLOTS_OFFSET + 8ULL * cap + j);
+        return slab_decode(f, tag, payload, out);
+    }
+    case T_VEC_PRIM_LEAF: {
+        uint8_t tag;
+        uint64_t payload;
+        prim_slot(f, leaf, elem, j, &tag, &payload);
         return slab_decode(f, tag, payload, out);
     }
     default:
@@ -161,7 +191,7 @@ static int find_leaf(slab_iter *it, uint64_t i) {
         it->leaf_base = i & ~(w - 1);
         it->leaf_cap = (uint32_t) w;
     }
-    return check_leaf(f, it->leaf, it->leaf_cap, &it->leaf_type);
+    return check_leaf(f, it->leaf, it->leaf_cap, it->elem, &it->leaf_type);
 }
 
 static int vec_begin(slab_iter *it, uint64_t coll) {
@@ -170,6 +200,9 @@ static int vec_begin(slab_iter *it, uint64_t coll) {
     it->root = ld64(f, coll + COLL_ROOT_OFFSET);
     it->tail = ld64(f, coll + COLL_TAIL_OFFSET);
     it->leaf = 0;
+    it->elem = it->kind == SLAB_VECTOR_OF ? ld8(f, coll + COLL_ELEM_OFFSET) : 0;
+    if (it->kind == SLAB_VECTOR_OF && (it->elem < 1 || it->elem > ELEM_MAX))
+        return slab_fail(f, SLAB_EDAMAGED, "vector-of block %llu has element type %d", (unsigned long long) coll, it->elem);
     uint64_t to = tailoff(f, it->count), b = f->vec_bits;
     // The trie under a root of this shift holds W^(shift/b + 1) elements; the shift bounds the depth.
     int shape = it->shift >= b && it->shift % b == 0 && it->shift < 64 && (to == 0) == (it->root == 0)
@@ -187,7 +220,7 @@ static int vec_next(slab_iter *it, slab_value *elem) {
         int st = find_leaf(it, i);
         if (st) return st;
     }
-    int st = leaf_slot(it->f, it->leaf, it->leaf_type, it->leaf_cap, (uint32_t) (i - it->leaf_base), elem);
+    int st = leaf_slot(it->f, it->leaf, it->leaf_type, it->elem, it->leaf_cap, (uint32_t) (i - it->leaf_base), elem);
     if (st) return st;
     it->seen++;
     return 1;
@@ -225,7 +258,8 @@ int slab_iter_next(slab_iter *it, slab_value *key, slab_value *val) {
 int slab_nth(slab_file *f, const slab_value *coll, uint64_t i, slab_value *out) {
     slab_iter it;
     if (!f || !coll || !out) return SLAB_EARG;
-    if (coll->kind != SLAB_VECTOR && coll->kind != SLAB_LIST) return slab_fail(f, SLAB_EARG, "not a vector or list");
+    if (coll->kind != SLAB_VECTOR && coll->kind != SLAB_LIST && coll->kind != SLAB_VECTOR_OF)
+        return slab_fail(f, SLAB_EARG, "not a vector, list or vector-of");
     int st = slab_iter_begin(f, coll, &it);
     if (st) return st;
     if (i >= it.count) return slab_fail(f, SLAB_EARG, "index %llu out of bounds (count %llu)", (unsigned long long) i,
@@ -234,3 +268,32 @@ int slab_nth(slab_file *f, const slab_value *coll, uint64_t i, slab_value *out) 
     st = vec_next(&it, out);
     return st < 0 ? st : SLAB_OK;
 }
+
+/* --- vector-of leaves ------------------------------------------------------------------ */
+
+int slab_leaf_at(slab_file *f, const slab_value *vec, uint64_t i, slab_leaf *out) {
+    slab_iter it;
+    if (!f || !vec || !out) return SLAB_EARG;
+    if (vec->kind != SLAB_VECTOR_OF) return slab_fail(f, SLAB_EARG, "not a vector-of");
+    int st = slab_iter_begin(f, vec, &it);
+    if (st) return st;
+    if (i >= it.count) return slab_fail(f, SLAB_EARG, "index %llu out of bounds (count %llu)", (unsigned long long) i,
+                                        (unsigned long long) it.count);
+    if ((st = find_leaf(&it, i))) return st;
+    out->elem = (slab_elem) it.elem;
+    out->data = f->base + it.leaf + PRIM_ELEMENTS_OFFSET;
+    out->length = it.leaf_cap;
+    out->first = it.leaf_base;
+    return SLAB_OK;
+}
+
+static const void *typed(const slab_leaf *l, slab_elem e) { return l && l->elem == e ? l->data : NULL; }
+
+const int64_t *slab_leaf_longs(const slab_leaf *l) { return typed(l, SLAB_ELEM_LONG); }
+const double *slab_leaf_doubles(const slab_leaf *l) { return typed(l, SLAB_ELEM_DOUBLE); }
+const int32_t *slab_leaf_ints(const slab_leaf *l) { return typed(l, SLAB_ELEM_INT); }
+const float *slab_leaf_floats(const slab_leaf *l) { return typed(l, SLAB_ELEM_FLOAT); }
+const int16_t *slab_leaf_shorts(const slab_leaf *l) { return typed(l, SLAB_ELEM_SHORT); }
+const uint16_t *slab_leaf_chars(const slab_leaf *l) { return typed(l, SLAB_ELEM_CHAR); }
+const int8_t *slab_leaf_bytes(const slab_leaf *l) { return typed(l, SLAB_ELEM_BYTE); }
+const uint8_t *slab_leaf_booleans(const slab_leaf *l) { return typed(l, SLAB_ELEM_BOOLEAN); }

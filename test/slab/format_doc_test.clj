@@ -16,7 +16,7 @@
   [slab.mem.HeaderDescriptor slab.mem.AllocatorDescriptor slab.mem.SizeClasses slab.mem.BlockTypes
    slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.value.MetaSymbolDescriptor
    slab.ref.CollDescriptor slab.ref.LineageDescriptor
-   slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor
+   slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor slab.vector.PrimLeafDescriptor
    slab.share.SharingDescriptor slab.share.ReaderDescriptor slab.share.BoxDescriptor slab.mem.SnapshotDescriptor])
 
 ;; Public static fields of the described classes that are not layout numbers,

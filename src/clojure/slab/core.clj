@@ -17,7 +17,7 @@
     (assoc m :c [1 2 3])            ; a new version; m is unchanged
     (= m {:a 1 :b \"two\"})          ; true
     (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
-  (:refer-clojure :exclude [hash-map hash-set vector vec atom])
+  (:refer-clojure :exclude [hash-map hash-set vector vec vector-of atom])
   (:require [clojure.string]
             [slab.impl.common :as common]
             [slab.map :as smap]
@@ -65,6 +65,32 @@
   the same segment comes back sharing its nodes, without metadata."
   [coll]
   (svec/vec-in (heap) coll))
+
+(defn vector-of
+  "A slab vector of unboxed numbers (as clojure.core/vector-of): t is one of
+  :long, :double, :int, :float, :short, :char, :byte or :boolean, and each
+  element is cast as clojure.core casts it ((vector-of :byte 300) throws
+  IllegalArgumentException). Its leaves hold the numbers contiguously (8
+  bytes per double), readable by native code; see reduce-leaves."
+  ([t] (svec/vector-of-in (heap) t nil))
+  ([t & xs] (svec/vector-of-in (heap) t xs)))
+
+(defn element-type
+  "The element type of a slab vector-of (:double ...), nil for any other value."
+  [x]
+  (svec/element-type x))
+
+(defn reduce-leaves
+  "Reduces a slab vector-of leaf by leaf: (f acc leaf) for each leaf in
+  order, where leaf is a read-only java.lang.foreign.MemorySegment over
+  that leaf's elements, stored contiguously and unboxed (so
+  (.byteSize leaf) / 8 doubles of a :double vector-of). Hand it to native
+  code through the FFM Linker to loop over the numbers in place. The
+  segment is valid only while f runs. Stops early at a reduced value."
+  [f init v]
+  (if (instance? SharedColl v)
+    (svec/reduce-leaves f init v)
+    (throw (ex-info "reduce-leaves needs a slab vector-of" {:slab/error :bad-argument :argument :v}))))
 
 (defn share
   "A shared version of x: maps, sets, vectors and lists are converted deeply

@@ -5,6 +5,11 @@
   each method delegates to Java, which checks the handle and keeps it
   reachable until the call returns.
 
+  A vector-of (unboxed numbers, as clojure.core/vector-of) is a
+  SharedVector too: its handle says so (kind VECTOR_OF and an element
+  type), and the Java core keeps its elements unboxed in leaves of
+  primitives, casting what is conj'd or assoc'd as clojure.core does.
+
   A stored list (tag LIST) is decoded into a
   clojure.lang.PersistentList: it is `list?`, `seq?` and `=` to what was
   stored, at the cost of copying it to the heap on each read."
@@ -29,7 +34,7 @@
 (deftype-with-arities SharedVector [^Handle root meta ^:unsynchronized-mutable ^int hcode]
   SharedColl
   (slabHandle [_] root)
-  (slabKind [_] Tags/VECTOR)
+  (slabKind [_] (if (== (.-kind root) Tags/VECTOR_OF) Tags/VECTOR_OF Tags/VECTOR))
 
   clojure.lang.IMeta
   (meta [_] meta)
@@ -43,7 +48,8 @@
 
   clojure.lang.IPersistentCollection
   (cons [_ x] (SharedVector. (Vectors/cons root x) meta -1))
-  (empty [_] (SharedVector. (Vectors/empty (.-heap root) (.-kind root)) meta -1))
+  ;; clojure.core's vector keeps metadata on empty, its vector-of does not
+  (empty [_] (SharedVector. (Vectors/emptyLike root) (when (== (.-kind root) Tags/VECTOR) meta) -1))
   (equiv [_ o] (Vectors/equiv root o))
 
   clojure.lang.Seqable
@@ -232,6 +238,7 @@
     (if meta (with-meta l meta) l)))
 
 (common/register-maker! Tags/VECTOR (fn [root meta] (SharedVector. root meta -1)))
+(common/register-maker! Tags/VECTOR_OF (fn [root meta] (SharedVector. root meta -1)))
 (common/register-maker! Tags/LIST list-of)
 
 ;; --- constructors --------------------------------------------------------------------
@@ -246,7 +253,8 @@
   vector of that segment comes back without metadata, sharing its nodes."
   [^Heap heap coll]
   (if (and (instance? SharedVector coll)
-           (identical? heap (.-heap ^Handle (.slabHandle ^SharedVector coll))))
+           (identical? heap (.-heap ^Handle (.slabHandle ^SharedVector coll)))
+           (== Tags/VECTOR (.-kind ^Handle (.slabHandle ^SharedVector coll))))
     (with-meta coll nil)
     (SharedVector. (Vectors/build heap coll Tags/VECTOR) nil -1)))
 
@@ -260,7 +268,24 @@
   [coll]
   (vec-in (common/default-heap) coll))
 
+(defn vector-of-in
+  "A shared vector-of of element type t (:long, :double, :int, :float,
+  :short, :char, :byte or :boolean) holding xs, in the segment of `heap`."
+  [^Heap heap t xs]
+  (SharedVector. (Vectors/buildOf heap t xs) nil -1))
+
 (defn shared-vector?
-  "True when x is a SharedVector."
+  "True when x is a SharedVector (a vector or a vector-of)."
   [x]
   (instance? SharedVector x))
+
+(defn reduce-leaves
+  "See slab.core/reduce-leaves."
+  [f init ^SharedColl v]
+  (Vectors/reduceLeaves (.slabHandle v) f init))
+
+(defn element-type
+  "The element type of a shared vector-of (:double ...), nil for any other value."
+  [x]
+  (when (instance? SharedVector x)
+    (Vectors/elemType (.slabHandle ^SharedVector x))))

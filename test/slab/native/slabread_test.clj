@@ -1,4 +1,4 @@
-;; Proves slabread prints every value slab stores as EDN that reads back = to it (every tag by hand, random values by test.check, 5- and 1-bit tries), and that missing roots, foreign, truncated and damaged files end in one error line, never a crash or a hang.
+;; Proves slabread prints every value slab stores as EDN that reads back = to it (every tag by hand, vector-of of every element type, random values by test.check, 5- and 1-bit tries), that slab_leaf_at hands out vector-of leaves in place, and that missing roots, foreign, truncated and damaged files end in one error line, never a crash or a hang.
 (ns slab.native.slabread-test
   "src/c/build/slabread, run on segments this JVM writes. Values are compared
   after `norm`, which makes every NaN one keyword (clojure.core's = is false
@@ -28,7 +28,7 @@
 (defn- norm
   "v with every NaN replaced by ::nan, so = can compare what was stored with what was read."
   [v]
-  (walk/postwalk #(if (and (double? %) (Double/isNaN %)) ::nan %) v))
+  (walk/postwalk #(if (and (float? %) (Double/isNaN (double %))) ::nan %) v))
 
 (defn- readable
   "v with lone-surrogate chars (which EDN cannot read) replaced by \\?."
@@ -109,6 +109,58 @@
       (doseq [k [:map :set :vector :big-map :big-vector :collisions :nested :list]]
         (slab/set-root! seg k (every-tag k))
         (is (= (every-tag k) (read-root seg k)) (str "root " k))))))
+
+;; --- vector-of --------------------------------------------------------------------------
+
+(def ^:private vector-of-samples
+  "Edge values of each element type of clojure.core/vector-of."
+  {:long [0 -1 1 Long/MIN_VALUE Long/MAX_VALUE 42]
+   :double [0.0 -0.0 1.5 ##Inf ##-Inf ##NaN 4.9E-324 1.7976931348623157E308 (/ 1.0 3)]
+   :int [0 -1 Integer/MIN_VALUE Integer/MAX_VALUE 7]
+   :float [(float 0.1) (float -0.0) Float/MAX_VALUE Float/MIN_VALUE ##NaN (float 1.5)]
+   :short [0 -1 Short/MIN_VALUE Short/MAX_VALUE]
+   :char [\a \space \u00e9 \u2603 \" \\ \newline \u0000]
+   :byte [0 -1 -128 127]
+   :boolean [true false false]})
+
+(defn- as-double [x]
+  (cond (char? x) (double (int x)) (boolean? x) (if x 1.0 0.0) :else (double x)))
+
+(deftest vector-of-every-type-reads-back-equal
+  (when (native/built?)
+    (doseq [opts [{} {:vec-bits 1}]]
+      (with-segment [seg opts]
+        (let [file (:segment (slab/stats seg))]
+          (doseq [[t xs] vector-of-samples, n [0 1 33 1100]]
+            (let [v (apply vector-of t (take n (cycle xs)))
+                  k (keyword (str (name t) "-" n))]
+              (slab/set-root! seg k v)
+              (testing (str k " " opts)
+                (is (= t (slab/element-type (slab/root seg k))) "a clojure.core vector-of is stored as a slab vector-of")
+                (let [back (read-root seg k)]
+                  (is (vector? back))
+                  (is (= (norm (into [] v)) (norm back)) (pr-str (::failed back))))
+                (testing "summed leaf by leaf in place (slab_leaf_at)"
+                  (let [r (native/slabread! file k "--sum")]
+                    (is (= (norm (reduce + 0.0 (map as-double v))) (norm (native/read-edn (:out r)))) (pr-str r))))))))))))
+
+(declare fails-with-one-line?)
+
+(deftest vector-of-prints-as-a-vector
+  (when (native/built?)
+    (with-segment [seg {}]
+      (let [file (:segment (slab/stats seg))
+            out (fn [k v] (slab/set-root! seg k v) (str/trim (:out (native/slabread! file k))))]
+        (is (= "[1.5 2.0]" (out :d (slab/with-segment seg (slab/vector-of :double 1.5 2)))))
+        (is (= "[\\a \\b]" (out :c (vector-of :char \a \b))))
+        (is (= "[1 -2]" (out :i (vector-of :int 1 -2))))
+        (is (= "[true false]" (out :z (vector-of :boolean true false))))
+        (is (= "{:v [1.0]}" (out :m {:v (vector-of :float 1)})) "nested in a map")
+        (testing "--sum refuses what is not a vector-of"
+          (slab/set-root! seg :plain [1.0 2.0])
+          (let [r (native/slabread! file :plain "--sum")]
+            (is (fails-with-one-line? r) (pr-str r))
+            (is (str/includes? (:err r) "not a vector-of"))))))))
 
 ;; --- random values --------------------------------------------------------------------
 

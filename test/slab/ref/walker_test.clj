@@ -77,7 +77,7 @@
   "The counted references block b of type t holds, by its layout."
   [^Segment seg t ^long b]
   (case t
-    (:blob :interned) []
+    (:blob :interned :vec-prim-leaf) []   ; bytes and unboxed numbers: no references
     :coll (coll-refs seg b)
     :map-node (map-node-refs seg b false false)
     :map-collision (map-node-refs seg b false true)
@@ -117,7 +117,7 @@
 
 (def ^:private checked-types
   "Those, and types that hold none."
-  (into holding-types #{:blob :interned}))
+  (into holding-types #{:blob :interned :vec-prim-leaf}))
 
 (defn- walk
   "Compares RefWalker with the layout for every live block of seg of a
@@ -188,15 +188,18 @@
             :vec-of-vecs (mapv (fn [i] [i (str "inner vector " i " with a long string")]) (range 40))
             :meta (with-meta {:a [1 2]} {:note "metadata long enough to need a blob" :m {:deep 1}})
             :vec-meta (with-meta (vec (range 40)) {:tag :v :why "metadata on a nested vector"})
+            :vector-of (apply vector-of :double (range 100))   ; branches over primitive leaves
+            :vector-of-small (vector-of :byte 1 2 3)
             :set-meta (with-meta #{1 2 3} {:about #{:sets}})
             :empty-vec []
             :empty-map {}})
         s (slab/hash-set "a top-level set member long enough for a blob" 42 {:a 1} [1 2] :k)
         cs (apply slab/hash-set (concat colliding-short colliding-long))
         v (slab/vec (concat (range 5000) [{:last "a map at the end of a long vector"}]))
+        vo (conj (apply slab/vector-of :long (range 3000)) 1)
         a (slab/atom {:i 0 :s "an anonymous atom's value, long enough for a blob"})]
     (swap! a update :i inc)
-    [m s cs v a]))
+    [m s cs v vo a]))
 
 (defn- build-named!
   "Named roots (boxes), a named atom and an anonymous atom (a cell) in seg;

@@ -22,7 +22,7 @@
    BlockTypes/SET_COLLISION :set-collision, BlockTypes/VEC_BRANCH :vec-branch,
    BlockTypes/VEC_LEAF :vec-leaf, BlockTypes/ROOT_TABLE :root-table,
    BlockTypes/PROCESS_TABLE :process-table, BlockTypes/LEDGER :ledger, BlockTypes/BOX :box,
-   BlockTypes/CELL :cell, BlockTypes/META_SYMBOL :meta-symbol})
+   BlockTypes/CELL :cell, BlockTypes/META_SYMBOL :meta-symbol, BlockTypes/VEC_PRIM_LEAF :vec-prim-leaf})
 
 (defn live-blocks
   "offset -> {:type :size :refcount} for every live block of the heap."

@@ -116,3 +116,46 @@
             "releasing the outer version makes the values read from it unusable, never dangling")))
     (is (= base (settle! seg base)))
     (.close seg)))
+
+(deftest vector-of-versions-leave-nothing
+  ;; Every element type, on 2-bit tries (deep, many branches over primitive leaves).
+  (let [seg (Segment/anonymous (* 128 1024 1024) 5 2)
+        c (Heap/of seg)
+        _ (warm-up! c)
+        base (bytes-in-use seg)
+        rnd (Random. 11)]
+    (doseq [t [:long :double :int :float :short :char :byte :boolean]
+            :let [x (fn [] (case t :char (char (+ 97 (.nextInt rnd 26))) :boolean (.nextBoolean rnd) (.nextInt rnd 100)))]]
+      (testing (str t ": explicit release returns every byte")
+        (let [before (bytes-in-use seg)
+              init (sv/vector-of-in c t (repeatedly 10 x))
+              versions (loop [v init, acc [init], i 0]
+                         (if (= i 3000)
+                           acc
+                           (let [n (count v)
+                                 v' (case (.nextInt rnd 5)
+                                      (0 1) (conj v (x))
+                                      2 (if (pos? n) (assoc v (.nextInt rnd n) (x)) v)
+                                      3 (if (pos? n) (pop v) v)
+                                      4 (let [tv (transient v)]
+                                          (dotimes [_ (.nextInt rnd 20)] (conj! tv (x)))
+                                          (when (pos? (count tv)) (assoc! tv (.nextInt rnd (count tv)) (x)))
+                                          (when (pos? (count tv)) (pop! tv))
+                                          (persistent! tv)))]
+                             (recur v' (conj acc v') (inc i)))))]
+          (is (> (bytes-in-use seg) before))
+          (run! release! versions)
+          (is (= before (bytes-in-use seg)))))
+      (testing (str t ": dropped versions, nested copies and refused elements")
+        (loop [v (sv/vector-of-in c t (repeatedly 100 x)), i 0]
+          (when (< i 20000)
+            (let [n (count v)]
+              (recur (case (.nextInt rnd 6)
+                       0 (conj v (x))
+                       1 (assoc v (.nextInt rnd n) (x))
+                       2 (if (> n 1) (pop v) v)
+                       3 (let [tv (transient v)] (conj! tv (x)) (if (zero? (.nextInt rnd 3)) v (persistent! tv)))
+                       4 (do (sv/vector-in c v (apply vector-of t (take 40 v))) v)   ; stored by reference, and converted
+                       5 (do (try (conj v (if (= t :boolean) (x) "not a number")) (catch Exception _)) v))
+                     (inc i)))))))
+    (is (= base (settle! seg base)))))

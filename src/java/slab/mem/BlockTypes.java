@@ -33,6 +33,8 @@ public final class BlockTypes {
     public static final int CELL = 15;
     /** A symbol with metadata: the interned symbol and a counted metadata slot. */
     public static final int META_SYMBOL = 16;
+    /** A vector leaf of unboxed numbers (vector-of): no counted slots. */
+    public static final int VEC_PRIM_LEAF = 17;
 
     /**
      * Blocks that belong to the segment's own bookkeeping: always reachable.

@@ -601,6 +601,7 @@ public final class Segment implements AutoCloseable {
     // reader (FFM refuses the access) or a file truncated under it (SIGBUS).
     public byte getByte(long off) { try { return ms.get(ValueLayout.JAVA_BYTE, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
     public void putByte(long off, byte v) { try { ms.set(ValueLayout.JAVA_BYTE, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
+    public short getShort(long off) { try { return ms.get(ValueLayout.JAVA_SHORT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
     public void putShort(long off, short v) { try { ms.set(ValueLayout.JAVA_SHORT, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }
     public int getInt(long off) { try { return ms.get(INT_LAYOUT, off); } catch (RuntimeException | InternalError e) { throw fault(e); } }
     public void putInt(long off, int v) { try { ms.set(INT_LAYOUT, off, v); } catch (RuntimeException | InternalError e) { throw writeFault(e); } }

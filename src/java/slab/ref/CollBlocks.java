@@ -42,7 +42,7 @@ public final class CollBlocks {
         s.putByte(b + COLL_KIND_OFFSET, (byte) kind);
         s.putByte(b + COLL_META_TAG_OFFSET, (byte) m.tag);
         s.putByte(b + COLL_SHIFT_OFFSET, (byte) r.shift);
-        s.putByte(b + COLL_PAD_OFFSET, (byte) 0);
+        s.putByte(b + COLL_ELEM_OFFSET, (byte) r.elem);
         s.putInt(b + COLL_HASH_OFFSET, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq());
         s.putLong(b + COLL_COUNT_OFFSET, r.count);
         s.putLong(b + COLL_ROOT_OFFSET, r.node);
@@ -65,13 +65,15 @@ public final class CollBlocks {
         int shift = s.getByte(coll + COLL_SHIFT_OFFSET);
         long count = s.getLong(coll + COLL_COUNT_OFFSET), meta = s.getLong(coll + COLL_META_OFFSET);
         long root = s.getLong(coll + COLL_ROOT_OFFSET), tail = s.getLong(coll + COLL_TAIL_OFFSET);
-        boolean ok = kind == tag && (metaTag == Tags.NIL ? meta == 0 : metaTag == Tags.MAP && meta != 0);
+        int elem = s.getByte(coll + COLL_ELEM_OFFSET);
+        boolean ok = kind == tag && (metaTag == Tags.NIL ? meta == 0 : metaTag == Tags.MAP && meta != 0)
+            && (kind == Tags.VECTOR_OF ? slab.vector.PrimLeafDescriptor.isElem(elem) : elem == 0);
         if (kind == Tags.MAP || kind == Tags.SET)
             ok &= count >= 0 && count <= Integer.MAX_VALUE && shift == 0 && tail == 0 && (root == 0) == (count == 0);
         else
             ok &= slab.vector.VecNodeDescriptor.isShape(s.vecBits(), count, shift, root, tail);
-        if (!ok) throw Damage.at(s, coll, "a collection block of kind " + tag + " whose count, shape and metadata "
-            + "agree (kind " + kind + ", count " + count + ", shift " + shift + ", root " + root + ", tail " + tail + ")");
+        if (!ok) throw Damage.at(s, coll, "a collection block of kind " + tag + " whose count, shape, element type and metadata "
+            + "agree (kind " + kind + ", element type " + elem + ", count " + count + ", shift " + shift + ", root " + root + ", tail " + tail + ")");
     }
 
     /** A new owning handle on the version a collection block describes (one count on each of its nodes). */
@@ -81,10 +83,23 @@ public final class CollBlocks {
         int kind = s.getByte(coll + COLL_KIND_OFFSET);
         long node = s.getLong(coll + COLL_ROOT_OFFSET);
         long tail = s.getLong(coll + COLL_TAIL_OFFSET);
+        int elem = elemOf(s, coll, kind);
         RefCounts.retain(h, node);
         RefCounts.retain(h, tail);
-        return new Handle(h, kind, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
+        return new Handle(h, kind, elem, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
             s.getByte(coll + COLL_SHIFT_OFFSET), s.getInt(coll + COLL_HASH_OFFSET), true);
+    }
+
+    /**
+     * The element type of a collection block of this kind: a vector-of's,
+     * checked (a damaged byte must not send the vector code to a table
+     * past its end), 0 for every other kind.
+     */
+    private static int elemOf(Segment s, long coll, int kind) {
+        if (kind != Tags.VECTOR_OF) return 0;
+        int elem = s.getByte(coll + COLL_ELEM_OFFSET);
+        slab.vector.PrimLeafDescriptor.checkElem(elem);
+        return elem;
     }
 
     /** The collection a slot names, as the Clojure layer's type, on an owning handle. */
@@ -107,7 +122,8 @@ public final class CollBlocks {
         int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL)
             meta = (IPersistentMap) Decoder.decodeIn(h, parent, metaTag, s.getLong(coll + COLL_META_OFFSET));
-        Handle r = new Handle(parent, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+        int kind = s.getByte(coll + COLL_KIND_OFFSET);
+        Handle r = new Handle(parent, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
             s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
             s.getInt(coll + COLL_HASH_OFFSET));
         return Handles.make(tag, r, meta);
@@ -124,7 +140,8 @@ public final class CollBlocks {
         Segment s = h.segment();
         check(s, coll, Tags.LIST);
         if (parent != null) {
-            Handle r = new Handle(parent, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+            int kind = s.getByte(coll + COLL_KIND_OFFSET);
+            Handle r = new Handle(parent, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
                 s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
                 s.getInt(coll + COLL_HASH_OFFSET));
             return slab.vector.Vectors.equiv(r, v);
@@ -158,8 +175,9 @@ public final class CollBlocks {
 
     private static Handle scopedOf(Heap h, long coll) {
         Segment s = h.segment();
-        check(s, coll, s.getByte(coll + COLL_KIND_OFFSET));
-        return Handle.scoped(h, s.getByte(coll + COLL_KIND_OFFSET), s.getLong(coll + COLL_ROOT_OFFSET),
+        int kind = s.getByte(coll + COLL_KIND_OFFSET);
+        check(s, coll, kind);
+        return Handle.scoped(h, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
             s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
             s.getInt(coll + COLL_HASH_OFFSET));
     }
@@ -194,9 +212,10 @@ public final class CollBlocks {
             return MapEquality.nodesEqual(h, ra, rb,
                 set ? MapNodeDescriptor.SET_ENTRY_LENGTH : MapNodeDescriptor.MAP_ENTRY_LENGTH, set, strict);
         }
-        if (strict && ta != tb) return false;
-        return VecEquality.triesEqual(h, ra, s.getLong(pa + COLL_TAIL_OFFSET), s.getByte(pa + COLL_SHIFT_OFFSET),
-            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), (int) cnt, strict);
+        int ea = elemOf(s, pa, ta), eb = elemOf(s, pb, tb);
+        if (strict && (ta != tb || ea != eb)) return false;
+        return VecEquality.triesEqual(h, ra, s.getLong(pa + COLL_TAIL_OFFSET), s.getByte(pa + COLL_SHIFT_OFFSET), ea,
+            rb, s.getLong(pb + COLL_TAIL_OFFSET), s.getByte(pb + COLL_SHIFT_OFFSET), eb, (int) cnt, strict);
     }
 
     /** Do two collection blocks carry metadata of the same encoding (or none)? */

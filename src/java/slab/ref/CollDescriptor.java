@@ -4,20 +4,22 @@ import slab.mem.AllocatorDescriptor;
 
 /**
  * Layout of a collection block (block type COLL): what a slot with tag MAP,
- * SET, VECTOR or LIST names. It describes one version of a nested
+ * SET, VECTOR, LIST or VECTOR_OF names. It describes one version of a nested
  * collection (its kind, count, hash, root and tail nodes, metadata) and
  * holds one count on each node and on counted metadata.
  *
  * <pre>
  *   0        8      9          10      11     12       16       24          32          40
  *   +--------+------+----------+-------+------+--------+--------+-----------+-----------+-----------+
- *   | header | kind | meta tag | shift | pad  | hasheq | count  | root node | tail node | meta      |
+ *   | header | kind | meta tag | shift | elem | hasheq | count  | root node | tail node | meta      |
  *   +--------+------+----------+-------+------+--------+--------+-----------+-----------+-----------+
  * </pre>
  *
  * kind is the slot tag; shift is the vector trie's shift (0 for maps and
- * sets); hasheq holds the entry-hash sum of a map or set (hasheq =
- * mixCollHash(sum, count)) and the ordered hasheq of a vector or list;
+ * sets); elem is a vector-of's element type (0 for every other kind);
+ * hasheq holds the entry-hash sum of a map or set (hasheq =
+ * mixCollHash(sum, count)) and the ordered hasheq of a vector, list or
+ * vector-of;
  * root and tail are node offsets, 0 for none (maps and sets have no tail);
  * meta is the payload of the metadata map's slot (tag NIL: none).
  */
@@ -29,7 +31,8 @@ public final class CollDescriptor {
     public static final int COLL_KIND_OFFSET = 8;
     public static final int COLL_META_TAG_OFFSET = 9;
     public static final int COLL_SHIFT_OFFSET = 10;
-    public static final int COLL_PAD_OFFSET = 11;
+    /** VECTOR_OF: the element type (PrimLeafDescriptor.ELEM_*); 0 for every other kind. */
+    public static final int COLL_ELEM_OFFSET = 11;
     public static final int COLL_HASH_OFFSET = 12;
     public static final int COLL_COUNT_OFFSET = 16;
     public static final int COLL_ROOT_OFFSET = 24;

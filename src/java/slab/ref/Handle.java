@@ -28,6 +28,8 @@ public final class Handle {
     public final long tail;
     public final long count;
     public final int shift;
+    /** A vector-of's element type (slab.vector.PrimLeafDescriptor.ELEM_*); 0 for every other kind. */
+    public final int elem;
     /** Maps and sets: the sum of entry hashes (hasheq = mixCollHash(sum, count)). Others: the hasheq once known. */
     private int hash;
     private volatile boolean hashKnown;
@@ -51,7 +53,12 @@ public final class Handle {
 
     /** An owning handle: takes over one count the caller holds on node and one on tail (where non-zero). */
     public Handle(Heap heap, int kind, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
-        this(heap, null, kind, node, tail, count, shift, hash, hashKnown, true);
+        this(heap, null, kind, 0, node, tail, count, shift, hash, hashKnown, true);
+    }
+
+    /** An owning handle on a vector-of (kind VECTOR_OF) of element type elem, or on any other kind with elem 0. */
+    public Handle(Heap heap, int kind, int elem, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
+        this(heap, null, kind, elem, node, tail, count, shift, hash, hashKnown, true);
     }
 
     /**
@@ -60,14 +67,15 @@ public final class Handle {
      * (immutable) version, this one's included. That makes reading nested
      * values as cheap as reading scalars.
      */
-    Handle(Handle parent, int kind, long node, long tail, long count, int shift, int hash) {
-        this(parent.heap, parent, kind, node, tail, count, shift, hash, true, false);
+    Handle(Handle parent, int kind, int elem, long node, long tail, long count, int shift, int hash) {
+        this(parent.heap, parent, kind, elem, node, tail, count, shift, hash, true, false);
     }
 
-    private Handle(Heap heap, Handle parent, int kind, long node, long tail, long count, int shift, int hash,
+    private Handle(Heap heap, Handle parent, int kind, int elem, long node, long tail, long count, int shift, int hash,
                    boolean hashKnown, boolean owning) {
         this.heap = heap;
         this.kind = kind;
+        this.elem = elem;
         this.node = node;
         this.tail = tail;
         this.count = count;
@@ -141,8 +149,8 @@ public final class Handle {
      * must be {@link #release}d when the comparison ends, so a value made
      * from it that escaped into user code throws instead of reading on.
      */
-    public static Handle scoped(Heap heap, int kind, long node, long tail, long count, int shift, int hash) {
-        return new Handle(heap, null, kind, node, tail, count, shift, hash, true, false);
+    public static Handle scoped(Heap heap, int kind, int elem, long node, long tail, long count, int shift, int hash) {
+        return new Handle(heap, null, kind, elem, node, tail, count, shift, hash, true, false);
     }
 
     public boolean isReleased() { return released; }

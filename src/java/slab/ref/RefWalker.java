@@ -44,7 +44,7 @@ public final class RefWalker {
             case BlockTypes.COLL -> CollBlocks.forEachRef(h.segment(), b, v);
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
                 MapNodeRefs.forEachRef(h.segment(), b, v);
-            case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF -> VecNodeRefs.forEachRef(h.segment(), b, v);
+            case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF, BlockTypes.VEC_PRIM_LEAF -> VecNodeRefs.forEachRef(h.segment(), b, v);
             case BlockTypes.BOX, BlockTypes.CELL -> Boxes.forEachRef(h.segment(), b, v);
             case BlockTypes.META_SYMBOL -> MetaSymbols.forEachRef(h.segment(), b, v);
             default -> { }
@@ -66,7 +66,7 @@ public final class RefWalker {
         return switch (type) {
             case BlockTypes.RAW, BlockTypes.BLOB, BlockTypes.COLL, BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION,
                  BlockTypes.SET_NODE, BlockTypes.SET_COLLISION, BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF,
-                 BlockTypes.BOX, BlockTypes.CELL, BlockTypes.META_SYMBOL -> true;
+                 BlockTypes.BOX, BlockTypes.CELL, BlockTypes.META_SYMBOL, BlockTypes.VEC_PRIM_LEAF -> true;
             default -> false;
         };
     }

@@ -8,6 +8,6 @@ package slab.ref;
 public interface SharedColl {
     /** The handle on this collection's version. */
     Handle slabHandle();
-    /** One of Tags.MAP, SET, VECTOR, LIST. */
+    /** One of Tags.MAP, SET, VECTOR, LIST, VECTOR_OF. */
     int slabKind();
 }

@@ -68,6 +68,6 @@ final class ReachableCheck {
         int hash = s.getInt(coll + COLL_HASH_OFFSET);
         if (tag == Tags.MAP || tag == Tags.SET) MapVerify.verify(s, root, count, hash, tag == Tags.SET, hasher);
         else VecVerify.verify(h, root, s.getLong(coll + COLL_TAIL_OFFSET), count, s.getByte(coll + COLL_SHIFT_OFFSET),
-            hash, hasher);
+            tag == Tags.VECTOR_OF ? s.getByte(coll + COLL_ELEM_OFFSET) : 0, hash, hasher);
     }
 }

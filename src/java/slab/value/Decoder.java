@@ -40,7 +40,8 @@ public final class Decoder {
             case Tags.UUID: return Blobs.uuid(h.segment(), p);
             case Tags.INSTANT: return Blobs.instant(h.segment(), p);
             case Tags.SYMBOL_META: return MetaSymbols.decode(h, p);
-            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: return CollBlocks.decode(h, tag, p);
+            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: case Tags.VECTOR_OF:
+                return CollBlocks.decode(h, tag, p);
             default:
                 if (Tags.isInlineString(tag)) {
                     int n = tag - Tags.STR_INLINE;

@@ -152,7 +152,7 @@ public final class Equality {
             case Tags.INSTANT: return CAT_INSTANT;
             case Tags.MAP: return CAT_MAP;
             case Tags.SET: return CAT_SET;
-            case Tags.VECTOR: case Tags.LIST: return CAT_SEQUENTIAL;
+            case Tags.VECTOR: case Tags.LIST: case Tags.VECTOR_OF: return CAT_SEQUENTIAL;
             default: return Tags.isInlineString(tag) ? CAT_STRING : -1;
         }
     }

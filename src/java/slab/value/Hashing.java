@@ -22,7 +22,7 @@ public final class Hashing {
             case Tags.RATIO: case Tags.UUID: case Tags.INSTANT:
                 return Blobs.hash(h.segment(), p);
             case Tags.SYMBOL_META: return MetaSymbols.hash(h.segment(), p);
-            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST:
+            case Tags.MAP: case Tags.SET: case Tags.VECTOR: case Tags.LIST: case Tags.VECTOR_OF:
                 return CollBlocks.hasheq(h.segment(), tag, p);
             default:
                 if (Tags.isInlineString(tag)) {

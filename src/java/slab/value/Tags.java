@@ -31,6 +31,7 @@ package slab.value;
  *  49  SET               offset of a collection block     (counted)
  *  50  VECTOR            offset of a collection block     (counted)
  *  51  LIST              offset of a collection block     (counted)
+ *  52  VECTOR_OF         offset of a collection block     (counted): a vector of unboxed numbers
  * </pre>
  *
  * Tags at or above {@link #FIRST_COUNTED} hold one reference count on the
@@ -66,12 +67,15 @@ public final class Tags {
     public static final int SET = 49;
     public static final int VECTOR = 50;
     public static final int LIST = 51;
+    public static final int VECTOR_OF = 52;
 
     public static final int FIRST_COUNTED = 32;
 
     public static boolean isCounted(int tag) { return tag >= FIRST_COUNTED; }
     public static boolean isInlineString(int tag) { return tag >= STR_INLINE && tag <= STR_INLINE + STR_INLINE_MAX; }
-    public static boolean isCollection(int tag) { return tag >= MAP && tag <= LIST; }
+    public static boolean isCollection(int tag) { return tag >= MAP && tag <= VECTOR_OF; }
+    /** Vectors, lists and vectors of unboxed numbers: compared element by element, hashed in order. */
+    public static boolean isSequential(int tag) { return tag == VECTOR || tag == LIST || tag == VECTOR_OF; }
     /** Integer-category numbers compare by value across these tags, as Clojure's = does. */
     public static boolean isSmallInteger(int tag) { return tag == LONG || tag == BIGINT_SMALL || tag == BIGINTEGER_SMALL; }
 

@@ -6,13 +6,14 @@ import clojure.lang.ExceptionInfo;
 import clojure.lang.RT;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.Tags;
 import slab.value.Validator;
 
 /**
- * Building a whole vector or list at once, through a transient: from the
- * Clojure layer's constructors (validated first, so a refused element
- * writes nothing), or from an on-heap collection the value codec has
- * validated.
+ * Building a whole vector, list or vector-of at once, through a transient:
+ * from the Clojure layer's constructors (validated first, so a refused
+ * element writes nothing), or from an on-heap collection the value codec
+ * has validated.
  */
 public final class VecBuild {
     private VecBuild() {}
@@ -25,7 +26,26 @@ public final class VecBuild {
      * values it has already validated, so elements are encoded trusted.
      */
     public static Handle fromSeqable(Heap h, Object seqable, int kind) {
-        return fill(h, VecTransient.building(h, kind, true), RT.iter(seqable));
+        return fill(h, VecTransient.building(h, kind, 0, true), RT.iter(seqable));
+    }
+
+    /**
+     * A new vector-of of element type elem holding the elements of seqable,
+     * each cast as clojure.core's vector-of casts it: a value that does not
+     * cast (out of range, nil, another kind) throws what clojure.core throws,
+     * and nothing is left behind.
+     */
+    public static Handle vectorOf(Heap h, int elem, Object seqable) {
+        PrimLeafDescriptor.checkElem(elem);
+        return fill(h, VecTransient.building(h, Tags.VECTOR_OF, elem, true), RT.iter(seqable));
+    }
+
+    /**
+     * The element type of a clojure.core vector-of (class clojure.core.Vec),
+     * read from the primitive array it keeps its tail in; 0 for any other value.
+     */
+    public static int coreVectorOfType(Object v) {
+        return v instanceof clojure.core.Vec cv ? PrimElems.elemTypeOfArray(cv.tail) : 0;
     }
 
     /**
@@ -46,7 +66,7 @@ public final class VecBuild {
                 throw Validator.withPath(e, i);
             }
         }
-        return fill(h, VecTransient.building(h, kind, true), RT.iter(source));
+        return fill(h, VecTransient.building(h, kind, 0, true), RT.iter(source));
     }
 
     private static Handle fill(Heap h, VecTransient t, Iterator<?> it) {

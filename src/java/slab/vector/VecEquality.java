@@ -46,7 +46,8 @@ public final class VecEquality {
         for (int base = 0; base < cnt; base += 1 << bits) {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
-            for (int j = 0; j < cap; j++) hash = 31 * hash + Hashing.hasheq(h, tag(s, leaf, cap, j), payload(s, leaf, j));
+            for (int j = 0; j < cap; j++)
+                hash = 31 * hash + Hashing.hasheq(h, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j));
         }
         return Murmur3.mixCollHash(hash, cnt);
     }
@@ -61,12 +62,16 @@ public final class VecEquality {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
             for (int j = 0; j < cap; j++) {
-                int t = tag(s, leaf, cap, j);
-                long p = payload(s, leaf, j);
                 int eh;
-                if (t == Tags.LONG) eh = Long.hashCode(p);
-                else if (t == Tags.NIL) eh = 0;
-                else eh = Decoder.decodeIn(h, r, t, p).hashCode();
+                if (r.elem != 0) {
+                    eh = PrimElems.box(r.elem, PrimElems.read(s, r.elem, leaf, j)).hashCode();
+                } else {
+                    int t = tag(s, leaf, cap, j);
+                    long p = payload(s, leaf, j);
+                    if (t == Tags.LONG) eh = Long.hashCode(p);
+                    else if (t == Tags.NIL) eh = 0;
+                    else eh = Decoder.decodeIn(h, r, t, p).hashCode();
+                }
                 hash = 31 * hash + eh;
             }
         }
@@ -97,7 +102,8 @@ public final class VecEquality {
                 long leaf = leafAt(r, s, bits, cnt, base);
                 int cap = capAt(bits, cnt, base);
                 for (int j = 0; j < cap; j++)
-                    if (!Equality.equalsValue(h, r, tag(s, leaf, cap, j), payload(s, leaf, j), ov.nth(base + j))) return false;
+                    if (!Equality.equalsValue(h, r, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j), ov.nth(base + j)))
+                        return false;
             }
             return true;
         }
@@ -108,7 +114,8 @@ public final class VecEquality {
                 long leaf = leafAt(r, s, bits, cnt, base);
                 int cap = capAt(bits, cnt, base);
                 for (int j = 0; j < cap; j++)
-                    if (!it.hasNext() || !Equality.equalsValue(h, r, tag(s, leaf, cap, j), payload(s, leaf, j), it.next()))
+                    if (!it.hasNext()
+                        || !Equality.equalsValue(h, r, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j), it.next()))
                         return false;
             }
             return !it.hasNext();
@@ -119,7 +126,8 @@ public final class VecEquality {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
             for (int j = 0; j < cap; j++, ms = ms.next())
-                if (ms == null || !Equality.equalsValue(h, r, tag(s, leaf, cap, j), payload(s, leaf, j), ms.first()))
+                if (ms == null
+                    || !Equality.equalsValue(h, r, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j), ms.first()))
                     return false;
         }
         return ms == null;
@@ -131,45 +139,51 @@ public final class VecEquality {
         b.check();
         if (a.count != b.count) return false;
         if (a.hashKnown() && b.hashKnown() && a.hasheq() != b.hasheq()) return false;
-        return triesEqual(a.heap, a.node, a.tail, a.shift, b.node, b.tail, b.shift, count(a), false);
+        return triesEqual(a.heap, a.node, a.tail, a.shift, a.elem, b.node, b.tail, b.shift, b.elem, count(a), false);
     }
 
     /**
      * Two tries of cnt elements in one segment, slot against slot, skipping
      * shared subtrees; strict compares encodings (Equality.sameEncoding), not =.
+     * elemA and elemB are the element types of vectors-of (0: slots); a
+     * vector-of is compared as the slots of its values, so it is = to a
+     * vector of the same numbers, and a vector-of of ints to one of longs.
      */
-    public static boolean triesEqual(Heap h, long nodeA, long tailA, int shiftA, long nodeB, long tailB, int shiftB,
-                                     int cnt, boolean strict) {
+    public static boolean triesEqual(Heap h, long nodeA, long tailA, int shiftA, int elemA,
+                                     long nodeB, long tailB, int shiftB, int elemB, int cnt, boolean strict) {
         Segment s = h.segment();
         int bits = s.vecBits(), w = 1 << bits;
         int to = tailoff(cnt, bits);
-        if (tailA != tailB && !leavesEqual(h, s, tail(s, tailA, cnt, bits), tail(s, tailB, cnt, bits), cnt - to, strict))
+        if (tailA != tailB && !leavesEqual(h, s, tail(s, tailA, elemA, cnt, bits), elemA, tail(s, tailB, elemB, cnt, bits), elemB,
+                                           cnt - to, strict))
             return false;
         if (nodeA == nodeB) return true;
-        if (shiftA == shiftB) return nodesEqual(h, s, bits, shiftA, nodeA, nodeB, strict);
+        if (shiftA == shiftB) return nodesEqual(h, s, bits, shiftA, nodeA, elemA, nodeB, elemB, strict);
         for (int base = 0; base < to; base += w) {   // differently shaped tries (not made by slab): leaf by leaf
-            long la = leafFor(s, nodeA, shiftA, bits, base), lb = leafFor(s, nodeB, shiftB, bits, base);
-            if (la != lb && !leavesEqual(h, s, la, lb, w, strict)) return false;
+            long la = leafFor(s, nodeA, elemA, shiftA, bits, base), lb = leafFor(s, nodeB, elemB, shiftB, bits, base);
+            if (la != lb && !leavesEqual(h, s, la, elemA, lb, elemB, w, strict)) return false;
         }
         return true;
     }
 
-    private static boolean nodesEqual(Heap h, Segment s, int bits, int level, long na, long nb, boolean strict) {
+    private static boolean nodesEqual(Heap h, Segment s, int bits, int level, long na, int ea, long nb, int eb,
+                                      boolean strict) {
         if (na == nb) return true;
         int w = 1 << bits;
         if (na == 0 || nb == 0) return false;
-        if (level == 0) return leavesEqual(h, s, checked(s, na, BlockTypes.VEC_LEAF, w), checked(s, nb, BlockTypes.VEC_LEAF, w), w, strict);
+        if (level == 0)
+            return leavesEqual(h, s, checkedLeaf(s, na, ea, w), ea, checkedLeaf(s, nb, eb, w), eb, w, strict);
         checked(s, na, BlockTypes.VEC_BRANCH, w);
         checked(s, nb, BlockTypes.VEC_BRANCH, w);
         for (int i = 0; i < w; i++)
-            if (!nodesEqual(h, s, bits, level - bits, child(s, na, i), child(s, nb, i), strict)) return false;
+            if (!nodesEqual(h, s, bits, level - bits, child(s, na, i), ea, child(s, nb, i), eb, strict)) return false;
         return true;
     }
 
-    private static boolean leavesEqual(Heap h, Segment s, long la, long lb, int cap, boolean strict) {
+    private static boolean leavesEqual(Heap h, Segment s, long la, int ea, long lb, int eb, int cap, boolean strict) {
         for (int j = 0; j < cap; j++) {
-            int ta = tag(s, la, cap, j), tb = tag(s, lb, cap, j);
-            long pa = payload(s, la, j), pb = payload(s, lb, j);
+            int ta = tagAt(s, ea, la, cap, j), tb = tagAt(s, eb, lb, cap, j);
+            long pa = payloadAt(s, ea, la, j), pb = payloadAt(s, eb, lb, j);
             if (ta == tb && pa == pb && ta != Tags.DOUBLE && ta != Tags.FLOAT) continue;
             if (!Equality.slotsMatch(h, ta, pa, tb, pb, strict)) return false;
         }

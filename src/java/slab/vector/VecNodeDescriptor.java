@@ -7,7 +7,7 @@ import slab.mem.AllocatorDescriptor;
  * vector is a trie of branching W = 2^vecBits (the segment header's
  * vecBits, 5 by default) plus a tail leaf, the shape of
  * clojure.lang.PersistentVector; the collection block (see
- * {@link BlobDescriptor}) or an on-heap handle holds root, tail, count and
+ * slab.ref.CollDescriptor) or an on-heap handle holds root, tail, count and
  * shift. All fields are little-endian.
  *
  * <pre>
@@ -16,7 +16,7 @@ import slab.mem.AllocatorDescriptor;
  *   0                   8             24                  32
  *   +-------------------+-------------+-------------------+------------------------------+
  *   | allocator header  | lineage     | node word         | child[0] ... child[W-1]      |
- *   | (refcount, type)  | base, heir  | edit:56 | cap:8   | node offsets, 0 = none       |
+ *   | (refcount, type)  | base, heir  | edit:48|0:8|cap:8 | node offsets, 0 = none       |
  *   +-------------------+-------------+-------------------+------------------------------+
  *
  * Leaf node (VEC_LEAF) with cap slots, 32 + 9 * cap bytes:
@@ -24,12 +24,15 @@ import slab.mem.AllocatorDescriptor;
  *   0                   8             24                  32               32 + 8 * cap
  *   +-------------------+-------------+-------------------+----------------+---------------+
  *   | allocator header  | lineage     | node word         | payload[0..cap)| tag[0..cap)   |
- *   |                   | base, heir  | edit:56 | cap:8   | 8 bytes each   | 1 byte each   |
+ *   |                   | base, heir  | edit:48|0:8|cap:8 | 8 bytes each   | 1 byte each   |
  *   +-------------------+-------------+-------------------+----------------+---------------+
  * </pre>
  *
- * The node word holds the slot capacity in its low byte and the transient
- * edit id above it (0 = persistent: the node is never written again). Slot
+ * The node word holds the slot capacity in its low byte, the element type
+ * of a primitive leaf (vector-of, see {@link PrimLeafDescriptor}; 0 here)
+ * in the next, and the transient edit id above them (0 = persistent: the
+ * node is never written again). All three node types share this prefix, so
+ * shape code reads capacity and edit id without knowing the type. Slot
  * i of a leaf is the value-codec slot (tag[i], payload[i]) described in
  * {@link Tags}; counted tags hold one reference count on their block.
  *
@@ -55,9 +58,13 @@ public final class VecNodeDescriptor {
 
     public static final int CAPACITY_BITS = 8;
     public static final long CAPACITY_MASK = (1L << CAPACITY_BITS) - 1;
-    public static final int EDIT_SHIFT = CAPACITY_BITS;
-    /** Edit ids must fit the node word's 56 high bits. */
-    public static final long MAX_EDIT = (1L << (64 - CAPACITY_BITS)) - 1;
+    /** The element type of a primitive leaf (PrimLeafDescriptor.ELEM_*); 0 in branches and slot leaves. */
+    public static final int ELEM_SHIFT = CAPACITY_BITS;
+    public static final int ELEM_BITS = 8;
+    public static final long ELEM_MASK = (1L << ELEM_BITS) - 1;
+    public static final int EDIT_SHIFT = ELEM_SHIFT + ELEM_BITS;
+    /** Edit ids must fit the node word's 48 high bits. */
+    public static final long MAX_EDIT = (1L << (64 - EDIT_SHIFT)) - 1;
 
     public static final int MIN_BITS = 1;
     public static final int MAX_BITS = 5;
@@ -89,6 +96,11 @@ public final class VecNodeDescriptor {
     public static long tagOffset(int cap, int i) { return SLOTS_OFFSET + (long) PAYLOAD_LENGTH * cap + i; }
 
     public static long nodeWord(long edit, int cap) { return (edit << EDIT_SHIFT) | cap; }
+
+    /** The node word of a primitive leaf of element type elem. */
+    public static long nodeWord(long edit, int elem, int cap) { return (edit << EDIT_SHIFT) | ((long) elem << ELEM_SHIFT) | cap; }
+
+    public static int elemOf(long nodeWord) { return (int) ((nodeWord >>> ELEM_SHIFT) & ELEM_MASK); }
 
     public static int capacityOf(long nodeWord) { return (int) (nodeWord & CAPACITY_MASK); }
 

@@ -14,23 +14,24 @@ import slab.value.Tags;
 /**
  * The walker of vector nodes: the one place that knows which bytes of a
  * branch or leaf hold counts (a branch's non-zero children, a leaf's
- * counted slots), used through slab.ref.RefWalker by the reclaimer, the
- * sweep, verify and the audit alike. It reads every slot up to the node's
- * capacity: slots past a vector's end hold NIL and 0 (see FORMAT.md).
+ * counted slots; a leaf of unboxed numbers holds none), used through
+ * slab.ref.RefWalker by the reclaimer, the sweep, verify and the audit
+ * alike. It reads every slot up to the node's capacity: slots past a
+ * vector's end hold NIL and 0 (see FORMAT.md).
  */
 public final class VecNodeRefs {
     private VecNodeRefs() {}
 
-    /** Calls v for every child of a branch or counted slot of a leaf (block types VEC_BRANCH, VEC_LEAF). */
+    /**
+     * Calls v for every child of a branch or counted slot of a leaf (block
+     * types VEC_BRANCH, VEC_LEAF); never for a VEC_PRIM_LEAF.
+     */
     public static void forEachRef(Segment s, long node, RefVisitor v) {
         long hd = s.liveHeader(node, "a vector node");
-        int cap = capacity(s, node);
-        boolean branch = AllocatorDescriptor.typeOf(hd) == BlockTypes.VEC_BRANCH;
-        // A capacity past the branching or the block is damage: no walker reads past a block.
-        if (cap < 1 || cap > 1 << VecNodeDescriptor.MAX_BITS
-                || (branch ? VecNodeDescriptor.branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
-            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
-        if (branch) {
+        int type = AllocatorDescriptor.typeOf(hd);
+        int cap = checkedCapacity(s, node, hd, type);
+        if (type == BlockTypes.VEC_PRIM_LEAF) return;
+        if (type == BlockTypes.VEC_BRANCH) {
             for (int i = 0; i < cap; i++) {
                 long ch = child(s, node, i);
                 if (ch != 0) v.visit(ch);
@@ -48,11 +49,10 @@ public final class VecNodeRefs {
      */
     public static void collect(Segment s, long node, SlotList out) {
         long hd = s.liveHeader(node, "a vector node");
-        int cap = capacity(s, node);
-        boolean branch = AllocatorDescriptor.typeOf(hd) == BlockTypes.VEC_BRANCH;
-        if (cap < 1 || cap > 1 << VecNodeDescriptor.MAX_BITS
-                || (branch ? VecNodeDescriptor.branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
-            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
+        int type = AllocatorDescriptor.typeOf(hd);
+        int cap = checkedCapacity(s, node, hd, type);
+        if (type == BlockTypes.VEC_PRIM_LEAF) return;
+        boolean branch = type == BlockTypes.VEC_BRANCH;
         long[] w = out.words(cap);
         s.readLongs(node + SLOTS_OFFSET, w, cap);
         out.ensure(cap);
@@ -66,5 +66,20 @@ public final class VecNodeRefs {
             for (int i = 0; i < cap; i++) if (Tags.isCounted(tags[i])) o[k++] = w[i];
         }
         out.n = k;
+    }
+
+    /** The node's capacity, which must be within the branching and fit its block: no walker reads past a block. */
+    private static int checkedCapacity(Segment s, long node, long hd, int type) {
+        long nw = s.getLong(node + NODE_WORD_OFFSET);
+        int cap = capacityOf(nw), elem = elemOf(nw);
+        long length = switch (type) {
+            case BlockTypes.VEC_BRANCH -> elem == 0 ? branchLength(cap) : -1;
+            case BlockTypes.VEC_LEAF -> elem == 0 ? leafLength(cap) : -1;
+            case BlockTypes.VEC_PRIM_LEAF -> PrimLeafDescriptor.isElem(elem) ? PrimLeafDescriptor.leafLength(elem, cap) : -1;
+            default -> -1;
+        };
+        if (cap < 1 || cap > 1 << MAX_BITS || length < 0 || length > Segment.blockSize(hd))
+            throw Damage.at(s, node, "a vector node whose " + cap + " slots fit its block");
+        return cap;
     }
 }

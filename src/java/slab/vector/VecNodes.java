@@ -53,6 +53,37 @@ final class VecNodes {
         s.putByte(leaf + tagOffset(cap, i), (byte) tag);
     }
 
+    /**
+     * Stores element i of a leaf of element type elem: a slot (tag, payload)
+     * when elem is 0, else the element whose bits are payload (the tag,
+     * uncounted, is ignored).
+     */
+    static void writeElem(Segment s, int elem, long leaf, int cap, int i, int tag, long payload) {
+        if (elem == 0) writeSlot(s, leaf, cap, i, tag, payload);
+        else PrimElems.write(s, elem, leaf, i, payload);
+    }
+
+    /**
+     * The tag of element i of a leaf, as a value-codec slot: a primitive
+     * element reads as the slot of the same value (see {@link PrimElems}), so
+     * hashing and equality need no case of their own.
+     */
+    static int tagAt(Segment s, int elem, long leaf, int cap, int i) {
+        return elem == 0 ? tag(s, leaf, cap, i) : PrimElems.slotTag(elem, PrimElems.read(s, elem, leaf, i));
+    }
+
+    /** The payload of element i of a leaf, as a value-codec slot (see {@link #tagAt}). */
+    static long payloadAt(Segment s, int elem, long leaf, int i) {
+        return elem == 0 ? payload(s, leaf, i) : PrimElems.slotPayload(elem, PrimElems.read(s, elem, leaf, i));
+    }
+
+    static int leafType(int elem) { return elem == 0 ? BlockTypes.VEC_LEAF : BlockTypes.VEC_PRIM_LEAF; }
+
+    /** Bytes of a leaf of cap elements of type elem (0: slots), header included. */
+    static long leafLength(int elem, int cap) {
+        return elem == 0 ? VecNodeDescriptor.leafLength(cap) : PrimLeafDescriptor.leafLength(elem, cap);
+    }
+
     /** A branch with no children. */
     static long newBranch(Heap h, int w, long edit) {
         long b = h.allocator().allocate(branchLength(w) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
@@ -68,12 +99,13 @@ final class VecNodes {
      * leaf at once also brings its cache lines in together, instead of one
      * miss after another as conj! fills the slots.
      */
-    static long newLeaf(Heap h, int cap, long edit) {
-        long b = h.allocator().allocate(leafLength(cap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+    static long newLeaf(Heap h, int elem, int cap, long edit) {
+        long length = leafLength(elem, cap);
+        long b = h.allocator().allocate(length - BLOCK_HEADER_LENGTH, leafType(elem));
         Segment s = h.segment();
         SegmentLineage.clear(s, b);
-        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, cap));
-        s.fill(b + SLOTS_OFFSET, leafLength(cap) - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, elem, cap));
+        s.fill(b + SLOTS_OFFSET, length - SLOTS_OFFSET, (byte) 0);   // Tags.NIL is 0; a primitive 0 is 0
         return b;
     }
 
@@ -129,11 +161,14 @@ final class VecNodes {
     /**
      * A leaf of newCap slots holding the first n slots of src (capacity
      * srcCap), retaining their counted payloads except slot {@code skip}
-     * (-1 for none), which is left NIL for the caller to fill.
+     * (-1 for none), which is left NIL for the caller to fill. A leaf of
+     * primitives (elem not 0) is copied byte for byte: it holds no counts,
+     * so there is nothing to retain or borrow.
      */
-    static long copyLeaf(Heap h, long src, int srcCap, int n, int newCap, int skip, long edit) {
+    static long copyLeaf(Heap h, int elem, long src, int srcCap, int n, int newCap, int skip, long edit) {
+        if (elem != 0) return copyPrimLeaf(h, elem, src, n, newCap, edit);
         Segment s = h.segment();
-        long b = h.allocator().allocate(leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
+        long b = h.allocator().allocate(VecNodeDescriptor.leafLength(newCap) - BLOCK_HEADER_LENGTH, BlockTypes.VEC_LEAF);
         SegmentLineage.clear(s, b);
         s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, newCap));
         if (n > 0) {
@@ -144,6 +179,19 @@ final class VecNodes {
         if (skip >= 0) s.putByte(b + tagOffset(newCap, skip), (byte) Tags.NIL);
         if (edit == 0 && h.lineage().inherit(src, b, countedSlots(s, b, newCap, n))) return b;
         retainSlots(h, b, newCap, n);
+        return b;
+    }
+
+    private static long copyPrimLeaf(Heap h, int elem, long src, int n, int newCap, long edit) {
+        Segment s = h.segment();
+        long length = PrimLeafDescriptor.leafLength(elem, newCap);
+        long b = h.allocator().allocate(length - BLOCK_HEADER_LENGTH, BlockTypes.VEC_PRIM_LEAF);
+        SegmentLineage.clear(s, b);
+        s.putLong(b + NODE_WORD_OFFSET, nodeWord(edit, elem, newCap));
+        long from = src + PrimLeafDescriptor.ELEMENTS_OFFSET, to = b + PrimLeafDescriptor.ELEMENTS_OFFSET;
+        long bytes = (long) PrimLeafDescriptor.width(elem) * n;
+        if (n > 0) s.copy(from, to, bytes);
+        if (newCap > n) s.fill(to + bytes, b + length - (to + bytes), (byte) 0);   // elements past the end are 0
         return b;
     }
 
@@ -192,24 +240,39 @@ final class VecNodes {
     static long checked(Segment s, long node, int type, int cap) {
         long hd = s.block(node, type, type == BlockTypes.VEC_BRANCH ? "a vector branch" : "a vector leaf");
         int found = capacity(s, node);
-        if (found != cap || (type == BlockTypes.VEC_BRANCH ? branchLength(cap) : leafLength(cap)) > Segment.blockSize(hd))
+        if (found != cap || (type == BlockTypes.VEC_BRANCH ? branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
             throw Damage.at(s, node, (type == BlockTypes.VEC_BRANCH ? "a vector branch" : "a vector leaf")
                 + " of " + cap + " slots, found " + found);
         return node;
     }
 
-    /** The tail leaf of a version of cnt elements, checked. */
-    static long tail(Segment s, long tail, int cnt, int bits) {
-        return checked(s, tail, BlockTypes.VEC_LEAF, cnt - tailoff(cnt, bits));
+    /**
+     * A leaf of cap slots for a vector of element type elem, checked: a
+     * slot leaf for a vector (elem 0), a primitive leaf of that element
+     * type for a vector-of (so neither is ever read as the other).
+     */
+    static long checkedLeaf(Segment s, long node, int elem, int cap) {
+        if (elem == 0) return checked(s, node, BlockTypes.VEC_LEAF, cap);
+        long hd = s.block(node, BlockTypes.VEC_PRIM_LEAF, "a vector-of leaf");
+        long nw = s.getLong(node + NODE_WORD_OFFSET);
+        if (capacityOf(nw) != cap || elemOf(nw) != elem || PrimLeafDescriptor.leafLength(elem, cap) > Segment.blockSize(hd))
+            throw Damage.at(s, node, "a vector-of leaf of " + cap + " elements of type " + elem + ", found "
+                + capacityOf(nw) + " of type " + elemOf(nw));
+        return node;
+    }
+
+    /** The tail leaf of a version of cnt elements of type elem, checked. */
+    static long tail(Segment s, long tail, int elem, int cnt, int bits) {
+        return checkedLeaf(s, tail, elem, cnt - tailoff(cnt, bits));
     }
 
     /** The trie leaf holding index i (i below tailoff), every node on the way checked. */
-    static long leafFor(Segment s, long root, int shift, int bits, int i) {
+    static long leafFor(Segment s, long root, int elem, int shift, int bits, int i) {
         long node = root;
         int w = 1 << bits, mask = w - 1;
         for (int level = shift; level > 0; level -= bits)
             node = s.getLong(checked(s, node, BlockTypes.VEC_BRANCH, w) + childOffset((i >>> level) & mask));
-        return checked(s, node, BlockTypes.VEC_LEAF, w);
+        return checkedLeaf(s, node, elem, w);
     }
 
     /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
@@ -220,8 +283,8 @@ final class VecNodes {
         Segment s = h.segment();
         int bits = s.vecBits();
         int to = tailoff(cnt, bits);
-        if (i >= to) return slotValue(h, r, s, tail(s, r.tail, cnt, bits), cnt - to, i - to);
-        return slotValue(h, r, s, leafFor(s, r.node, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
+        if (i >= to) return elemValue(h, r, s, r.elem, tail(s, r.tail, r.elem, cnt, bits), cnt - to, i - to);
+        return elemValue(h, r, s, r.elem, leafFor(s, r.node, r.elem, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
     }
 
     static Object nth(Handle r, int i, Object notFound) {
@@ -238,5 +301,10 @@ final class VecNodes {
         int t = tag(s, leaf, cap, j);
         long p = payload(s, leaf, j);
         return t == Tags.LONG ? (Object) p : Decoder.decodeIn(h, parent, t, p);
+    }
+
+    /** Element j of a leaf of element type elem: a decoded slot, or a boxed primitive (see {@link PrimElems#box}). */
+    static Object elemValue(Heap h, Handle parent, Segment s, int elem, long leaf, int cap, int j) {
+        return elem == 0 ? slotValue(h, parent, s, leaf, cap, j) : PrimElems.box(elem, PrimElems.read(s, elem, leaf, j));
     }
 }

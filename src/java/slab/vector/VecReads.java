@@ -18,15 +18,16 @@ import slab.value.Tags;
 /**
  * Whole-vector reads: decoded chunks (one leaf each), reduce and
  * kv-reduce (honoring {@code reduced}), and searches. Loops read a leaf's
- * slots in bulk into heap arrays. The caller ({@link Vectors}) checks and
- * fences the handle.
+ * slots in bulk into heap arrays. A vector-of reduces in
+ * {@link PrimReads}. The caller ({@link Vectors}) checks and fences the
+ * handle.
  */
 final class VecReads {
     private VecReads() {}
 
     /** The leaf holding index base (a multiple of W). */
     static long leafAt(Handle r, Segment s, int bits, int cnt, int base) {
-        return base >= tailoff(cnt, bits) ? tail(s, r.tail, cnt, bits) : leafFor(s, r.node, r.shift, bits, base);
+        return base >= tailoff(cnt, bits) ? tail(s, r.tail, r.elem, cnt, bits) : leafFor(s, r.node, r.elem, r.shift, bits, base);
     }
 
     /** Slots in the leaf at base: W inside the trie, the tail's count for the tail. */
@@ -65,7 +66,7 @@ final class VecReads {
         long leaf = leafAt(r, s, bits, cnt, base);
         int cap = capAt(bits, cnt, base);
         Object[] a = new Object[cap];
-        for (int j = 0; j < cap; j++) a[j] = slotValue(h, r, s, leaf, cap, j);
+        for (int j = 0; j < cap; j++) a[j] = elemValue(h, r, s, r.elem, leaf, cap, j);
         return a;
     }
 
@@ -83,6 +84,7 @@ final class VecReads {
 
     /** Reduces elements start.. with f from init; stops at a reduced value and returns what it wraps. */
     static Object reduce(Handle r, int start, IFn f, Object init) {
+        if (r.elem != 0) return PrimReads.reduce(r, start, f, init);
         Heap h = r.heap;
         Segment s = h.segment();
         int bits = s.vecBits(), mask = (1 << bits) - 1, cnt = count(r);
@@ -101,6 +103,7 @@ final class VecReads {
 
     /** kv-reduce: f receives the index as an Integer, as PersistentVector passes it. */
     static Object kvreduce(Handle r, IFn f, Object init) {
+        if (r.elem != 0) return PrimReads.kvreduce(r, f, init);
         Heap h = r.heap;
         Segment s = h.segment();
         int bits = s.vecBits(), cnt = count(r);
@@ -128,7 +131,7 @@ final class VecReads {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
             for (int j = 0; j < cap; j++)
-                if (Equality.equalsValue(h, tag(s, leaf, cap, j), payload(s, leaf, j), o)) return base + j;
+                if (Equality.equalsValue(h, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j), o)) return base + j;
         }
         return -1;
     }
@@ -141,7 +144,7 @@ final class VecReads {
             long leaf = leafAt(r, s, bits, cnt, base);
             int cap = capAt(bits, cnt, base);
             for (int j = cap - 1; j >= 0; j--)
-                if (Equality.equalsValue(h, tag(s, leaf, cap, j), payload(s, leaf, j), o)) return base + j;
+                if (Equality.equalsValue(h, tagAt(s, r.elem, leaf, cap, j), payloadAt(s, r.elem, leaf, j), o)) return base + j;
         }
         return -1;
     }

@@ -38,6 +38,10 @@ import slab.value.Tags;
  * transient is dropped without {@code persistent!}; the action never
  * references the transient. Each public method fences {@code this}.
  *
+ * <p>A transient of a vector-of (elem not 0) casts each value as
+ * clojure.core's vector-of does and writes it unboxed into primitive
+ * leaves, which hold no counts: nothing is retained or released for them.
+ *
  * <p>Like Clojure's, a transient is not safe for concurrent use by several
  * threads; handing it from thread to thread with a happens-before edge is fine.
  */
@@ -47,6 +51,8 @@ public final class VecTransient {
     private final Segment s;
     private final int bits, w, mask;
     private final int kind;
+    /** A vector-of's element type, 0 for a vector or list of slots. */
+    private final int elem;
     private final long edit;
     private final Owned owned;
     private final Owned cleanable;
@@ -82,7 +88,7 @@ public final class VecTransient {
         }
     }
 
-    private VecTransient(Heap h, int kind, long root, long tail, int cnt, int shift, boolean register,
+    private VecTransient(Heap h, int kind, int elem, long root, long tail, int cnt, int shift, boolean register,
                          boolean trusted) {
         this.h = h;
         this.user = new SingleUser(h.gate());
@@ -92,6 +98,7 @@ public final class VecTransient {
         this.w = 1 << bits;
         this.mask = w - 1;
         this.kind = kind;
+        this.elem = elem;
         this.edit = h.newEdit();
         checkEdit(edit);
         this.owned = new Owned(register ? this : null, owners, root, tail);
@@ -112,7 +119,7 @@ public final class VecTransient {
             owners.ownMutable(r.node);
             RefCounts.retain(h, r.tail);
             owners.ownMutable(r.tail);
-            return new VecTransient(h, r.kind, r.node, r.tail, (int) r.count, r.shift, true, false);
+            return new VecTransient(h, r.kind, r.elem, r.node, r.tail, (int) r.count, r.shift, true, false);
         } finally {
             r.heap.gate().exit(g);
             Reference.reachabilityFence(r);
@@ -122,10 +129,10 @@ public final class VecTransient {
     /**
      * An empty transient for an internal bulk build that ends in persistent()
      * or abandon(), so it needs no Cleaner; trusted when the caller has
-     * validated every element.
+     * validated every element; elem is a vector-of's element type, else 0.
      */
-    static VecTransient building(Heap h, int kind, boolean trusted) {
-        return new VecTransient(h, kind, 0, 0, 0, h.segment().vecBits(), false, trusted);
+    static VecTransient building(Heap h, int kind, int elem, boolean trusted) {
+        return new VecTransient(h, kind, elem, 0, 0, 0, h.segment().vecBits(), false, trusted);
     }
 
     private void ensureEditable() {
@@ -146,8 +153,8 @@ public final class VecTransient {
         try {
             int to = tailoff(cnt, bits);
             long t = owned.tail;
-            if (i >= to) return slotValue(h, null, s, t, capacity(s, t), i - to);
-            return slotValue(h, null, s, leafFor(s, owned.root, shift, bits, i), w, i & mask);
+            if (i >= to) return elemValue(h, null, s, elem, t, capacity(s, t), i - to);
+            return elemValue(h, null, s, elem, leafFor(s, owned.root, elem, shift, bits, i), w, i & mask);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -188,7 +195,7 @@ public final class VecTransient {
         long t = owned.tail;
         if (editable(t)) return myTail = t;
         int tc = cnt - tailoff(cnt, bits);
-        long copy = t == 0 ? newLeaf(h, w, edit) : copyLeaf(h, t, capacity(s, t), tc, w, -1, edit);
+        long copy = t == 0 ? newLeaf(h, elem, w, edit) : copyLeaf(h, elem, t, capacity(s, t), tc, w, -1, edit);
         owned.tail = copy;
         myTail = copy;
         take(copy);
@@ -200,7 +207,7 @@ public final class VecTransient {
     private long editableChild(long parent, int sub, boolean leaf) {
         long ch = child(s, parent, sub);
         if (editable(ch)) return ch;
-        long copy = leaf ? copyLeaf(h, ch, w, w, w, -1, edit) : copyBranch(h, ch, w, -1, edit);
+        long copy = leaf ? copyLeaf(h, elem, ch, w, w, w, -1, edit) : copyBranch(h, ch, w, -1, edit);
         setChild(s, parent, sub, copy);
         RefCounts.release(h, ch);
         return copy;
@@ -220,11 +227,19 @@ public final class VecTransient {
         // this transient owns that has room ((cnt & mask) != 0: not full).
         int tc = cnt & mask;
         long t = myTail;
-        if (v instanceof Long l && tc != 0 && t != 0 && !ended && !s.isClosed()) {
-            writeSlot(s, t, w, tc, Tags.LONG, l);
-            cnt++;
-            Reference.reachabilityFence(this);
-            return;
+        if (tc != 0 && t != 0 && !ended && !s.isClosed()) {
+            if (elem != 0) {                                 // a vector-of's element, cast as clojure.core casts it
+                PrimElems.write(s, elem, t, tc, PrimElems.coerce(elem, v));
+                cnt++;
+                Reference.reachabilityFence(this);
+                return;
+            }
+            if (v instanceof Long l) {
+                writeSlot(s, t, w, tc, Tags.LONG, l);
+                cnt++;
+                Reference.reachabilityFence(this);
+                return;
+            }
         }
         conjAny(v);
     }
@@ -233,7 +248,10 @@ public final class VecTransient {
         ensureEditable();
         int tag;
         long payload;
-        if (v instanceof Long l) {                           // the common case, without the encoder
+        if (elem != 0) {
+            tag = Tags.NIL;                                  // bits of an unboxed element: nothing counted
+            payload = PrimElems.coerce(elem, v);
+        } else if (v instanceof Long l) {                    // the common case, without the encoder
             tag = Tags.LONG;
             payload = l;
         } else {
@@ -246,7 +264,7 @@ public final class VecTransient {
             int tc = cnt - tailoff(cnt, bits);
             long t = myTail;
             if (tc < w && t != 0) {                          // room in a tail this transient owns
-                writeSlot(s, t, w, tc, tag, payload);
+                writeElem(s, elem, t, w, tc, tag, payload);
                 cnt++;
             } else {
                 conjSlot(tag, payload);
@@ -263,12 +281,12 @@ public final class VecTransient {
     private void conjSlot(int tag, long payload) {
         int tc = cnt - tailoff(cnt, bits);
         if (tc < w) {
-            writeSlot(s, editableTail(), w, tc, tag, payload);
+            writeElem(s, elem, editableTail(), w, tc, tag, payload);
             cnt++;
             return;
         }
         if (cnt == Integer.MAX_VALUE) throw new IllegalStateException("slab: a vector holds at most 2^31-1 elements");
-        long newTail = newLeaf(h, w, edit);
+        long newTail = newLeaf(h, elem, w, edit);
         long oldTail = owned.tail;
         try {
             if ((cnt >>> bits) > (1L << shift)) {           // the root is full: grow a level
@@ -296,7 +314,7 @@ public final class VecTransient {
         myTail = newTail;
         take(newTail);
         owners.disownMutable(oldTail);                           // our count on it went to the trie
-        writeSlot(s, newTail, w, 0, tag, payload);
+        writeElem(s, elem, newTail, w, 0, tag, payload);
         cnt++;
     }
 
@@ -349,6 +367,10 @@ public final class VecTransient {
             return;
         }
         if (i < 0 || i > cnt) throw new IndexOutOfBoundsException();
+        if (elem != 0) {
+            assocPrim(i, PrimElems.coerce(elem, v));
+            return;
+        }
         Encoder.encode(h, v, slot);
         int tag = slot.tag;
         long payload = slot.payload;
@@ -365,6 +387,17 @@ public final class VecTransient {
         } catch (RuntimeException | Error e) {
             if (!stored) RefCounts.releaseSlot(h, tag, payload);
             throw e;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** assoc! into a vector-of: no counts to move, so the element is just written. */
+    private void assocPrim(int i, long value) {
+        try {
+            int to = tailoff(cnt, bits);
+            long leaf = i >= to ? editableTail() : editableLeafFor(i);
+            PrimElems.write(s, elem, leaf, i >= to ? i - to : i & mask, value);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -391,6 +424,11 @@ public final class VecTransient {
             if (cnt - 1 > to) {                               // the tail keeps at least one element
                 long t = editableTail();
                 int j = cnt - 1 - to;
+                if (elem != 0) {                              // elements past the end are zero
+                    PrimElems.write(s, elem, t, j, 0);
+                    cnt--;
+                    return;
+                }
                 int oldTag = VecNodes.tag(s, t, w, j);
                 long oldPayload = VecNodes.payload(s, t, j);
                 s.putByte(t + tagOffset(w, j), (byte) Tags.NIL);
@@ -454,9 +492,10 @@ public final class VecTransient {
             long t = owned.tail;
             int tc = cnt - tailoff(cnt, bits);
             if (t != 0 && capacity(s, t) != tc) {
-                // Published tails hold exactly their elements.
-                boolean move = editable(t) && h.allocator().refcount(t) == 1;
-                long trimmed = move ? newLeaf(h, tc, 0) : copyLeaf(h, t, capacity(s, t), tc, tc, -1, 0);
+                // Published tails hold exactly their elements. Slots that hold counts
+                // move when the tail is ours alone; unboxed elements are copied.
+                boolean move = elem == 0 && editable(t) && h.allocator().refcount(t) == 1;
+                long trimmed = move ? newLeaf(h, 0, tc, 0) : copyLeaf(h, elem, t, capacity(s, t), tc, tc, -1, 0);
                 take(trimmed);
                 if (move) {
                     s.copy(t + payloadOffset(0), trimmed + payloadOffset(0), (long) PAYLOAD_LENGTH * tc);
@@ -479,7 +518,7 @@ public final class VecTransient {
             KillPoints.step("persistent");
             owners.disownMutable(tail);
             KillPoints.step("persistent");
-            Handle r = new Handle(h, kind, root, tail, cnt, shift, 0, false);
+            Handle r = new Handle(h, kind, elem, root, tail, cnt, shift, 0, false);
             KillPoints.step("persistent");
             return r;
         } finally {

@@ -26,16 +26,22 @@ final class VecUpdates {
 
     // --- persistent updates -----------------------------------------------------------
 
-    static Handle empty(Heap h, int kind) {
-        return new Handle(h, kind, 0, 0, 0, h.segment().vecBits(), 0, false);
+    /** An empty vector or list (elem 0), or vector-of of element type elem. */
+    static Handle empty(Heap h, int kind, int elem) {
+        return new Handle(h, kind, elem, 0, 0, 0, h.segment().vecBits(), 0, false);
     }
 
     private static Handle derive(Handle r, long node, long tail, int cnt, int shift) {
-        return new Handle(r.heap, r.kind, node, tail, cnt, shift, 0, false);
+        return new Handle(r.heap, r.kind, r.elem, node, tail, cnt, shift, 0, false);
     }
 
-    /** A new version with v appended. */
+    /**
+     * A new version with v appended. A vector-of casts v first, as
+     * clojure.core's does, and passes its bits as the payload of an
+     * uncounted slot (tag NIL), which the node primitives write unboxed.
+     */
     static Handle cons(Handle r, Object v) {
+        if (r.elem != 0) return consSlot(r, Tags.NIL, PrimElems.coerce(r.elem, v));
         if (v instanceof Long l) return consSlot(r, Tags.LONG, l);   // the common case, without the encoder
         Heap h = r.heap;
         Slot slot = new Slot();
@@ -57,14 +63,14 @@ final class VecUpdates {
         if (cnt == Integer.MAX_VALUE) throw new IllegalStateException("slab: a vector holds at most 2^31-1 elements");
         int tc = cnt - tailoff(cnt, bits);
         if (tc < w) {
-            long tail = copyLeaf(h, r.tail, tc, tc, tc + 1, -1, 0);
-            writeSlot(s, tail, tc + 1, tc, tag, payload);
+            long tail = copyLeaf(h, r.elem, r.tail, tc, tc, tc + 1, -1, 0);
+            writeElem(s, r.elem, tail, tc + 1, tc, tag, payload);
             settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt + 1, r.shift);
         }
         // The full tail moves into the trie; the new tail holds v alone.
-        long tail = newLeaf(h, 1, 0);
+        long tail = newLeaf(h, r.elem, 1, 0);
         long root;
         int shift = r.shift;
         try {
@@ -86,7 +92,7 @@ final class VecUpdates {
             RefCounts.release(h, tail);
             throw e;
         }
-        writeSlot(s, tail, 1, 0, tag, payload);
+        writeElem(s, r.elem, tail, 1, 0, tag, payload);
         return derive(r, root, tail, cnt + 1, shift);
     }
 
@@ -144,7 +150,10 @@ final class VecUpdates {
         Heap h = r.heap;
         int tag;
         long payload;
-        if (v instanceof Long l) {
+        if (r.elem != 0) {
+            tag = Tags.NIL;                                  // bits of an unboxed element: nothing counted
+            payload = PrimElems.coerce(r.elem, v);
+        } else if (v instanceof Long l) {
             tag = Tags.LONG;
             payload = l;
         } else {
@@ -167,24 +176,24 @@ final class VecUpdates {
         int to = tailoff(cnt, s.vecBits());
         if (i >= to) {
             int tc = cnt - to;
-            long tail = copyLeaf(h, r.tail, tc, tc, tc, i - to, 0);
-            writeSlot(s, tail, tc, i - to, tag, payload);
+            long tail = copyLeaf(h, r.elem, r.tail, tc, tc, tc, i - to, 0);
+            writeElem(s, r.elem, tail, tc, i - to, tag, payload);
             settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt, r.shift);
         }
-        long root = doAssoc(h, r.shift, r.node, i, tag, payload);
+        long root = doAssoc(h, r.elem, r.shift, r.node, i, tag, payload);
         RefCounts.retain(h, r.tail);
         return derive(r, root, r.tail, cnt, r.shift);
     }
 
     /** Path copy of node at level with slot i set; the slot is written last, after every allocation. */
-    private static long doAssoc(Heap h, int level, long node, int i, int tag, long payload) {
+    private static long doAssoc(Heap h, int elem, int level, long node, int i, int tag, long payload) {
         Segment s = h.segment();
         int bits = s.vecBits(), w = 1 << bits, mask = w - 1;
         if (level == 0) {
-            long leaf = copyLeaf(h, node, w, w, w, i & mask, 0);
-            writeSlot(s, leaf, w, i & mask, tag, payload);
+            long leaf = copyLeaf(h, elem, node, w, w, w, i & mask, 0);
+            writeElem(s, elem, leaf, w, i & mask, tag, payload);
             settle(h, node, leaf, tag, payload);
             return leaf;
         }
@@ -192,7 +201,7 @@ final class VecUpdates {
         long ret = copyBranch(h, node, w, sub, 0);
         long ch;
         try {
-            ch = doAssoc(h, level - bits, child(s, node, sub), i, tag, payload);
+            ch = doAssoc(h, elem, level - bits, child(s, node, sub), i, tag, payload);
         } catch (RuntimeException | Error e) {
             RefCounts.release(h, ret);
             throw e;
@@ -212,17 +221,17 @@ final class VecUpdates {
         int cnt = count(r);
         if (cnt == 0) throw new IllegalStateException("Can't pop empty vector");
         Heap h = r.heap;
-        if (cnt == 1) return empty(h, r.kind);
+        if (cnt == 1) return empty(h, r.kind, r.elem);
         Segment s = h.segment();
         int bits = s.vecBits(), w = 1 << bits;
         int tc = cnt - tailoff(cnt, bits);
         if (tc > 1) {
-            long tail = copyLeaf(h, r.tail, tc, tc - 1, tc - 1, -1, 0);
+            long tail = copyLeaf(h, r.elem, r.tail, tc, tc - 1, tc - 1, -1, 0);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt - 1, r.shift);
         }
         // The tail empties: the last trie leaf becomes the tail.
-        long tail = leafFor(s, r.node, r.shift, bits, cnt - 2);
+        long tail = leafFor(s, r.node, r.elem, r.shift, bits, cnt - 2);
         RefCounts.retain(h, tail);
         long root;
         int shift = r.shift;

@@ -20,10 +20,23 @@ import slab.ref.Heap;
 public final class Vectors {
     private Vectors() {}
 
-    public static Handle empty(Heap h, int kind) { return VecUpdates.empty(h, kind); }
+    /** An empty version of r's kind (and element type, for a vector-of). */
+    public static Handle emptyLike(Handle r) { return VecUpdates.empty(r.heap, r.kind, r.elem); }
 
     /** A new vector (kind VECTOR) or list (LIST) of seqable's elements; see {@link VecBuild#build}. */
     public static Handle build(Heap h, Object seqable, int kind) { return VecBuild.build(h, seqable, kind); }
+
+    /**
+     * A new vector-of of seqable's elements; type is clojure.core's name of
+     * the element type (:long, :double, :int, :float, :short, :char, :byte or
+     * :boolean), anything else an IllegalArgumentException as in clojure.core.
+     */
+    public static Handle buildOf(Heap h, Object type, Object seqable) {
+        return VecBuild.vectorOf(h, PrimElems.elemType(type), seqable);
+    }
+
+    /** The element type of a vector-of as clojure.core names it (:double ...), nil for a vector of slots. */
+    public static Object elemType(Handle r) { return r.elem == 0 ? null : PrimElems.typeName(r.elem); }
 
     public static int count(Handle r) {
         r.check();
@@ -179,6 +192,25 @@ public final class Vectors {
         try {
             if (start >= r.count) return f.invoke();
             return VecReads.reduce(r, start + 1, f, VecNodes.nth(r, start));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
+        } finally {
+            r.exitUserCode();
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /**
+     * A vector-of's leaves in order, each as a read-only MemorySegment over
+     * its elements, reduced with f from init (see PrimReads.reduceLeaves).
+     * The slices are valid only while f runs: the version is kept alive
+     * until this returns, not after.
+     */
+    public static Object reduceLeaves(Handle r, IFn f, Object init) {
+        r.check();
+        r.enterUserCode();
+        try {
+            return PrimReads.reduceLeaves(r, f, init);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
