@@ -99,12 +99,17 @@ public final class Closing {
         }
     }
 
+    /** The clean-up thread's loop, waiting for the next dropped owner: inside slab's code, but in no operation. */
+    private static boolean idle(StackTraceElement f) {
+        return f.getClassName().equals("slab.ref.CleanerAction") && f.getMethodName().equals("reap");
+    }
+
     private static boolean anyInsideCore(Thread me) {
         for (var e : Thread.getAllStackTraces().entrySet()) {
             if (e.getKey() == me) continue;
             for (StackTraceElement f : e.getValue()) {
                 String file = f.getFileName();
-                if (file != null && file.endsWith(".java") && f.getClassName().startsWith("slab.")) return true;
+                if (file != null && file.endsWith(".java") && f.getClassName().startsWith("slab.") && !idle(f)) return true;
             }
         }
         return false;
