@@ -29,4 +29,7 @@
                                   [org.clojure/data.fressian "1.1.0"]]}
              ;; Benchmarks: `bin/lein with-profile +bench run -m slab.bench.map-bench`.
              ;; The 10M-entry runs keep two PersistentHashMaps and their keys live.
-             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g"]}})
+             ;; XChart draws the scale benchmark's charts (doc/charts) in the run
+             ;; itself, headless; its PDF backend drags in JUnit, which we leave out.
+             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g" "-Djava.awt.headless=true"]
+                     :dependencies [[org.knowm.xchart/xchart "3.8.8" :exclusions [org.junit.jupiter/junit-jupiter]]]}})
