@@ -19,7 +19,9 @@
   :profiles {:default [:base-no-nrepl :system :user :provided :dev]
              :base-no-nrepl {:resource-paths ["dev-resources"]
                              :jvm-opts ["-XX:-OmitStackTraceInFastThrow"]
-                             :test-selectors {:default (constantly true)}}
+                             ;; :scale tests (10M entries, minutes) run only when asked:
+                             ;; `bin/lein test :scale`; plain `bin/lein test` (CI) leaves them out.
+                             :test-selectors {:default (complement :scale) :scale :scale}}
              ;; The model checker of the reclamation protocol (test/java/slab/model).
              :test {:java-source-paths ["test/java"]}
              :repl {:dependencies [[nrepl/nrepl "1.0.0"] [org.nrepl/incomplete "0.1.0"]]}
