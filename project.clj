@@ -19,7 +19,9 @@
   :profiles {:default [:base-no-nrepl :system :user :provided :dev]
              :base-no-nrepl {:resource-paths ["dev-resources"]
                              :jvm-opts ["-XX:-OmitStackTraceInFastThrow"]
-                             :test-selectors {:default (constantly true)}}
+                             ;; :scale tests (10M entries, minutes) run only when asked:
+                             ;; `bin/lein test :scale`; plain `bin/lein test` (CI) leaves them out.
+                             :test-selectors {:default (complement :scale) :scale :scale}}
              ;; The model checker of the reclamation protocol (test/java/slab/model).
              ;; Native access: a test calls a C kernel through the FFM Linker (slab itself needs no flag).
              :test {:java-source-paths ["test/java"]
@@ -31,4 +33,7 @@
                                   [org.clojure/data.fressian "1.1.0"]]}
              ;; Benchmarks: `bin/lein with-profile +bench run -m slab.bench.map-bench`.
              ;; The 10M-entry runs keep two PersistentHashMaps and their keys live.
-             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g"]}})
+             ;; XChart draws the scale benchmark's charts (doc/charts) in the run
+             ;; itself, headless; its PDF backend drags in JUnit, which we leave out.
+             :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g" "-Djava.awt.headless=true"]
+                     :dependencies [[org.knowm.xchart/xchart "3.8.8" :exclusions [org.junit.jupiter/junit-jupiter]]]}})
