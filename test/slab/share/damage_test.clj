@@ -153,6 +153,27 @@
         (is (= [:value 1] (outcome #(nth v 1))) "the rest of the vector still reads"))
       (is (damaged-verify? seg)))))
 
+(deftest a-root-node-that-is-not-live
+  ;; Reading a root takes a count on its version's nodes: a node whose header is
+  ;; no longer live (zeroed, or freed) is damage, not a refused retain.
+  (doseq [[what value node-of] [["a map's root node" deep-map #(.node (handle %))]
+                                ["a set's root node" (set (range 100)) #(.node (handle %))]
+                                ["a vector's root node" (vec (range 100)) #(.node (handle %))]
+                                ["a vector's tail" (vec (range 100)) #(.tail (handle %))]]
+          header [0 :free]]
+    (testing (str what ", header " header)
+      (with-seg [seg {}]
+        (slab/set-root! seg :x value)
+        (slab/set-root! seg :outer {:in (slab/root seg :x)})   ; shares the nodes
+        (let [^long node (node-of (slab/root seg :x))
+              h (.getLong seg node)]
+          (.putLong seg node (if (= header :free)
+                               (AllocatorDescriptor/header (AllocatorDescriptor/classOf h) AllocatorDescriptor/STATE_FREE 0 0)
+                               0))
+          (is (= :damaged (outcome #(slab/root seg :x))))
+          (is (= :damaged (outcome #(= value (get (slab/root seg :outer) :in)))) "nested, read through the outer version")
+          (is (damaged-verify? seg)))))))
+
 (deftest a-sound-segment-verifies-clean
   (with-seg [seg {}]
     (slab/set-root! seg :m {:a [1 2 {:b #{"x" 2.5 3/4 12345678901234567890N}}] :s (apply str (repeat 40 "z"))

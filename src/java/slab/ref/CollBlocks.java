@@ -81,10 +81,28 @@ public final class CollBlocks {
         int kind = s.getByte(coll + COLL_KIND_OFFSET);
         long node = s.getLong(coll + COLL_ROOT_OFFSET);
         long tail = s.getLong(coll + COLL_TAIL_OFFSET);
+        // The nodes' state and type are checked before a count is taken on them (a count
+        // on a block that is not live is refused, which must read as damage, not as a slab
+        // bug); the rest of each node is checked as it is walked.
+        if (node != 0) liveNode(s, node, rootType(kind), "the root node of a collection block's version");
+        if (tail != 0) liveNode(s, tail, BlockTypes.VEC_LEAF, "the tail leaf of a collection block's version");
         RefCounts.retain(h, node);
         RefCounts.retain(h, tail);
         return new Handle(h, kind, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
             s.getByte(coll + COLL_SHIFT_OFFSET), s.getInt(coll + COLL_HASH_OFFSET), true);
+    }
+
+    /** The light check of a node (offset, state and type, as a lookup makes it), else damage. */
+    private static void liveNode(Segment s, long n, int type, String what) {
+        long hd = s.header(n, what);
+        if (Segment.stateAndType(hd) != Segment.live(type))
+            throw Damage.at(s, n, what + " (a live block of type " + type + "), found the header word 0x"
+                + Long.toHexString(hd));
+    }
+
+    /** The block type of a version's root node for a collection of this kind (checked by {@link #check}). */
+    private static int rootType(int kind) {
+        return kind == Tags.MAP ? BlockTypes.MAP_NODE : kind == Tags.SET ? BlockTypes.SET_NODE : BlockTypes.VEC_BRANCH;
     }
 
     /** The collection a slot names, as the Clojure layer's type, on an owning handle. */
