@@ -346,7 +346,7 @@
          _ (when-not (or (nil? roots) (sequential? roots) (set? roots))
              (bad-argument (str "snapshot! :roots must be a collection of root names (keywords), got " (pr-str roots))
                            {:argument :roots :value roots}))
-         ^Snapshots$Result r (Snapshots/write sh file (some-> roots seq clojure.core/vec)
+         ^Snapshots$Result r (Snapshots/write sh file (some-> roots clojure.core/vec)
                                               (if capacity (size-arg capacity) 0))]
      {:path (str (.path r)) :bytes (.bytes r) :roots (clojure.core/vec (.roots r)) :checksum (.checksum r)})))
 

@@ -123,6 +123,40 @@
         (is (= [:value true] (outcome #(= deep-map (slab/root seg :m))))
             "nothing was freed by the refused sweep")))))
 
+(deftest a-span-of-another-size-class-in-the-page-table
+  ;; The page table names the span of the boxes (32 bytes) as one of 16-byte
+  ;; blocks, of as many pages: the heap walk steps through the span at 16
+  ;; bytes, meets every real block (whose header names its own class), so
+  ;; every reachable block is still met, and lands inside each. verify must
+  ;; report it, and the sweep must refuse, not rebuild free lists through the
+  ;; middle of live blocks.
+  (with-seg [seg {}]
+    (slab/set-root! seg :v [1 2 3])
+    (slab/set-root! seg :m {:a [1 2 3]})
+    (let [rt (.getLong seg HeaderDescriptor/ROOT_TABLE_OFFSET)
+          leaf (first (for [i (range 65536)
+                            :let [cell (.getLong seg (+ rt 64 (* 16 i) 8))]
+                            :when (not= 0 cell)]
+                        cell))   ; a box
+          base (HeaderDescriptor/heapBase (.capacity seg))
+          word-of (fn ^long [^long page] (+ HeaderDescriptor/PAGE_TABLE_OFFSET (* page AllocatorDescriptor/PAGE_WORD_LENGTH)))
+          page (quot (- leaf base) AllocatorDescriptor/PAGE_LENGTH)
+          w (.getLong seg (word-of page))
+          first-page (if (= AllocatorDescriptor/PAGE_INNER (AllocatorDescriptor/pageKind w))
+                       (- page (AllocatorDescriptor/pageCount w))
+                       page)
+          fw (.getLong seg (word-of first-page))
+          cls (AllocatorDescriptor/pageClass fw)]
+      (is (= AllocatorDescriptor/PAGE_SPAN (AllocatorDescriptor/pageKind fw)))
+      (is (= (AllocatorDescriptor/spanPages cls) (AllocatorDescriptor/spanPages (dec cls))) "a word the table trusts")
+      (.putLong seg (word-of first-page) (AllocatorDescriptor/pageWord AllocatorDescriptor/PAGE_SPAN (dec cls) (AllocatorDescriptor/pageCount fw)))
+      (is (damaged-verify? seg))
+      (is (= :damaged (outcome #(slab/recover! seg))))
+      (.putLong seg (word-of first-page) fw)
+      (is (= [:value true] (outcome #(and (= [1 2 3] (slab/root seg :v)) (= {:a [1 2 3]} (slab/root seg :m)))))
+          "nothing was changed by the refused sweep")
+      (is (not (damaged-verify? seg))))))
+
 (deftest lengths-past-the-block-and-the-frontier
   (doseq [[what value ^long length] [["a string" (apply str (repeat 100 "x")) 0x7FFFFFF0]
                                      ["a UTF-16 string" (apply str (repeat 100 "\u0394")) (unchecked-int 0xFFFFFFFF)]
@@ -152,6 +186,27 @@
         (is (= :damaged (outcome #(nth v 0))))
         (is (= [:value 1] (outcome #(nth v 1))) "the rest of the vector still reads"))
       (is (damaged-verify? seg)))))
+
+(deftest a-root-node-that-is-not-live
+  ;; Reading a root takes a count on its version's nodes: a node whose header is
+  ;; no longer live (zeroed, or freed) is damage, not a refused retain.
+  (doseq [[what value node-of] [["a map's root node" deep-map #(.node (handle %))]
+                                ["a set's root node" (set (range 100)) #(.node (handle %))]
+                                ["a vector's root node" (vec (range 100)) #(.node (handle %))]
+                                ["a vector's tail" (vec (range 100)) #(.tail (handle %))]]
+          header [0 :free]]
+    (testing (str what ", header " header)
+      (with-seg [seg {}]
+        (slab/set-root! seg :x value)
+        (slab/set-root! seg :outer {:in (slab/root seg :x)})   ; shares the nodes
+        (let [^long node (node-of (slab/root seg :x))
+              h (.getLong seg node)]
+          (.putLong seg node (if (= header :free)
+                               (AllocatorDescriptor/header (AllocatorDescriptor/classOf h) AllocatorDescriptor/STATE_FREE 0 0)
+                               0))
+          (is (= :damaged (outcome #(slab/root seg :x))))
+          (is (= :damaged (outcome #(= value (get (slab/root seg :outer) :in)))) "nested, read through the outer version")
+          (is (damaged-verify? seg)))))))
 
 (deftest a-sound-segment-verifies-clean
   (with-seg [seg {}]

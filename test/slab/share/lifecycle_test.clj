@@ -80,6 +80,19 @@
 
 ;; --- reopening while a close is under way ----------------------------------------------------------
 
+(deftest close-does-not-wait-for-the-idle-cleaner-thread
+  ;; The close waits for threads inside slab's core; the thread that gives
+  ;; collected handles' counts back waits for the next one inside slab's code
+  ;; too, but is in no operation: a close (and so every snapshot!) must not
+  ;; wait the whole drain limit (5 s) for it.
+  (let [file (temp-path "close-idle-cleaner")
+        seg (slab/open-segment file {:capacity (* 8 1024 1024)})]
+    (slab/set-root! seg :m {:a 1})
+    (is (= {:a 1} (slab/root seg :m)))   ; a handle: the cleaner thread runs
+    (let [t0 (System/nanoTime)]
+      (slab/close-segment! seg)
+      (is (< (/ (- (System/nanoTime) t0) 1e6) 2000.0) "close-segment! waited for the idle cleaner thread"))))
+
 (deftest reopening-the-file-while-it-closes-waits-for-the-close
   ;; The close gives this process's spans up through a private mapping; an
   ;; open of the same file meanwhile waits for it, so the new mapping's spans

@@ -207,6 +207,23 @@
           "no temporary file is left behind")
       (slab/close-segment! seg))))
 
+(deftest an-empty-roots-list-copies-no-root
+  ;; {:roots []} (say, a filter of the roots that came out empty) is a list
+  ;; of no roots, not "every root": a snapshot must never hold a root its
+  ;; caller left out.
+  (tu/with-temp-dir [dir "snapshot-no-roots"]
+    (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "64m"})
+          p (.resolve dir "none.slab")]
+      (slab/set-root! seg :secret {:password "hunter2"})
+      (let [r (slab/snapshot! seg p {:roots []})]
+        (is (= [] (:roots r)))
+        (let [ro (slab/open-segment p {:read-only true :verify :full})]
+          (try
+            (is (empty? (slab/roots ro)))
+            (is (nil? (slab/root ro :secret)))
+            (finally (slab/close-segment! ro)))))
+      (slab/close-segment! seg))))
+
 (deftest a-snapshot-opened-for-writing-becomes-a-segment-again
   (tu/with-temp-dir [dir "snapshot-restore"]
     (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "64m"})

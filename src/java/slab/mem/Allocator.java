@@ -668,6 +668,9 @@ public final class Allocator {
             if (off + pageCount(w) * PAGE_LENGTH > limit) return;
             if (pageKind(w) == PAGE_LARGE) {
                 long h = s.getLongVolatile(off);
+                if (stateOf(h) == STATE_LIVE && classOf(h) != pageClass(w))
+                    throw Spans.damaged(s, off, "its large block has size class " + classOf(h)
+                        + ", the page table says " + pageClass(w));
                 if (stateOf(h) == STATE_LIVE) v.visit(off, h);
             } else {
                 Spans.forEachBlock(s, off, pageClass(w), v);

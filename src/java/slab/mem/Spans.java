@@ -165,7 +165,15 @@ final class Spans {
         for (long b = first; b < bump; b += size) {
             long hd = s.getLongVolatile(b);
             int st = stateOf(hd);
-            if (st == STATE_LIVE || st == STATE_FREE || st == STATE_REMOTE) v.visit(b, hd);
+            if (st != STATE_LIVE && st != STATE_FREE && st != STATE_REMOTE) continue;
+            // A live block of another class: the page table's class is not the span's (stepping
+            // at its size lands inside blocks), or the header is damaged. Either way a walk
+            // that went on would rebuild free lists through live blocks. (A free one may be
+            // a header never written over a page's earlier use: the rebuild takes it as free.)
+            if (st == STATE_LIVE && classOf(hd) != cls)
+                throw damaged(s, span, "the block at offset " + b + " has size class " + classOf(hd)
+                    + ", the page table says " + cls);
+            v.visit(b, hd);
         }
     }
 

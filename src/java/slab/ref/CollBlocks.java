@@ -84,6 +84,12 @@ public final class CollBlocks {
         long node = s.getLong(coll + COLL_ROOT_OFFSET);
         long tail = s.getLong(coll + COLL_TAIL_OFFSET);
         int elem = elemOf(s, coll, kind);
+        // The nodes' state and type are checked before a count is taken on them (a count
+        // on a block that is not live is refused, which must read as damage, not as a slab
+        // bug); the rest of each node is checked as it is walked.
+        if (node != 0) liveNode(s, node, rootType(kind), "the root node of a collection block's version");
+        if (tail != 0) liveNode(s, tail, kind == Tags.VECTOR_OF ? BlockTypes.VEC_PRIM_LEAF : BlockTypes.VEC_LEAF,
+            "the tail leaf of a collection block's version");
         RefCounts.retain(h, node);
         RefCounts.retain(h, tail);
         return new Handle(h, kind, elem, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
@@ -100,6 +106,19 @@ public final class CollBlocks {
         int elem = s.getByte(coll + COLL_ELEM_OFFSET);
         slab.vector.PrimLeafDescriptor.checkElem(elem);
         return elem;
+    }
+
+    /** The light check of a node (offset, state and type, as a lookup makes it), else damage. */
+    private static void liveNode(Segment s, long n, int type, String what) {
+        long hd = s.header(n, what);
+        if (Segment.stateAndType(hd) != Segment.live(type))
+            throw Damage.at(s, n, what + " (a live block of type " + type + "), found the header word 0x"
+                + Long.toHexString(hd));
+    }
+
+    /** The block type of a version's root node for a collection of this kind (checked by {@link #check}). */
+    private static int rootType(int kind) {
+        return kind == Tags.MAP ? BlockTypes.MAP_NODE : kind == Tags.SET ? BlockTypes.SET_NODE : BlockTypes.VEC_BRANCH;
     }
 
     /** The collection a slot names, as the Clojure layer's type, on an owning handle. */

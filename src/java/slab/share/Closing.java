@@ -99,19 +99,24 @@ public final class Closing {
         }
     }
 
-    /** The clean-up thread's loop, waiting for the next dropped owner: inside slab's code, but in no operation. */
-    private static boolean idle(StackTraceElement f) {
-        return f.getClassName().equals("slab.ref.CleanerAction") && f.getMethodName().equals("reap");
-    }
-
     private static boolean anyInsideCore(Thread me) {
         for (var e : Thread.getAllStackTraces().entrySet()) {
             if (e.getKey() == me) continue;
             for (StackTraceElement f : e.getValue()) {
                 String file = f.getFileName();
-                if (file != null && file.endsWith(".java") && f.getClassName().startsWith("slab.") && !idle(f)) return true;
+                if (file != null && file.endsWith(".java") && f.getClassName().startsWith("slab.")) {
+                    // The innermost slab frame decides: the cleaner thread waiting for the next
+                    // collected handle (in the queue, below its loop) is in no operation.
+                    if (isIdleReaper(f)) break;
+                    return true;
+                }
             }
         }
         return false;
+    }
+
+    /** Is f the cleaner thread's loop itself (so the thread waits for work, and reads nothing)? */
+    private static boolean isIdleReaper(StackTraceElement f) {
+        return f.getClassName().equals("slab.ref.CleanerAction") && f.getMethodName().equals("reap");
     }
 }

@@ -88,39 +88,45 @@ final class Sweeper {
         long[] balance = new long[4];
         Segment s = sh.s;
         LongStack refs = new LongStack();
-        walk(s, frontier, (off, header) -> {
-            long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
-            int state = AllocatorDescriptor.stateOf(header);
-            if (state != AllocatorDescriptor.STATE_LIVE) return;
-            if (isMarked(marks, s, off)) {
-                sums[0] += size;
-                walkedMarked[0]++;
-            } else {
-                sums[1] += size;
-            }
-            long count = AllocatorDescriptor.refcountOf(header);
-            // A count of 0 is a block some release was freeing when it was cut
-            // short (a kill, a close): its references may be given back or not,
-            // so they are not counted; the block is unreachable, and a sweep frees it.
-            if (count == 0) return;
-            balance[0] += count;
-            balance[1] += count * off;
-            if (BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) {
-                balance[2] += 1;
-                balance[3] += off;
-            }
-            try {
-                RefWalker.pushRefs(sh.heap, off, refs);
-            } catch (RuntimeException e) {
-                // reported by the mark when the block is reachable; else it is garbage a sweep frees
-                if (!Damage.is(e)) throw e;
-            }
-            while (!refs.isEmpty()) {
-                long r = refs.pop();
-                balance[2] += 1;
-                balance[3] += r;
-            }
-        });
+        try {
+            walk(s, frontier, (off, header) -> {
+                long size = SizeClasses.sizeOf(AllocatorDescriptor.classOf(header));
+                int state = AllocatorDescriptor.stateOf(header);
+                if (state != AllocatorDescriptor.STATE_LIVE) return;
+                if (isMarked(marks, s, off)) {
+                    sums[0] += size;
+                    walkedMarked[0]++;
+                } else {
+                    sums[1] += size;
+                }
+                long count = AllocatorDescriptor.refcountOf(header);
+                // A count of 0 is a block some release was freeing when it was cut
+                // short (a kill, a close): its references may be given back or not,
+                // so they are not counted; the block is unreachable, and a sweep frees it.
+                if (count == 0) return;
+                balance[0] += count;
+                balance[1] += count * off;
+                if (BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) {
+                    balance[2] += 1;
+                    balance[3] += off;
+                }
+                try {
+                    RefWalker.pushRefs(sh.heap, off, refs);
+                } catch (RuntimeException e) {
+                    // reported by the mark when the block is reachable; else it is garbage a sweep frees
+                    if (!Damage.is(e)) throw e;
+                }
+                while (!refs.isEmpty()) {
+                    long r = refs.pop();
+                    balance[2] += 1;
+                    balance[3] += r;
+                }
+            });
+        } catch (RuntimeException e) {
+            // a span the page table describes wrongly: the walk stops there (the rest is approximate)
+            if (!Damage.is(e)) throw e;
+            damaged.add(Damage.data(e));
+        }
         if (walkedMarked[0] != marked[0]) damaged.add(Damage.data(uncovered(s, marked[0], walkedMarked[0])));
         ReachableCheck.check(sh, damaged);
         RootTable.forEachCell(s, cell -> {
@@ -172,10 +178,14 @@ final class Sweeper {
         Segment s = sh.s;
         long[] marks = new long[(int) (((frontier - HeaderDescriptor.HEADER_LENGTH) >>> 4) / 64 + 1)];
         LongStack work = new LongStack();
-        walk(s, frontier, (off, header) -> {
-            if (AllocatorDescriptor.stateOf(header) == AllocatorDescriptor.STATE_LIVE
-                    && BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) work.push(off);
-        });
+        try {
+            walk(s, frontier, (off, header) -> {
+                if (AllocatorDescriptor.stateOf(header) == AllocatorDescriptor.STATE_LIVE
+                        && BlockTypes.isSystem(AllocatorDescriptor.typeOf(header))) work.push(off);
+            });
+        } catch (RuntimeException e) {
+            damage(s, damaged, e);   // a span the page table describes wrongly (verify goes on without the rest)
+        }
         RootTable.forEachCell(s, cell -> {
             long box = s.getLongVolatile(cell);
             if (box != 0) work.push(box);
