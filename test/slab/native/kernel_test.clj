@@ -69,3 +69,19 @@ long long sum_ints(const int *x, size_t n) { long long s = 0; for (size_t i = 0;
           (testing "only a vector-of has leaves of numbers"
             (is (= :bad-argument (:slab/error (ex-data (try (slab/reduce-leaves conj [] (slab/vector 1.0))
                                                             (catch clojure.lang.ExceptionInfo e e))))))))))))
+
+(deftest a-leaf-kept-past-reduce-leaves-cannot-be-read
+  ;; A leaf's segment that f keeps must not read the leaf's block once it is
+  ;; freed and reused: it is closed when reduce-leaves returns.
+  (let [seg (u/anonymous (* 64 1024 1024))]
+    (slab/with-segment seg
+      (let [v (apply slab/vector-of :double (range 64))
+            kept (slab/reduce-leaves (fn [acc ^MemorySegment leaf]
+                                       (is (<= 0.0 (.get leaf ValueLayout/JAVA_DOUBLE 0) 63.0) "readable while f runs")
+                                       (conj acc leaf))
+                                     [] v)]
+        (slab/release! v)
+        (let [others (doall (repeatedly 50 #(apply slab/vector-of :double (repeat 64 -1.0))))]
+          (doseq [^MemorySegment leaf kept]
+            (is (thrown? IllegalStateException (.get leaf ValueLayout/JAVA_DOUBLE 0))))
+          (run! slab/release! others))))))

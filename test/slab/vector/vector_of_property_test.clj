@@ -303,3 +303,37 @@
           before (:bytes-in-use (slab/stats seg))]
       (dotimes [_ 100] (try (apply slab/vector-of :byte (concat (range 100) [300])) (catch IllegalArgumentException _)))
       (is (= before (:bytes-in-use (slab/stats seg)))))))
+
+(deftest a-vector-of-copied-to-another-segment-stays-a-vector-of
+  ;; share into another segment, nesting in a value built there, and
+  ;; snapshot! all copy a slab vector-of of a foreign segment: it must keep
+  ;; its element type (casts, unboxed leaves), not become a plain vector.
+  (let [a (Heap/of seg-bits-5)
+        b (Segment/anonymous (* 16 1024 1024) 5 5)
+        v (sv/vector-of-in a :int [1 2 3])]
+    (doseq [[what x] [["share" (slab/share v {:segment b})]
+                      ["nested" (:k (slab/share {:k v} {:segment b}))]]]
+      (testing what
+        (is (= :int (slab/element-type x)))
+        (is (= Integer (class (nth x 0))))
+        (is (thrown? ArithmeticException (conj x 3000000000)) "cast as clojure.core casts an :int")
+        (is (= (vector-of :int 1 2 3) x))))
+    (let [dir (java.nio.file.Files/createTempDirectory "slab-vecof" (make-array java.nio.file.attribute.FileAttribute 0))
+          src (slab/open-segment (str dir "/src.slab") {:capacity "16m"})
+          snap (str dir "/snap.slab")]
+      (try
+        (slab/set-root! src :r {:v (sv/vector-of-in (Heap/of src) :double [1.5 2.5])})
+        (slab/snapshot! src snap)
+        (let [ro (slab/open-segment snap {:read-only true})]
+          (try
+            (let [x (:v (slab/root ro :r))]
+              (is (= :double (slab/element-type x)) "snapshot")
+              (is (= 4.0 (slab/reduce-leaves (fn [^double acc ^java.lang.foreign.MemorySegment leaf]
+                                               (+ acc (.get leaf java.lang.foreign.ValueLayout/JAVA_DOUBLE 0)
+                                                  (.get leaf java.lang.foreign.ValueLayout/JAVA_DOUBLE 8)))
+                                             0.0 x))))
+            (finally (slab/close-segment! ro))))
+        (finally
+          (slab/close-segment! src)
+          (run! #(.delete ^java.io.File %) (reverse (file-seq (.toFile dir)))))))
+    (slab/close-segment! b)))

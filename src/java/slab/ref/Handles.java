@@ -50,7 +50,7 @@ public final class Handles {
         if (v instanceof IRecord) throw Validator.record(v);
         if (v instanceof IPersistentMap m) return make(Tags.MAP, MapBuild.fromMap(h, m), meta);
         if (v instanceof IPersistentSet set) return make(Tags.SET, MapBuild.fromSet(h, set), meta);
-        int elem = VecBuild.coreVectorOfType(v);   // a clojure.core vector-of becomes a slab vector-of
+        int elem = VecBuild.vectorOfType(v);   // a vector-of (clojure.core's or slab's) becomes a slab vector-of
         if (elem != 0) return make(Tags.VECTOR_OF, VecBuild.vectorOf(h, elem, v), meta);
         if (v instanceof IPersistentVector) return make(Tags.VECTOR, VecBuild.fromSeqable(h, v, Tags.VECTOR), meta);
         if (v instanceof Sequential) return make(Tags.LIST, VecBuild.fromSeqable(h, v, Tags.LIST), meta);

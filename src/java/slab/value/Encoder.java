@@ -121,7 +121,7 @@ public final class Encoder {
         IPersistentMap meta = v instanceof IMeta im ? im.meta() : null;
         if (v instanceof IPersistentMap m) { encodeBuilt(MapBuild.fromMap(h, m), Tags.MAP, meta, out); return; }
         if (v instanceof IPersistentSet set) { encodeBuilt(MapBuild.fromSet(h, set), Tags.SET, meta, out); return; }
-        int elem = VecBuild.coreVectorOfType(v);   // a clojure.core vector-of stays unboxed
+        int elem = VecBuild.vectorOfType(v);   // a vector-of (clojure.core's or slab's) stays unboxed
         if (elem != 0) { encodeBuilt(VecBuild.vectorOf(h, elem, v), Tags.VECTOR_OF, meta, out); return; }
         if (v instanceof IPersistentVector) {
             encodeBuilt(VecBuild.fromSeqable(h, v, Tags.VECTOR), Tags.VECTOR, meta, out);

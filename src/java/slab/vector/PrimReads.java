@@ -5,6 +5,7 @@ import static slab.vector.VecNodes.count;
 import static slab.vector.VecReads.capAt;
 import static slab.vector.VecReads.leafAt;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -135,26 +136,40 @@ final class PrimReads {
      * read-only MemorySegment over the leaf's bytes (count x width, the
      * element at index k of the slice being the vector's next one): what a
      * native kernel reads in place. Stops at a reduced value.
+     *
+     * <p>The segments belong to an arena closed when this returns, so one
+     * that f keeps throws IllegalStateException instead of reading a block
+     * freed and reused since. With native access enabled (what a native
+     * kernel needs anyway) they are views of the leaves; without it slab
+     * may not narrow a segment's scope (a restricted method), and they are
+     * copies.
      */
+    @SuppressWarnings("restricted")   // reinterpret, called only when the module has native access
     static Object reduceLeaves(Handle r, IFn f, Object acc) {
         if (r.elem == 0)
             throw slab.Errors.info("bad-argument", "reduce-leaves needs a slab vector-of, not a vector of boxed values",
                 "argument", clojure.lang.Keyword.intern("v"));
         Segment s = r.heap.segment();
         int bits = s.vecBits(), w = 1 << bits, cnt = count(r), width = width(r.elem);
-        for (int base = 0; base < cnt; base += w) {
-            int cap = capAt(bits, cnt, base);
-            MemorySegment leaf;
-            try {
-                leaf = s.memory().asSlice(leafAt(r, s, bits, cnt, base) + ELEMENTS_OFFSET, (long) cap * width).asReadOnly();
-            } catch (RuntimeException | InternalError e) {
-                throw s.fault(e);
+        try (Arena scope = Arena.ofShared()) {
+            for (int base = 0; base < cnt; base += w) {
+                int cap = capAt(bits, cnt, base);
+                MemorySegment leaf;
+                try {
+                    MemorySegment in = s.memory().asSlice(leafAt(r, s, bits, cnt, base) + ELEMENTS_OFFSET, (long) cap * width);
+                    leaf = (NATIVE_ACCESS ? in.reinterpret(scope, null) : scope.allocate(in.byteSize(), 8).copyFrom(in)).asReadOnly();
+                } catch (RuntimeException | InternalError e) {
+                    throw s.fault(e);
+                }
+                acc = f.invoke(acc, leaf);
+                if (RT.isReduced(acc)) return ((IDeref) acc).deref();
             }
-            acc = f.invoke(acc, leaf);
-            if (RT.isReduced(acc)) return ((IDeref) acc).deref();
+            return acc;
         }
-        return acc;
     }
+
+    /** Whether slab's module may call restricted methods (MemorySegment.reinterpret) without a warning. */
+    private static final boolean NATIVE_ACCESS = PrimReads.class.getModule().isNativeAccessEnabled();
 
     // --- bulk reads of a leaf ---------------------------------------------------------------
 

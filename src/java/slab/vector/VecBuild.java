@@ -42,9 +42,12 @@ public final class VecBuild {
 
     /**
      * The element type of a clojure.core vector-of (class clojure.core.Vec),
-     * read from the primitive array it keeps its tail in; 0 for any other value.
+     * read from the primitive array it keeps its tail in, or of a slab
+     * vector-of of any segment (so one copied into another segment, or
+     * into a snapshot, stays a vector-of); 0 for any other value.
      */
-    public static int coreVectorOfType(Object v) {
+    public static int vectorOfType(Object v) {
+        if (v instanceof slab.ref.SharedColl sc) return sc.slabHandle().elem;
         return v instanceof clojure.core.Vec cv ? PrimElems.elemTypeOfArray(cv.tail) : 0;
     }
 
