@@ -192,4 +192,11 @@
 #define READER_LEFT 4
 #define PIN_RETURNED 1
 
+/* The trailer of a snapshot file (SnapshotDescriptor): the file ends at its frontier, then these 24 bytes. */
+#define SNAP_TRAILER_MAGIC 0x31504E53424C4153ULL
+#define SNAP_TRAILER_MAGIC_OFFSET 0
+#define SNAP_TRAILER_COVERED_OFFSET 8
+#define SNAP_TRAILER_CHECKSUM_OFFSET 16
+#define SNAP_TRAILER_LENGTH 24
+
 #endif

@@ -15,8 +15,9 @@
 
 struct slab_file {
     int fd;
-    uint8_t *base;          /* the mapping, capacity bytes */
+    uint8_t *base;          /* the mapping, mapped bytes */
     uint64_t capacity;
+    uint64_t mapped;        /* capacity, or a snapshot file's length up to its trailer */
     uint64_t heap_base;
     uint32_t map_bits, vec_bits;
     int slot;               /* reader slot index, -1 when not attached */

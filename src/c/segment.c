@@ -75,6 +75,23 @@ static uint64_t le64(const uint8_t *p) {
     memcpy(&v, p, 8);
     return v;
 }
+
+/*
+ * Whether a file shorter than its capacity is a snapshot (FORMAT.md,
+ * Snapshots): it ends at its frontier followed by the trailer. Then it is
+ * mapped up to the trailer, and nothing above the frontier is read. The
+ * trailer's CRC32C is the JVM's to check (open-segment); here a damaged
+ * snapshot meets the same checks as any damaged file.
+ */
+static int snapshot_length(int fd, uint64_t size, uint64_t capacity, uint64_t *mapped) {
+    uint8_t t[SNAP_TRAILER_LENGTH];
+    if (size < HDR_HEADER_LENGTH + SNAP_TRAILER_LENGTH || size > capacity) return 0;
+    if (pread(fd, t, sizeof t, (off_t) (size - SNAP_TRAILER_LENGTH)) != (ssize_t) sizeof t) return 0;
+    if (le64(t + SNAP_TRAILER_MAGIC_OFFSET) != SNAP_TRAILER_MAGIC
+        || le64(t + SNAP_TRAILER_COVERED_OFFSET) != size - SNAP_TRAILER_LENGTH) return 0;
+    *mapped = size - SNAP_TRAILER_LENGTH;
+    return 1;
+}
 static uint32_t le32(const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);
@@ -105,7 +122,7 @@ int slab_open(const char *path, slab_file **out) {
         return slab_fail(NULL, SLAB_EIO, "cannot read the header of %s", path);
     }
     int status = SLAB_OK;
-    uint64_t capacity = le64(hdr + HDR_CAPACITY_OFFSET);
+    uint64_t capacity = le64(hdr + HDR_CAPACITY_OFFSET), mapped = capacity;
     uint32_t version = le32(hdr + HDR_VERSION_OFFSET);
     uint32_t mb = le32(hdr + HDR_MAP_BITS_OFFSET), vb = le32(hdr + HDR_VEC_BITS_OFFSET);
     if (le64(hdr + HDR_MAGIC_OFFSET) != HDR_MAGIC)
@@ -121,7 +138,7 @@ int slab_open(const char *path, slab_file **out) {
     else if (le32(hdr + HDR_HEADER_LENGTH_OFFSET) != HDR_HEADER_LENGTH || le32(hdr + HDR_PAGE_SIZE_OFFSET) != HDR_PAGE_SIZE
              || le32(hdr + HDR_CLASS_COUNT_OFFSET) != SIZE_CLASS_COUNT)
         status = slab_fail(NULL, SLAB_ENOTSLAB, "%s: its layout differs from this reader's", path);
-    else if (capacity != (uint64_t) st.st_size)
+    else if (capacity != (uint64_t) st.st_size && !snapshot_length(fd, (uint64_t) st.st_size, capacity, &mapped))
         status = slab_fail(NULL, SLAB_ENOTSLAB, "%s: the header says %llu bytes but the file has %llu (truncated or extended)",
                            path, (unsigned long long) capacity, (unsigned long long) st.st_size);
     else if (mb < 1 || mb > 5 || vb < 1 || vb > 5)
@@ -130,7 +147,7 @@ int slab_open(const char *path, slab_file **out) {
         close(fd);
         return status;
     }
-    void *m = mmap(NULL, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *m = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
         int e = errno;
         close(fd);
@@ -138,20 +155,21 @@ int slab_open(const char *path, slab_file **out) {
     }
     slab_file *f = calloc(1, sizeof *f);
     if (!f) {
-        munmap(m, capacity);
+        munmap(m, mapped);
         close(fd);
         return slab_fail(NULL, SLAB_ENOMEM, "out of memory");
     }
     f->fd = fd;
     f->base = m;
     f->capacity = capacity;
+    f->mapped = mapped;
     f->heap_base = heap_base_of(capacity);
     f->map_bits = mb;
     f->vec_bits = vb;
     f->slot = -1;
     snprintf(f->path, sizeof f->path, "%s", path);
     uint64_t frontier = load_acquire(f, HDR_FRONTIER_OFFSET), committed = load_acquire(f, HDR_COMMITTED_OFFSET);
-    if (frontier < f->heap_base || frontier > committed || committed > capacity
+    if (frontier < f->heap_base || frontier > committed || committed > capacity || frontier > mapped
         || (frontier - f->heap_base) % PAGE_LENGTH != 0) {
         slab_close(f);
         return slab_fail(NULL, SLAB_ENOTSLAB, "%s: its allocator state is inconsistent", path);
@@ -163,7 +181,7 @@ int slab_open(const char *path, slab_file **out) {
 void slab_close(slab_file *f) {
     if (!f) return;
     if (f->slot >= 0) slab_detach(f);
-    munmap(f->base, f->capacity);
+    munmap(f->base, f->mapped);
     close(f->fd);
     free(f);
 }
@@ -171,7 +189,7 @@ void slab_close(slab_file *f) {
 int slab_check_block(slab_file *f, uint64_t off, int type, uint64_t need, uint64_t *size) {
     // The frontier only grows, and nothing lives above it; it is untrusted too.
     uint64_t frontier = load_acquire(f, HDR_FRONTIER_OFFSET);
-    if (frontier > f->capacity) frontier = f->capacity;
+    if (frontier > f->mapped) frontier = f->mapped;
     if (off < f->heap_base || off % BLOCK_ALIGNMENT != 0 || off >= frontier || frontier - off < BLOCK_ALIGNMENT)
         return slab_fail(f, SLAB_EDAMAGED, "offset %llu is not a block in the heap", (unsigned long long) off);
     uint64_t h = load_acquire(f, off);

@@ -193,7 +193,9 @@
   (doseq [[what value node-of] [["a map's root node" deep-map #(.node (handle %))]
                                 ["a set's root node" (set (range 100)) #(.node (handle %))]
                                 ["a vector's root node" (vec (range 100)) #(.node (handle %))]
-                                ["a vector's tail" (vec (range 100)) #(.tail (handle %))]]
+                                ["a vector's tail" (vec (range 100)) #(.tail (handle %))]
+                                ["a vector-of's root node" (apply vector-of :double (range 100)) #(.node (handle %))]
+                                ["a vector-of's tail" (apply vector-of :double (range 100)) #(.tail (handle %))]]
           header [0 :free]]
     (testing (str what ", header " header)
       (with-seg [seg {}]
