@@ -62,7 +62,7 @@
 
 (defn- settle!
   "Collects until the segment's bytes in use and live versions stop
-  changing: dropped versions give their counts back when the Cleaner runs
+  changing: dropped versions give their counts back when the GC has collected them
   after a GC. Returns the bytes in use."
   (^long [] (settle! (slab/default-segment)))
   (^long [seg]
@@ -301,7 +301,7 @@
           versions (part-2 built n)]
       (part-3 built)                    ; the last use of the original and its twin
       (say)
-      (progress "letting the GC and the Cleaner reclaim what the demo dropped ...")
+      (progress "letting the GC reclaim what the demo dropped ...")
       (let [[_ t] (timed (settle!))] (say " " (dur t)))
       (say "the default segment now, with the 5 derived versions live: "
            (pr-str (dissoc (slab/stats) :blocks-in-use)))

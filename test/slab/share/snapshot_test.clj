@@ -241,3 +241,26 @@
       (let [again (slab/open-segment snap)]
         (is (= 1000 (count (dissoc (slab/root again :a) :more))))
         (slab/close-segment! again)))))
+
+(deftest a-killed-snapshots-temporary-file-is-removed-by-the-next
+  ;; A process killed mid-snapshot! leaves its hidden temporary file (named
+  ;; with its pid); the next snapshot to that path deletes it, and leaves
+  ;; one whose process still lives.
+  (tu/with-temp-dir [dir "snapshot-leftovers"]
+    (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "64m"})
+          p (.resolve dir "snap.slab")
+          dead (let [pr (.start (ProcessBuilder. ^java.util.List (vector "true")))]
+                 (.waitFor pr)
+                 (.pid pr))
+          dead-tmp (.resolve dir (str ".snap.slab.snapshot-" dead "-1"))
+          live-tmp (.resolve dir (str ".snap.slab.snapshot-" (.pid (java.lang.ProcessHandle/current)) "-999999"))]
+      (try
+        (spit (str dead-tmp) "what a killed snapshot left")
+        (spit (str live-tmp) "a snapshot in progress")
+        (slab/set-root! seg :a {:x 1})
+        (slab/snapshot! seg p)
+        (is (not (java.nio.file.Files/exists dead-tmp (make-array java.nio.file.LinkOption 0)))
+            "the dead process's temporary file is gone")
+        (is (java.nio.file.Files/exists live-tmp (make-array java.nio.file.LinkOption 0))
+            "a live process's temporary file stays")
+        (finally (slab/close-segment! seg))))))

@@ -3,6 +3,7 @@ package slab.share;
 import static slab.mem.SnapshotDescriptor.*;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -69,6 +70,7 @@ public final class Snapshots {
         Path dest = target.toAbsolutePath().normalize();
         if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) throw exists(dest);
         Map<Keyword, Object> captured = capture(src, names);
+        removeLeftovers(dest);
         try {
             long cap = capacity > 0 ? capacity : fit(src);
             while (true) {
@@ -95,6 +97,32 @@ public final class Snapshots {
             }
         } finally {
             for (Object v : captured.values()) if (v instanceof SharedColl c) c.slabHandle().release();
+        }
+    }
+
+    /**
+     * Deletes the temporary files of snapshots to dest that a killed
+     * process left (named with its pid, which is no longer alive); those of
+     * live processes may still be in use and stay.
+     */
+    private static void removeLeftovers(Path dest) {
+        String prefix = "." + dest.getFileName() + ".snapshot-";
+        Path dir = dest.getParent();
+        if (dir == null) return;
+        try (var entries = Files.newDirectoryStream(dir, e -> e.getFileName().toString().startsWith(prefix))) {
+            for (Path p : entries) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue;   // not one of ours
+                }
+                if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) deleteQuietly(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // a directory we cannot list: the snapshot itself reports what fails
         }
     }
 
