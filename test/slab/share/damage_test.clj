@@ -6,7 +6,8 @@
   (:import (slab.mem AllocatorDescriptor HeaderDescriptor Segment)
            (slab.map MapNodeDescriptor)
            (slab.ref Handle SharedColl)
-           (slab.value BlobDescriptor)
+           (slab.share SharingDescriptor)
+           (slab.value BlobDescriptor Interner)
            (slab.vector VecNodeDescriptor)))
 
 (set! *warn-on-reflection* true)
@@ -216,3 +217,23 @@
                             (with-meta 'sym {:line 1}) (java.util.UUID/randomUUID) :i (java.time.Instant/now)})
     (slab/set-root! seg :v (vec (range 2000)))
     (is (= [] (:damaged (slab/verify seg))))))
+
+(deftest a-root-table-entry-naming-another-keyword
+  ;; A root-table entry whose name word was changed to another interned
+  ;; keyword lists a root the table cannot find by its hash: snapshot! of
+  ;; every root reports damage, not "no root of that name".
+  (with-seg [seg {}]
+    (slab/set-root! seg :a {:x 1})
+    (slab/set-root! seg :b {:not-a-root 2})              ; interns :not-a-root
+    (let [t (.getLong seg HeaderDescriptor/ROOT_TABLE_OFFSET)
+          ^Interner interner (.interner (slab.ref.Heap/of seg))
+          a-name (.find interner :a)
+          other (.find interner :not-a-root)
+          entry (first (for [i (range SharingDescriptor/ROOTS_CAPACITY)
+                             :let [e (+ t SharingDescriptor/ROOTS_ENTRIES_OFFSET (* i SharingDescriptor/ROOTS_ENTRY_LENGTH))]
+                             :when (= a-name (.getLong seg (+ e SharingDescriptor/ROOTS_ENTRY_NAME_OFFSET)))]
+                         e))]
+      (is (pos? (long other)))
+      (.putLong seg (+ (long entry) SharingDescriptor/ROOTS_ENTRY_NAME_OFFSET) other)
+      (u/with-temp-dir [dir "slab-damage-snap"]
+        (is (= :damaged (outcome #(slab/snapshot! seg (str dir "/s.slab")))))))))

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import clojure.lang.ExceptionInfo;
 import clojure.lang.Keyword;
 import slab.Errors;
+import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
@@ -133,6 +134,10 @@ public final class Snapshots {
         for (Object n : wanted) {
             if (!(n instanceof Keyword k)) throw Cells.notKeyword(n);
             long cell = RootTable.find(src, k);
+            // Entries are never removed: a name the table lists but cannot find by its hash is damage.
+            if (cell == 0 && names == null)
+                throw Damage.at(src.s, src.s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET),
+                    "a named-root table whose entry for " + k + " is found by its name's hash");
             if (cell == 0)
                 throw Errors.info("bad-argument", "snapshot! was asked for root " + k + ", but segment "
                     + src.s.describe() + " has no root of that name.", "argument", Keyword.intern("roots"), "name", k);
