@@ -40,16 +40,9 @@ public final class RootTable {
         } finally {
             sh.heap.gate().exit(g);
         }
+        long cell = probe(s, t, k, nameOff, true);
+        if (cell != 0) return cell;
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
-        long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
-        for (long probes = 0; probes < cap; probes++) {
-            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
-            long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
-            if (n == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
-            if (n == 0 && s.casLong(e + ROOTS_ENTRY_NAME_OFFSET, 0, nameOff)) return e + ROOTS_ENTRY_CELL_OFFSET;
-            if (s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET) == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
-            i = (i + 1) & (cap - 1);
-        }
         throw Errors.info("too-many-roots", "Segment " + s.describe() + " already holds " + cap
             + " named roots, its limit. Reuse names (set-root! an existing one) instead of making new ones.",
             "max", cap);
@@ -70,14 +63,27 @@ public final class RootTable {
         if (t == 0) return 0;
         t = checked(s, t);
         long nameOff = sh.heap.interner().find(k);
-        if (nameOff == 0) return 0;
+        return nameOff == 0 ? 0 : probe(s, t, k, nameOff, false);
+    }
+
+    /**
+     * The cell word of the entry named nameOff in table t, probing from k's
+     * hash; 0 if there is none. Entries are never removed, so a probe ends
+     * at the first empty entry, which claim takes for the name (another
+     * process may take it first, for this name or another).
+     */
+    private static long probe(Segment s, long t, Keyword k, long nameOff, boolean claim) {
         long cap = s.getLong(t + ROOTS_CAPACITY_OFFSET);
         long i = (k.hasheq() & 0xFFFF_FFFFL) & (cap - 1);
         for (long probes = 0; probes < cap; probes++) {
             long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
             long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
             if (n == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
-            if (n == 0) return 0;   // entries are never removed, so a probe ends at the first empty one
+            if (n == 0) {
+                if (!claim) return 0;
+                if (s.casLong(e + ROOTS_ENTRY_NAME_OFFSET, 0, nameOff)) return e + ROOTS_ENTRY_CELL_OFFSET;
+                if (s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET) == nameOff) return e + ROOTS_ENTRY_CELL_OFFSET;
+            }
             i = (i + 1) & (cap - 1);
         }
         return 0;
