@@ -133,6 +133,17 @@
       (sequential? x) (renew (apply list (map fresh x)))
       :else x)))
 
+(defn- read-back
+  "x as slab hands it back where clojure.core then compares it: every NaN a
+  new box, also inside lists (which read back as clojure.core lists), so a
+  clojure.core map holding it compares that NaN by identity (README)."
+  [x]
+  (cond
+    (instance? Double x) (if (nan? x) (Double/valueOf (double x)) x)
+    (instance? Float x) (if (nan? x) (Float/valueOf (float x)) x)
+    (and (seq? x) (not (slab/shared? x))) (with-meta (apply list (map read-back x)) (meta x))
+    :else x))
+
 (defn- all-nested-shared?
   "Every map, set and vector inside x (x itself too when top?) is a slab collection."
   [x top?]
@@ -446,7 +457,9 @@
     (same-slab-deep :assoc-many (assoc s k1 v1 k2 v2 k3 v3) (assoc c0 (stored k1) (stored v1) (stored k2) (stored v2) (stored k3) (stored v3)))
     (same-slab :dissoc-many (dissoc s k1 k2 k3) (dissoc c0 k1 k2 k3))
     (same-slab :merge (merge s other) (merge c0 other*))
-    (same-coll :merge-into-core (merge other* s) (merge other* c0))
+    ;; conj-ing s's entries into a clojure.core map: its keys arrive as slab reads them
+    (same-coll :merge-into-core (merge other* s)
+               (reduce (fn [m [k v]] (assoc m (read-back k) v)) (or other* {}) (seq c0)))
     (same-slab :merge-with (merge-with wrap s other) (merge-with wrap c0 other*))
     (same-slab :into-entries (into s (seq other)) (into c0 (seq other*)))
     (same-slab :conj-entry (conj s [k1 v1]) (conj c0 [(stored k1) (stored v1)]))
