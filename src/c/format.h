@@ -8,7 +8,7 @@
 
 /* Segment header (HeaderDescriptor) */
 #define HDR_MAGIC 0x3147455342414C53ULL
-#define HDR_FORMAT_VERSION 5
+#define HDR_FORMAT_VERSION 6
 #define HDR_MAGIC_OFFSET 0
 #define HDR_VERSION_OFFSET 8
 #define HDR_HEADER_LENGTH_OFFSET 12
@@ -122,6 +122,7 @@
 
 /* Boxes (BoxDescriptor) */
 #define BOX_TAG_OFFSET 8
+#define BOX_SEAL_OFFSET 12
 #define BOX_PAYLOAD_OFFSET 16
 #define BOX_LENGTH 24
 
@@ -131,6 +132,7 @@
 #define COLL_ELEM_OFFSET 11
 #define COLL_HASH_OFFSET 12
 #define COLL_COUNT_OFFSET 16
+#define COLL_SEAL_OFFSET 20
 #define COLL_ROOT_OFFSET 24
 #define COLL_TAIL_OFFSET 32
 #define COLL_LENGTH 48
@@ -140,6 +142,7 @@
 #define MAP_NODEMAP_OFFSET 28
 #define MAP_COLLISION_HASH_OFFSET 24
 #define MAP_COLLISION_COUNT_OFFSET 28
+#define MAP_EDIT_OFFSET 32
 #define MAP_ENTRIES_OFFSET 40
 #define MAP_ENTRY_HASH_OFFSET 0
 #define MAP_ENTRY_KEY_TAG_OFFSET 4
@@ -155,6 +158,8 @@
 #define VEC_CAPACITY_MASK 0xFF
 #define VEC_ELEM_SHIFT 8
 #define VEC_ELEM_MASK 0xFF
+#define VEC_SEAL_SHIFT 16
+#define VEC_UNSEALED_MASK 0xFFFFULL   /* the node word's bits a seal covers: capacity and element type */
 
 /* Primitive leaves of vector-of (PrimLeafDescriptor) */
 #define PRIM_ELEMENTS_OFFSET 32
@@ -167,6 +172,14 @@
 #define ELEM_BYTE 7
 #define ELEM_BOOLEAN 8
 #define ELEM_MAX 8
+
+/* Seals (SealDescriptor) */
+#define SEAL_FLAG 0x8000000000000000ULL
+#define SEAL_SEED 0x9E3779B97F4A7C15ULL
+#define SEAL_MUL 0xFF51AFD7ED558CCDULL
+#define SEAL_FIN 0xC4CEB9FE1A85EC53ULL
+#define SEAL_LENGTH 4
+#define NODE_SEAL_START 24
 
 /* Named roots (SharingDescriptor) */
 #define ROOTS_CAPACITY_OFFSET 8

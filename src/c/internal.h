@@ -73,6 +73,19 @@ uint64_t slab_size_of_class(uint32_t cls);
  * heap below the frontier, at least `need` bytes long; sets *size. */
 int slab_check_block(slab_file *f, uint64_t off, int type, uint64_t need, uint64_t *size);
 
+/* --- seals (seal.c) ---------------------------------------------------------------- */
+
+/* The seal of n bytes at p, with the 64-bit word number `word` (counted from
+ * p) masked by `keep` (the seal's own bytes read as 0; word UINT32_MAX: none). */
+uint32_t slab_seal_of(const uint8_t *p, uint64_t n, uint32_t word, uint64_t keep);
+/* A blob, interned or meta-symbol block of `size` bytes whose layout ends at
+ * `end`: its seal is the 4-byte trailer at end rounded up to 4. */
+int slab_check_trailer_seal(slab_file *f, uint64_t off, uint64_t end, uint64_t size);
+/* A collection block or box: the seal is the 4-byte field at seal_at, and covers [8, end). */
+int slab_check_field_seal(slab_file *f, uint64_t off, uint64_t end, uint64_t seal_at);
+/* A map, set or vector node whose layout ends at end: sealed, and its seal matches. */
+int slab_check_node_seal(slab_file *f, uint64_t off, uint64_t end, int vector);
+
 /* --- hashing (hash.c) ------------------------------------------------------------- */
 
 int32_t slab_hash_long(int64_t x);

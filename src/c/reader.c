@@ -315,7 +315,8 @@ int slab_pin_root(slab_file *f, const char *name, slab_pin *pin, slab_value *out
     store_seq(f, hazard, 0);
     pin->box = box;
     pin->word = j;
-    if ((st = slab_decode(f, ld8(f, box + BOX_TAG_OFFSET), ld64(f, box + BOX_PAYLOAD_OFFSET), out))) {
+    if ((st = slab_check_field_seal(f, box, BOX_LENGTH, BOX_SEAL_OFFSET))
+        || (st = slab_decode(f, ld8(f, box + BOX_TAG_OFFSET), ld64(f, box + BOX_PAYLOAD_OFFSET), out))) {
         slab_unpin(f, pin);
         // keep the decode's message
         return st;

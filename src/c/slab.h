@@ -81,6 +81,10 @@ void slab_close(slab_file *f);
 /* A one-line message for the last error returned on f. */
 const char *slab_error_message(const slab_file *f);
 
+/* The seal (FORMAT.md, "Seals") of n bytes: every block the library reads
+ * is checked against it; exposed for tools that check blocks themselves. */
+uint32_t slab_seal(const uint8_t *bytes, uint64_t n);
+
 /* Takes a reader slot (briefly holding the fcntl lock on the whole file). */
 int slab_attach(slab_file *f);
 

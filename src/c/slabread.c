@@ -11,6 +11,8 @@
  *               limit; the default is the segment's capacity / 4, at least 2^26)
  *   --hold      after printing, keep the pin and wait until killed
  *   --constants print the format constants this reader was built with
+ *   --seal HEX  print the seal of these bytes (hex digits) as 0x%08x, to
+ *               check the function against FORMAT.md's test vectors
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -46,7 +48,7 @@ static void on_stop(int sig) {
 }
 
 static int usage(void) {
-    fputs("usage: slabread [-n COUNT] [-b UNITS] [--hold] [--sum] FILE ROOT | slabread --constants\n", stderr);
+    fputs("usage: slabread [-n COUNT] [-b UNITS] [--hold] [--sum] FILE ROOT | slabread --constants | slabread --seal HEX\n", stderr);
     return 2;
 }
 
@@ -129,7 +131,12 @@ static void constants(void) {
         {"MetaSymbolDescriptor.META_SYMBOL_SYMBOL_OFFSET", META_SYMBOL_SYMBOL_OFFSET},
         {"MetaSymbolDescriptor.META_SYMBOL_LENGTH", META_SYMBOL_LENGTH},
         {"BoxDescriptor.BOX_TAG_OFFSET", BOX_TAG_OFFSET}, {"BoxDescriptor.BOX_PAYLOAD_OFFSET", BOX_PAYLOAD_OFFSET},
-        {"BoxDescriptor.BOX_LENGTH", BOX_LENGTH},
+        {"BoxDescriptor.BOX_LENGTH", BOX_LENGTH}, {"BoxDescriptor.BOX_SEAL_OFFSET", BOX_SEAL_OFFSET},
+        {"CollDescriptor.COLL_SEAL_OFFSET", COLL_SEAL_OFFSET}, {"MapNodeDescriptor.EDIT_OFFSET", MAP_EDIT_OFFSET},
+        {"VecNodeDescriptor.SEAL_SHIFT", VEC_SEAL_SHIFT},
+        {"SealDescriptor.SEAL_FLAG", (long long) SEAL_FLAG}, {"SealDescriptor.SEED", (long long) SEAL_SEED},
+        {"SealDescriptor.MUL", (long long) SEAL_MUL}, {"SealDescriptor.FIN", (long long) SEAL_FIN},
+        {"SealDescriptor.SEAL_LENGTH", SEAL_LENGTH}, {"SealDescriptor.NODE_SEAL_START", NODE_SEAL_START},
         {"CollDescriptor.COLL_KIND_OFFSET", COLL_KIND_OFFSET}, {"CollDescriptor.COLL_SHIFT_OFFSET", COLL_SHIFT_OFFSET},
         {"CollDescriptor.COLL_ELEM_OFFSET", COLL_ELEM_OFFSET},
         {"CollDescriptor.COLL_HASH_OFFSET", COLL_HASH_OFFSET}, {"CollDescriptor.COLL_COUNT_OFFSET", COLL_COUNT_OFFSET},
@@ -206,12 +213,27 @@ static int sum_vector_of(slab_file *f, const slab_value *v, double *out) {
     return SLAB_OK;
 }
 
+static int print_seal(const char *hex) {
+    size_t n = strlen(hex) / 2;
+    uint8_t *bytes = malloc(n + 1);
+    if (!bytes || strlen(hex) % 2) { free(bytes); return usage(); }
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) { free(bytes); return usage(); }
+        bytes[i] = (uint8_t) v;
+    }
+    printf("0x%08x\n", slab_seal(bytes, n));
+    free(bytes);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     long count = 1;
     unsigned long long budget = 0;
     int budget_given = 0, hold = 0, sum = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--constants")) { constants(); return 0; }
+        if (!strcmp(argv[i], "--seal") && i + 1 < argc) return print_seal(argv[i + 1]);
         else if (!strcmp(argv[i], "--hold")) hold = 1;
         else if (!strcmp(argv[i], "--sum")) sum = 1;
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) count = strtol(argv[++i], NULL, 10);

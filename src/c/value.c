@@ -35,6 +35,7 @@ static int decode_interned(slab_file *f, uint64_t off, int kind, slab_value *out
     const uint8_t *data = f->base + off + INTERN_DATA_OFFSET;
     slab_text ns = {data, ns_len > 0 ? (uint32_t) ns_len : 0, enc == INTERN_UTF16, {0}};
     slab_text name = {data + (ns_len > 0 ? (uint64_t) ns_len * unit : 0), (uint32_t) name_len, enc == INTERN_UTF16, {0}};
+    if ((st = slab_check_trailer_seal(f, off, INTERN_DATA_OFFSET + chars * unit, size))) return st;
     out->as.sym.ns = ns;
     out->as.sym.has_ns = ns_len >= 0;
     out->as.sym.name = name;
@@ -54,6 +55,7 @@ static int decode_string_blob(slab_file *f, uint64_t off, slab_value *out) {
     int utf16 = (lw & BLOB_UTF16_FLAG) != 0;
     if (BLOB_STRING_DATA_OFFSET + (uint64_t) n * (utf16 ? 2 : 1) > size)
         return slab_fail(f, SLAB_EDAMAGED, "string blob %llu is shorter than its length %u", (unsigned long long) off, n);
+    if ((st = slab_check_trailer_seal(f, off, BLOB_STRING_DATA_OFFSET + (uint64_t) n * (utf16 ? 2 : 1), size))) return st;
     slab_text t = {f->base + off + BLOB_STRING_DATA_OFFSET, n, utf16, {0}};
     out->as.str = t;
     out->hash = (int32_t) ld32(f, off + BLOB_HASH_OFFSET);
@@ -80,7 +82,8 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     switch (tag) {
     case TAG_BIGINT: case TAG_BIGINTEGER: {
         uint32_t n = ld32(f, off + BLOB_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, BLOB_BIGINT_DATA_OFFSET, n, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_BIGINT_DATA_OFFSET, n, size))
+            || (st = slab_check_trailer_seal(f, off, BLOB_BIGINT_DATA_OFFSET + (uint64_t) n, size))) return st;
         out->as.big.bytes = f->base + off + BLOB_BIGINT_DATA_OFFSET;
         out->as.big.length = n;
         h = slab_bigint_hash(out->as.big.bytes, n);
@@ -88,7 +91,8 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     }
     case TAG_BIGDECIMAL: {
         uint32_t n = ld32(f, off + BLOB_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, BLOB_BIGDEC_DATA_OFFSET, n, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_BIGDEC_DATA_OFFSET, n, size))
+            || (st = slab_check_trailer_seal(f, off, BLOB_BIGDEC_DATA_OFFSET + (uint64_t) n, size))) return st;
         out->as.dec.bytes = f->base + off + BLOB_BIGDEC_DATA_OFFSET;
         out->as.dec.length = n;
         out->as.dec.scale = (int32_t) ld32(f, off + BLOB_BIGDEC_SCALE_OFFSET);
@@ -97,7 +101,8 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
     }
     case TAG_RATIO: {
         uint32_t p = ld32(f, off + BLOB_LENGTH_OFFSET), q = ld32(f, off + BLOB_RATIO_DEN_LENGTH_OFFSET);
-        if ((st = blob_bytes(f, off, BLOB_RATIO_DATA_OFFSET, (uint64_t) p + q, size))) return st;
+        if ((st = blob_bytes(f, off, BLOB_RATIO_DATA_OFFSET, (uint64_t) p + q, size))
+            || (st = slab_check_trailer_seal(f, off, BLOB_RATIO_DATA_OFFSET + (uint64_t) p + q, size))) return st;
         if (p == 0 || q == 0) return slab_fail(f, SLAB_EDAMAGED, "ratio blob %llu has an empty part", (unsigned long long) off);
         out->as.ratio.num = f->base + off + BLOB_RATIO_DATA_OFFSET;
         out->as.ratio.num_length = p;
@@ -107,6 +112,7 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
         break;
     }
     case TAG_UUID: {
+        if ((st = slab_check_trailer_seal(f, off, BLOB_UUID_LENGTH, size))) return st;
         uint64_t msb = ld64(f, off + BLOB_UUID_MSB_OFFSET), lsb = ld64(f, off + BLOB_UUID_LSB_OFFSET), x = msb ^ lsb;
         out->as.uuid.msb = msb;
         out->as.uuid.lsb = lsb;
@@ -114,6 +120,7 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
         break;
     }
     default: {   // TAG_INSTANT
+        if ((st = slab_check_trailer_seal(f, off, BLOB_INSTANT_LENGTH, size))) return st;
         uint32_t nanos = ld32(f, off + BLOB_INSTANT_NANOS_OFFSET);
         uint64_t secs = ld64(f, off + BLOB_INSTANT_SECONDS_OFFSET);
         if (nanos > 999999999U)
@@ -129,12 +136,12 @@ static int decode_blob(slab_file *f, uint8_t tag, uint64_t off, slab_value *out)
 
 static int decode_coll(slab_file *f, uint8_t tag, uint64_t off, slab_value *out) {
     int st = slab_check_block(f, off, T_COLL, COLL_LENGTH, NULL);
-    if (st) return st;
+    if (st || (st = slab_check_field_seal(f, off, COLL_LENGTH, COLL_SEAL_OFFSET))) return st;
     if (ld8(f, off + COLL_KIND_OFFSET) != tag)
         return slab_fail(f, SLAB_EDAMAGED, "collection block %llu is of kind %d, named by tag %d", (unsigned long long) off,
                          ld8(f, off + COLL_KIND_OFFSET), tag);
     out->as.coll.block = off;
-    out->as.coll.count = ld64(f, off + COLL_COUNT_OFFSET);
+    out->as.coll.count = ld32(f, off + COLL_COUNT_OFFSET);
     if (tag == TAG_VECTOR_OF) {
         uint8_t elem = ld8(f, off + COLL_ELEM_OFFSET);
         if (elem < 1 || elem > ELEM_MAX)
@@ -189,8 +196,9 @@ int slab_decode(slab_file *f, uint8_t tag, uint64_t p, slab_value *out) {
     case TAG_SYMBOL: out->kind = SLAB_SYMBOL; return decode_interned(f, p, INTERN_SYMBOL, out);
     case TAG_SYMBOL_META: {
         out->kind = SLAB_SYMBOL;
-        int st = slab_check_block(f, p, T_META_SYMBOL, META_SYMBOL_LENGTH, NULL);
-        if (st) return st;
+        uint64_t size;
+        int st = slab_check_block(f, p, T_META_SYMBOL, META_SYMBOL_LENGTH, &size);
+        if (st || (st = slab_check_trailer_seal(f, p, META_SYMBOL_LENGTH, size))) return st;
         if ((st = decode_interned(f, ld64(f, p + META_SYMBOL_SYMBOL_OFFSET), INTERN_SYMBOL, out))) return st;
         int32_t stored = (int32_t) ld32(f, p + META_SYMBOL_HASH_OFFSET);
         return stored == out->hash ? SLAB_OK : bad_hash(f, "symbol with metadata", p, stored, out->hash);

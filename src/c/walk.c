@@ -44,6 +44,7 @@ static int push_node(slab_iter *it, uint64_t n, int level, uint64_t prefix) {
     }
     if (MAP_ENTRIES_OFFSET + entries * e + children * 8 > size)
         return slab_fail(f, SLAB_EDAMAGED, "map node %llu is smaller than its entries", (unsigned long long) n);
+    if ((st = slab_check_node_seal(f, n, MAP_ENTRIES_OFFSET + entries * e + children * 8, 0))) return st;
     it->node[level] = n;
     it->pos[level] = 0;
     it->prefix[level] = prefix;
@@ -131,7 +132,7 @@ static int check_leaf(slab_file *f, uint64_t leaf, uint32_t cap, int elem, int *
         return slab_fail(f, SLAB_EDAMAGED, "vector leaf %llu has capacity %u and element type %d where %u and %d were expected",
                          (unsigned long long) leaf, c, e, cap, elem);
     *type = prim ? T_VEC_PRIM_LEAF : T_VEC_LEAF;
-    return SLAB_OK;
+    return slab_check_node_seal(f, leaf, need, 1);
 }
 
 /* The slot (tag, payload) holding the same value as element j of a checked primitive leaf. */
@@ -185,6 +186,7 @@ static int find_leaf(slab_iter *it, uint64_t i) {
             if ((ld64(f, node + VEC_NODE_WORD_OFFSET) & VEC_CAPACITY_MASK) != w)
                 return slab_fail(f, SLAB_EDAMAGED, "vector branch %llu does not have %llu children", (unsigned long long) node,
                                  (unsigned long long) w);
+            if ((st = slab_check_node_seal(f, node, VEC_SLOTS_OFFSET + 8 * w, 1))) return st;
             node = ld64(f, node + VEC_SLOTS_OFFSET + 8 * ((i >> level) & (w - 1)));
         }
         it->leaf = node;

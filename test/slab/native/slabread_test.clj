@@ -272,6 +272,15 @@
           ;; an int flag may be written as its unsigned pattern in C
           (is (or (= v (long java)) (= (unchecked-int v) (long java))) (str qualified ": C " v ", Java " java)))))))
 
+(deftest c-seals-match-format-md
+  ;; FORMAT.md's test vectors of the seal function (the Java side checks the same ones)
+  (when (native/built?)
+    (doseq [[hex seal] [["" "0xd918dd23"] ["00" "0xbd05e9ec"] ["616263" "0xa648fd54"]
+                        ["000102030405060708090a0b0c0d0e0f" "0x218ebf48"]
+                        ["000102030405060708090a0b0c0d0e0f1011121314151617" "0xc4ba6cb7"]
+                        [(apply str (map #(format "%02x" (int %)) "slab seals every immutable block")) "0xba15800f"]]]
+      (is (= seal (str/trim (:out (native/run native/slabread ["--seal" hex])))) hex))))
+
 ;; --- work bounded by size, not only by slots ----------------------------------------------
 
 (defn- name-one-block-everywhere!
