@@ -154,6 +154,39 @@
               (finally (slab/close-segment! ro))))))
       (slab/close-segment! seg))))
 
+(deftest roots-that-share-structure-stay-shared-in-a-snapshot
+  ;; Two versions of one map, and a map whose values are one nested map: the
+  ;; snapshot copies each shared node once, so it is about as large as one
+  ;; version, where a copy value by value would be twice (and 2,000 times) as large.
+  (tu/with-temp-dir [dir "snapshot-sharing"]
+    (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "1g"})
+          v1 (slab/with-segment seg
+               (persistent! (reduce #(assoc! %1 %2 (str "a value long enough for a blob " %2))
+                                    (transient (slab/hash-map)) (range 100000))))
+          v2 (assoc v1 :new "entry" 5 "changed")
+          inner (slab/with-segment seg (slab/share (zipmap (range 500) (range 500))))
+          outer (slab/with-segment seg (slab/share (zipmap (range 2000) (repeat inner))))
+          size (fn [roots]
+                 (let [p (.resolve dir (str (gensym "snap") ".slab"))]
+                   (long (:bytes (slab/snapshot! seg p {:roots roots})))))]
+      (slab/set-root! seg :v1 v1)
+      (slab/set-root! seg :v2 v2)
+      (slab/set-root! seg :outer outer)
+      (try
+        (let [one (size [:v1]), both (size [:v1 :v2]), nested (size [:outer])]
+          (is (< both (+ one (quot one 20))) (str "v1 alone " one " bytes, v1 and v2 " both " bytes"))
+          (is (< nested (* 4 1024 1024)) (str "2,000 entries naming one 500-entry map: " nested " bytes")))
+        (let [p (.resolve dir "all.slab")]
+          (slab/snapshot! seg p)
+          (let [ro (slab/open-segment p {:read-only true :verify :full})]
+            (try
+              (is (= v1 (slab/root ro :v1)))
+              (is (= v2 (slab/root ro :v2)))
+              (is (= outer (slab/root ro :outer)))
+              (is (= {:damaged []} (select-keys (slab/verify ro) [:damaged])))
+              (finally (slab/close-segment! ro)))))
+        (finally (slab/close-segment! seg))))))
+
 (defn- flip-byte! [^Path p ^long at]
   (with-open [f (RandomAccessFile. (.toFile p) "rw")]
     (.seek f at)

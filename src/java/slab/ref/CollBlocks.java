@@ -39,16 +39,25 @@ public final class CollBlocks {
         }
         RefCounts.retain(h, r.node);
         RefCounts.retain(h, r.tail);
+        fill(s, b, kind, r, r.node, r.tail, m);
+        return b;
+    }
+
+    /**
+     * Writes the fields of collection block b: the version r describes
+     * (kind, shift, element type, hash and count) with these nodes (r's, or
+     * their copies in another segment) and metadata slot m.
+     */
+    public static void fill(Segment s, long b, int kind, Handle r, long root, long tail, Slot m) {
         s.putByte(b + COLL_KIND_OFFSET, (byte) kind);
         s.putByte(b + COLL_META_TAG_OFFSET, (byte) m.tag);
         s.putByte(b + COLL_SHIFT_OFFSET, (byte) r.shift);
         s.putByte(b + COLL_ELEM_OFFSET, (byte) r.elem);
         s.putInt(b + COLL_HASH_OFFSET, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq());
         s.putLong(b + COLL_COUNT_OFFSET, r.count);
-        s.putLong(b + COLL_ROOT_OFFSET, r.node);
-        s.putLong(b + COLL_TAIL_OFFSET, r.tail);
+        s.putLong(b + COLL_ROOT_OFFSET, root);
+        s.putLong(b + COLL_TAIL_OFFSET, tail);
         s.putLong(b + COLL_META_OFFSET, m.payload);
-        return b;
     }
 
     /**

@@ -32,6 +32,11 @@ public final class Boxes {
         Slot slot = new Slot();
         if (trusted) Encoder.encodeTrusted(h, v, slot);
         else Encoder.encode(h, v, slot);
+        return box(h, slot);
+    }
+
+    /** A new box holding slot, whose count (if counted) passes to the box. */
+    static long box(Heap h, Slot slot) {
         long b;
         try {
             b = h.allocator().allocate(BOX_LENGTH - HEADER, BlockTypes.BOX);

@@ -4,6 +4,7 @@ import static slab.mem.SnapshotDescriptor.*;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.Reference;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,13 +21,18 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import clojure.lang.ExceptionInfo;
+import clojure.lang.IMeta;
 import clojure.lang.Keyword;
 import slab.Errors;
 import slab.mem.Damage;
 import slab.mem.HeaderDescriptor;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
+import slab.ref.Handle;
+import slab.ref.Heap;
 import slab.ref.SharedColl;
+import slab.value.Slot;
+import slab.value.Tags;
 
 /**
  * Snapshots (slab/snapshot!): a compacted copy of named roots in a new
@@ -158,12 +164,13 @@ public final class Snapshots {
         Segment t = Segment.open(tmp, capacity, src.mapBits(), src.vecBits());
         try {
             Sharing ts = Sharing.of(t);
+            // One transplant for every root: what they share is copied once and stays shared.
+            Transplant tp = new Transplant(Heap.of(src), ts.heap);
             for (Map.Entry<Keyword, Object> e : captured.entrySet()) {
                 long cell = RootTable.cell(ts, e.getKey());
-                // Read out of a segment, the value needs no validation (a walk as long as the copy).
                 int g = ts.heap.gate().enter();
                 try {
-                    if (!Cells.publish(ts, cell, 0, Boxes.box(ts.heap, e.getValue(), true)))
+                    if (!Cells.publish(ts, cell, 0, box(tp, ts.heap, e.getValue())))
                         throw new IllegalStateException("slab: a new snapshot's root " + e.getKey() + " was set twice");
                 } finally {
                     ts.heap.gate().exit(g);
@@ -172,6 +179,26 @@ public final class Snapshots {
         } finally {
             Closing.close(t);
         }
+    }
+
+    /**
+     * A box in the snapshot holding v: a collection read out of the source is
+     * copied node by node; anything else (read out of a segment, so it needs
+     * no validation) is encoded again.
+     */
+    private static long box(Transplant tp, Heap h, Object v) {
+        if (v instanceof SharedColl sc) {
+            Slot slot = new Slot();
+            try {
+                Handle r = sc.slabHandle();
+                int kind = r.kind == Tags.LIST || sc.slabKind() == Tags.LIST ? Tags.LIST : sc.slabKind();
+                slot.set(kind, tp.version(r, kind, ((IMeta) v).meta()), 0);
+            } finally {
+                Reference.reachabilityFence(sc);
+            }
+            return Boxes.box(h, slot);
+        }
+        return Boxes.box(h, v, true);
     }
 
     /**
