@@ -30,6 +30,12 @@
 #define HDR_MIN_CAPACITY (1ULL << 20)
 #define HDR_MAX_CAPACITY (1ULL << 40)
 
+/* fcntl lock ranges (LockDescriptor) */
+#define FILE_LOCK_OFFSET 0
+#define FILE_LOCK_LENGTH (1ULL << 62)
+#define READ_ONLY_LOCK_OFFSET (1ULL << 62)
+#define READ_ONLY_LOCK_LENGTH 1
+
 /* Allocator (AllocatorDescriptor, SizeClasses) */
 #define BLOCK_HEADER_LENGTH 8
 #define BLOCK_ALIGNMENT 16

@@ -73,15 +73,20 @@ static uint64_t identity_word(uint64_t state) {
 
 /* --- the file lock ------------------------------------------------------------------- */
 
-/* The lock every process takes to attach: fcntl F_WRLCK over the whole file
- * (what Java's FileChannel.lock() takes; flock() would not see it). */
+/* The file lock every process takes to attach: fcntl F_WRLCK over bytes
+ * [0, FILE_LOCK_LENGTH) (flock() would not see it). A JVM that has the file
+ * open read-only holds a shared lock on the byte after that range for as long
+ * as it has it open; a reader does not conflict with it (a reader frees
+ * nothing), so it never touches that byte. */
+_Static_assert(sizeof(off_t) == 8, "the lock ranges need a 64-bit off_t");
+
 static int lock_file(slab_file *f, int type) {
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = (short) type;
     fl.l_whence = SEEK_SET;
-    fl.l_start = 0;
-    fl.l_len = 0;
+    fl.l_start = (off_t) FILE_LOCK_OFFSET;
+    fl.l_len = (off_t) FILE_LOCK_LENGTH;
     while (fcntl(f->fd, F_SETLKW, &fl) != 0)
         if (errno != EINTR) return slab_fail(f, SLAB_EIO, "cannot lock %s: %s", f->path, strerror(errno));
     return SLAB_OK;

@@ -17,7 +17,8 @@
    slab.value.Tags slab.value.BlobDescriptor slab.value.InternDescriptor slab.value.MetaSymbolDescriptor
    slab.ref.CollDescriptor slab.ref.LineageDescriptor
    slab.map.MapNodeDescriptor slab.vector.VecNodeDescriptor slab.vector.PrimLeafDescriptor
-   slab.share.SharingDescriptor slab.share.ReaderDescriptor slab.share.BoxDescriptor slab.mem.SnapshotDescriptor])
+   slab.share.SharingDescriptor slab.share.ReaderDescriptor slab.share.BoxDescriptor slab.mem.SnapshotDescriptor
+   slab.mem.LockDescriptor])
 
 ;; Public static fields of the described classes that are not layout numbers,
 ;; with the reason; every other public static field must be numeric and documented.

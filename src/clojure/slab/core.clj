@@ -219,8 +219,12 @@
        (let [seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
          ;; First open in this process: join the process table, give back what dead
          ;; processes held, and sweep if no other process is attached, before any
-         ;; thread of this process can use seg.
-         (Sharing/of seg)
+         ;; thread of this process can use seg. Refused (a read-only opener came
+         ;; meanwhile): nothing was written, and seg is unmapped again.
+         (try (Sharing/of seg)
+              (catch Throwable t
+                (when-not (Sharing/isAttached seg) (Closing/close seg))
+                (throw t)))
          seg)))))
 
 (defn close-segment!

@@ -5,6 +5,7 @@
   system, and refuses a file a live process (this one or another) writes."
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
+            [slab.support.native :as native]
             [slab.support.util :as tu])
   (:import [java.nio.file Files LinkOption Path]
            [java.nio.file.attribute PosixFilePermissions]
@@ -181,6 +182,74 @@
           (is (= value (slab/root ro :value)) "once the writer closed it, it opens read-only")
           (slab/close-segment! ro))
         (finally (tu/destroy! k))))))
+
+(deftest a-writer-that-comes-after-a-read-only-opener-is-refused
+  ;; A read-only opener reads without counts: a writer opening the file later
+  ;; could free blocks under it. Its shared read-only lock makes the writer's
+  ;; open fail instead (no wait: the writer does not block on it).
+  (tu/with-temp-dir [dir "read-only-then-writer"]
+    (let [p (.resolve dir "seg.slab")
+          _ (write-segment! p)
+          k (tu/start-child (pr-str `(do (require '[slab.core :as ~'slab])
+                                         (let [seg# (slab/open-segment ~(str p) {:read-only true})]
+                                           (prn {:count (count (:m (slab/root seg# :value)))})
+                                           (read-line)
+                                           (prn {:count (count (:m (slab/root seg# :value)))})
+                                           (slab/close-segment! seg#)
+                                           (println :closed)
+                                           (shutdown-agents))))
+                            :jvm-opts ["-XX:TieredStopAtLevel=1"])]
+      (try
+        (is (= {:count 3000} (tu/read-edn! k 60000)))
+        (let [before (digest p)
+              r (tu/error-of #(slab/open-segment p))]
+          (is (= :segment-in-use (:error r)) (str r))
+          (is (re-find #"open read-only" (str (:message r))) (str r))
+          (is (= before (digest p)) "the refused writer changed nothing")
+          (let [ro (slab/open-segment p {:read-only true})]
+            (is (= value (slab/root ro :value)) "another read-only opener is welcome")
+            (slab/close-segment! ro))
+          (when (native/built?)
+            ;; a foreign reader frees nothing, so it attaches (its file lock does not cover the read-only byte)
+            (is (= 42 (native/read-edn (:out (native/slabread! (str p) :n)))))))
+        (tu/send-line! k "go")
+        (is (= {:count 3000} (tu/read-edn! k 60000)) "the read-only opener still reads its roots")
+        (is (= :closed (tu/read-edn! k 60000)))
+        (is (= 0 (tu/await-exit k 60000)))
+        (let [seg (slab/open-segment p)]
+          (is (= value (slab/root seg :value)) "once it closed, the file opens for writing")
+          (slab/close-segment! seg))
+        (finally (tu/destroy! k))))))
+
+(deftest a-writer-mapped-before-a-read-only-opener-came-is-refused-when-it-attaches
+  ;; The race the check at attach closes: a writer has mapped the file but not
+  ;; yet joined the process table when a read-only opener comes (and finds no
+  ;; live writer); the writer's attach is then refused, and it writes nothing.
+  (tu/with-temp-dir [dir "read-only-race"]
+    (let [p (.resolve dir "seg.slab")
+          _ (write-segment! p)
+          seg (slab.mem.Segment/open p (* 64 1024 1024) 5 5)   ; mapped, not attached
+          k (tu/start-child (pr-str `(do (require '[slab.core :as ~'slab])
+                                         (let [seg# (slab/open-segment ~(str p) {:read-only true})]
+                                           (prn {:count (count (:m (slab/root seg# :value)))})
+                                           (read-line)
+                                           (slab/close-segment! seg#)
+                                           (println :closed)
+                                           (shutdown-agents))))
+                            :jvm-opts ["-XX:TieredStopAtLevel=1"])]
+      (try
+        (is (= {:count 3000} (tu/read-edn! k 60000)))
+        (let [before (digest p)
+              r (tu/error-of #(slab.share.Sharing/of seg))]
+          (is (= :segment-in-use (:error r)) (str r))
+          (is (= before (digest p)) "the refused attach changed nothing"))
+        (slab.share.Closing/close seg)
+        (tu/send-line! k "go")
+        (is (= :closed (tu/read-edn! k 60000)))
+        (is (= 0 (tu/await-exit k 60000)))
+        (finally
+          (tu/destroy! k)
+          (when-not (.isClosed seg) (slab.share.Closing/close seg)))))))
 
 (deftest read-only-opening-of-a-segment-a-killed-process-left
   (tu/with-temp-dir [dir "read-only-dead"]

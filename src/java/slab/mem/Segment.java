@@ -1,6 +1,7 @@
 package slab.mem;
 
 import static slab.mem.HeaderDescriptor.*;
+import static slab.mem.LockDescriptor.*;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -159,6 +160,8 @@ public final class Segment implements AutoCloseable {
             Path key = file.toAbsolutePath().normalize();
             RandomAccessFile raf = null;
             try {
+                Segment open = Files.exists(key) ? alreadyOpen(key, false) : null;
+                if (open != null) return open;
                 raf = new RandomAccessFile(key.toFile(), "rw");   // creates the file if missing
                 Object id = fileIdentity(key);
                 awaitClose(id);
@@ -169,8 +172,9 @@ public final class Segment implements AutoCloseable {
                     return s;
                 }
                 // The lock orders creation against every other process's open.
-                FileLock lock = raf.getChannel().lock();
+                FileLock lock = raf.getChannel().lock(FILE_LOCK_OFFSET, FILE_LOCK_LENGTH, false);
                 try {
+                    refuseReadOnlyOpeners(raf.getChannel(), key);
                     s = raf.length() == 0
                         ? initialize(raf, key, capacity, mapBits, vecBits)
                         : validateAndMap(raf, key, false);
@@ -206,6 +210,8 @@ public final class Segment implements AutoCloseable {
             Path key = file.toAbsolutePath().normalize();
             RandomAccessFile raf = null;
             try {
+                Segment open = alreadyOpen(key, true);
+                if (open != null) return open;
                 raf = new RandomAccessFile(key.toFile(), "r");
                 Object id = fileIdentity(key);
                 awaitClose(id);
@@ -217,12 +223,14 @@ public final class Segment implements AutoCloseable {
                             "this process has it open for writing; read its roots there, or close it first");
                     return s;
                 }
-                FileLock lock = raf.getChannel().lock(0, Long.MAX_VALUE, true);
+                FileLock lock = raf.getChannel().lock(FILE_LOCK_OFFSET, FILE_LOCK_LENGTH, true);
                 try {
                     s = validateAndMap(raf, key, true);
                     try {
                         admit.accept(s);
-                    } catch (RuntimeException e) {
+                        // Held until the file is closed (unmap closes raf): a writer that comes later is refused.
+                        raf.getChannel().lock(READ_ONLY_LOCK_OFFSET, READ_ONLY_LOCK_LENGTH, true);
+                    } catch (RuntimeException | IOException e) {
                         s.arena.close();
                         throw e;
                     }
@@ -240,6 +248,51 @@ public final class Segment implements AutoCloseable {
                 closeQuietly(raf);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * The segment this process has open for path p already (refused if it is
+     * open the other way), found before any descriptor of the file is opened:
+     * closing one would drop this process's fcntl locks on the file, the
+     * read-only lock among them. Null if it is not open here.
+     */
+    private static Segment alreadyOpen(Path p, boolean readOnly) throws IOException {
+        Object id = fileIdentity(p);
+        awaitClose(id);
+        Segment s = OPEN.get(id);
+        if (s == null || s.closed) return null;
+        if (s.readOnly == readOnly) return s;
+        throw readOnly ? inUse(p, " read-only", "this process has it open for writing; read its roots there, or close it first")
+                       : inUse(p, " for writing", "this process has it open read-only (close that first)");
+    }
+
+    /**
+     * Refuses the file (segment-in-use) while a process holds it open
+     * read-only: such a process reads without counts, so nothing may change
+     * the file under it. Called holding the file lock, which read-only
+     * openers take (shared) before their read-only lock.
+     */
+    private static void refuseReadOnlyOpeners(FileChannel ch, Path p) throws IOException {
+        FileLock probe;
+        try {
+            probe = ch.tryLock(READ_ONLY_LOCK_OFFSET, READ_ONLY_LOCK_LENGTH, false);
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            probe = null;   // this process holds it: open read-only here, being closed
+        }
+        if (probe == null)
+            throw inUse(p, " for writing", "another process has it open read-only and reads it without counts "
+                + "(close it there first)");
+        probe.release();
+    }
+
+    /** refuseReadOnlyOpeners for an open segment, called inside {@link #withFileLock}. */
+    public void refuseReadOnlyOpeners() {
+        if (lockChannel == null) return;   // anonymous, or nested inside another locked step
+        try {
+            refuseReadOnlyOpeners(lockChannel, path);
+        } catch (IOException e) {
+            throw Errors.info("io", "Could not lock segment file " + path + ": " + e.getMessage(), e, "path", path.toString());
         }
     }
 
@@ -483,6 +536,8 @@ public final class Segment implements AutoCloseable {
     public boolean isClosed() { return closed; }
 
     private final java.util.concurrent.locks.ReentrantLock exclusive = new java.util.concurrent.locks.ReentrantLock();
+    /** The channel withFileLock holds the file lock on, while it does (guarded by exclusive). */
+    private FileChannel lockChannel;
 
     /**
      * Runs body holding this segment's file lock (and a JVM lock, since file
@@ -496,10 +551,12 @@ public final class Segment implements AutoCloseable {
             // nested: this thread holds the file lock already (a second lock would overlap)
             if (path == null || exclusive.getHoldCount() > 1) return body.get();
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                FileLock lock = ch.lock();
+                FileLock lock = ch.lock(FILE_LOCK_OFFSET, FILE_LOCK_LENGTH, false);
+                lockChannel = ch;
                 try {
                     return body.get();
                 } finally {
+                    lockChannel = null;
                     lock.release();
                 }
             } catch (IOException e) {

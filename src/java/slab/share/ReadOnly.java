@@ -14,9 +14,9 @@ import slab.mem.Segment;
  * table, no ledger, no hazard words, no recovery or sweep. That is safe
  * only while no process changes the file, since a reader's handles then
  * hold no counts (nothing it can do frees a block, and counts are words it
- * cannot write). So a file with a live process attached is refused; a
- * writer that attaches after a read-only open is not detected (read-only
- * opening is for snapshots and for segments every writer has closed).
+ * cannot write). So a file with a live process attached is refused, and
+ * a writer that comes while it is open is refused too: the opening holds
+ * a shared read-only lock on the file until it is closed (Segment).
  */
 public final class ReadOnly {
     private ReadOnly() {}

@@ -89,6 +89,7 @@ public final class Sharing {
         return s.withFileLock(() -> {
             Sharing found = BY_SEGMENT.get(s);
             if (found != null) return found;
+            s.refuseReadOnlyOpeners();   // one may have come since s was mapped
             Sharing fresh = new Sharing(s);
             if (s.path() != null) Recovery.onOpen(fresh);
             BY_SEGMENT.put(s, fresh);
