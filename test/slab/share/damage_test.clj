@@ -237,3 +237,22 @@
       (.putLong seg (+ (long entry) SharingDescriptor/ROOTS_ENTRY_NAME_OFFSET) other)
       (u/with-temp-dir [dir "slab-damage-snap"]
         (is (= :damaged (outcome #(slab/snapshot! seg (str dir "/s.slab")))))))))
+
+(deftest a-process-slot-state-no-protocol-writes
+  ;; A damaged state word in the process table read as a live process (so a
+  ;; read-only opening said :segment-in-use, naming a made-up pid): it is damage.
+  (u/with-temp-dir [dir "slab-damage-slot"]
+    (let [p (str dir "/d.slab")
+          seg (slab/open-segment p {:capacity "16m"})]
+      (slab/set-root! seg :a {:x 1})
+      (slab/close-segment! seg)
+      (with-open [raf (java.io.RandomAccessFile. p "rw")]
+        (.seek raf HeaderDescriptor/PROCESS_TABLE_OFFSET)
+        (let [t (Long/reverseBytes (.readLong raf))
+              sl (+ t SharingDescriptor/SLOTS_OFFSET (* 5 SharingDescriptor/SLOT_LENGTH))]
+          (.seek raf (+ sl SharingDescriptor/SLOT_STATE_OFFSET))
+          (.writeLong raf (Long/reverseBytes 0x0000123400000057))))
+      (testing "read-only"
+        (is (= :damaged (outcome #(slab/close-segment! (slab/open-segment p {:read-only true}))))))
+      (testing "for writing"
+        (is (= :damaged (outcome #(slab/close-segment! (slab/open-segment p)))))))))

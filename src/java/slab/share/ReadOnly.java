@@ -58,6 +58,7 @@ public final class ReadOnly {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long sl = t + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
             long st = s.getLongVolatile(sl + SLOT_STATE_OFFSET);
+            Slots.checkState(s, sl, st);
             if (st == STATE_FREE || Slots.isDead(s, sl, st)) continue;
             long pid = Slots.stateOf(st) == STATE_LIVE ? s.getLong(sl + SLOT_PID_OFFSET) : st >>> 32;
             throw Errors.info("segment-in-use", "Cannot open " + s.describe() + " read-only: process " + pid

@@ -37,6 +37,7 @@ public final class Recovery {
             if (i == mySlot) continue;
             long sl = table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
             long st = s.getLongVolatile(sl + SLOT_STATE_OFFSET);
+            Slots.checkState(s, sl, st);
             if (!Slots.isDead(s, sl, st)) continue;
             if (!s.casLong(sl + SLOT_STATE_OFFSET, st, me)) continue;
             KillPoints.step("recover");

@@ -24,6 +24,18 @@ final class Slots {
         return state | ((startMillis(me) / 1000) & 0xFFFFFFL) << 8 | me.pid() << 32;
     }
 
+    /**
+     * Throws damaged-segment unless st is a state word some protocol writes:
+     * 0 (free), or claiming, live or recovering. Any other word would read as
+     * a live process forever (so the file would look in use) or as a dead one.
+     */
+    static void checkState(Segment s, long sl, long st) {
+        long state = stateOf(st);
+        if (state > STATE_RECOVERING || (state == STATE_FREE && st != 0))
+            throw slab.mem.Damage.at(s, sl, "a process slot whose state word is free, claiming, live or recovering, found 0x"
+                + Long.toHexString(st));
+    }
+
     /** Is the slot at sl (state word st) held by a process that no longer runs? */
     static boolean isDead(Segment s, long sl, long st) {
         long state = stateOf(st);
