@@ -502,10 +502,15 @@ public final class VecTransient {
                     s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
                     s.fill(t + tagOffset(w, 0), w, (byte) Tags.NIL);   // the slots moved; drop none of them
                 }
+                VecSeals.seal(s, trimmed);
                 owned.tail = trimmed;
                 myTail = 0;
                 drop(t);
             }
+            // Sealed before anything publishes them; a kill meanwhile leaves them recorded as
+            // mutable, so the sweep frees them unread.
+            VecSeals.sealTransient(s, owned.root, shift, bits, edit);
+            VecSeals.sealTransient(s, owned.tail, 0, bits, edit);
             ended = true;
             long root = owned.root, tail = owned.tail;
             owned.root = 0;
