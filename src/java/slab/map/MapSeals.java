@@ -81,10 +81,4 @@ public final class MapSeals {
         if ((int) word != computed || (word & ~SealDescriptor.SEAL_FLAG) >>> 32 != 0)
             throw Seals.mismatch(s, n, t, (int) word, computed);
     }
-
-    /** A read's check under {verify :on-read}: node n as checkNode checks it, then its seal. */
-    static void onRead(Segment s, long n, int es, int shift) {
-        checkNode(s, n, es, shift);
-        check(s, n, false);
-    }
 }

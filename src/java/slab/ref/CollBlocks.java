@@ -76,6 +76,7 @@ public final class CollBlocks {
             ok &= slab.vector.VecNodeDescriptor.isShape(s.vecBits(), count, shift, root, tail);
         if (!ok) throw Damage.at(s, coll, "a collection block of kind " + tag + " whose count, shape, element type and metadata "
             + "agree (kind " + kind + ", element type " + elem + ", count " + count + ", shift " + shift + ", root " + root + ", tail " + tail + ")");
+        if (s.verifyOnRead) checkSeal(s, coll);
     }
 
     /** A new owning handle on the version a collection block describes (one count on each of its nodes). */

@@ -50,6 +50,7 @@ public final class Boxes {
     /** Checks b before its slot is read: a live BOX block holding its whole layout. */
     static void check(Segment s, long b) {
         s.within(b, s.block(b, BlockTypes.BOX, "a box"), b, BOX_LENGTH, "a whole box");
+        if (s.verifyOnRead) checkSealOf(s, b);
     }
 
     /** The seal of box b: bytes [8, 24), the seal's own bytes 12..16 read as 0. */
@@ -59,7 +60,11 @@ public final class Boxes {
 
     /** Checks the seal of box b, a live box holding its whole layout. */
     public static void checkSeal(Segment s, long b) {
-        check(s, b);
+        s.within(b, s.block(b, BlockTypes.BOX, "a box"), b, BOX_LENGTH, "a whole box");
+        checkSealOf(s, b);
+    }
+
+    private static void checkSealOf(Segment s, long b) {
         int stored = s.getInt(b + BOX_SEAL_OFFSET), computed = sealOf(s, b);
         if (stored != computed) throw Seals.mismatch(s, b, BlockTypes.BOX, stored, computed);
     }

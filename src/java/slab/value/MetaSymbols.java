@@ -58,6 +58,7 @@ public final class MetaSymbols {
         int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL && metaTag != Tags.MAP)
             throw Damage.at(s, b, "a symbol's metadata tag NIL or MAP, found " + metaTag);
+        if (s.verifyOnRead) ValueSeals.checkMetaSymbol(s, b);
     }
 
     static int hash(Segment s, long b) {

@@ -86,10 +86,4 @@ public final class VecSeals {
         int stored = (int) (word >>> SEAL_SHIFT), computed = compute(s, node, type, word);
         if (stored != computed || (word & SEAL_PAD_MASK) != 0) throw Seals.mismatch(s, node, type, stored, computed);
     }
-
-    /** A read's check under {verify :on-read}: the seal of a node the read checked as it always does. */
-    static long onRead(Segment s, long node) {
-        check(s, node, false);
-        return node;
-    }
 }
