@@ -26,11 +26,11 @@ import slab.value.Tags;
  * processes and never reused. A node whose node word carries that id was
  * made by this transient, is reachable only through this transient's own
  * nodes (one count, held by its single parent or by the transient), and is
- * written in place. Any other node (edit 0, or the id of a transient that
- * has ended) is shared with published versions: it is copied first, the
- * copy retains what the original held, and the parent's count on the
- * original is dropped. {@link #persistent} ends the edit, so every node the
- * transient made becomes immutable from then on.
+ * written in place. Any other node (sealed, see VecSeals) is shared with
+ * published versions: it is copied first, the copy retains what the
+ * original held, and the parent's count on the original is dropped.
+ * {@link #persistent} seals every node carrying the id and ends the edit,
+ * so every node the transient made becomes immutable from then on.
  *
  * <p>The transient owns one count on its root and one on its tail, recorded
  * in the process's ledger ({@link Ownership#own}) like a handle's. They live in
