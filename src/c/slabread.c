@@ -139,7 +139,7 @@ static void constants(void) {
         {"VecNodeDescriptor.SEAL_SHIFT", VEC_SEAL_SHIFT},
         {"SealDescriptor.SEAL_FLAG", (long long) SEAL_FLAG}, {"SealDescriptor.SEED", (long long) SEAL_SEED},
         {"SealDescriptor.MUL", (long long) SEAL_MUL}, {"SealDescriptor.FIN", (long long) SEAL_FIN},
-        {"SealDescriptor.SEAL_LENGTH", SEAL_LENGTH}, {"SealDescriptor.NODE_SEAL_START", NODE_SEAL_START},
+        {"SealDescriptor.SEAL_LENGTH", SEAL_LENGTH}, {"LineageDescriptor.END_OFFSET", NODE_SEAL_START},
         {"CollDescriptor.COLL_KIND_OFFSET", COLL_KIND_OFFSET}, {"CollDescriptor.COLL_SHIFT_OFFSET", COLL_SHIFT_OFFSET},
         {"CollDescriptor.COLL_ELEM_OFFSET", COLL_ELEM_OFFSET},
         {"CollDescriptor.COLL_HASH_OFFSET", COLL_HASH_OFFSET}, {"CollDescriptor.COLL_COUNT_OFFSET", COLL_COUNT_OFFSET},

@@ -202,21 +202,30 @@
   snapshot's whole-file checksum is checked first (damage is
   :damaged-segment); :verify :full also walks the heap as verify does. A
   file a live process is attached to is refused (:segment-in-use):
-  read-only opening is for snapshots and segments every writer has closed."
+  read-only opening is for snapshots and segments every writer has closed.
+
+  {:verify :on-read} (with or without :read-only) makes every read check
+  the seal (checksum) of each block it follows before using it, so a byte
+  changed on disk or in memory is an ex-info :slab/error :damaged-segment
+  instead of a wrong value. It costs reads some speed (see
+  doc/benchmarks.md); without it reads check structure but not contents,
+  and slab/verify checks every seal. A file open in this process with one
+  setting is refused (:bad-argument) with the other."
   (^Segment [path] (open-segment path {}))
   (^Segment [path opts]
    (let [file (path-arg "open-segment" path)
          {:keys [capacity map-bits vec-bits read-only verify] :or {capacity (* 1024 1024 1024) map-bits 5 vec-bits 5}}
          (options-arg "open-segment" opts open-options "{:capacity \"4g\"}")]
-     (when-not (contains? #{nil :checksum :full} verify)
-       (bad-argument (str "open-segment :verify must be :checksum (the default) or :full, got " (pr-str verify))
+     (when-not (contains? #{nil :checksum :full :on-read} verify)
+       (bad-argument (str "open-segment :verify must be :checksum (the default), :full or :on-read, got " (pr-str verify))
                      {:argument :verify :value verify}))
-     (when (and verify (not read-only))
-       (bad-argument "open-segment :verify applies to {:read-only true} openings (use slab/verify otherwise)"
+     (when (and (#{:checksum :full} verify) (not read-only))
+       (bad-argument "open-segment :verify :checksum and :full apply to {:read-only true} openings (use slab/verify otherwise)"
                      {:argument :verify :value verify}))
      (if read-only
-       (ReadOnly/open file (= verify :full))
-       (let [seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits))]
+       (ReadOnly/open file (= verify :full) (= verify :on-read))
+       (let [seg (Segment/open file (size-arg capacity) (bits-arg :map-bits map-bits) (bits-arg :vec-bits vec-bits)
+                               (= verify :on-read))]
          ;; First open in this process: join the process table, give back what dead
          ;; processes held, and sweep if no other process is attached, before any
          ;; thread of this process can use seg. Refused (a read-only opener came

@@ -1,4 +1,4 @@
-;; Proves that a segment file damaged anywhere past its header (one byte, bit or word, or an offset redirected) never hangs, crashes or throws a non-slab exception, and is either reported as :damaged-segment or reads back exactly what was written.
+;; Proves that a segment file damaged anywhere past its header (one byte, bit or word, or an offset redirected) never hangs, crashes or throws a non-slab exception, and is either reported as :damaged-segment or reads back exactly what was written; a change a seal covers is always reported.
 (ns slab.share.corruption-fuzz-test
   "Random corruptions of a cleanly written segment (see
   slab.support.corruption). What is asserted, for every trial:
@@ -13,13 +13,17 @@
     never read as other data by the reads alone: they throw, or read
     back what was written (verify may then report it).
 
-  What is not asserted: that the reads alone catch every corruption. A
-  changed value payload (a long's bits, a string's chars), a stored hash
-  or count, or an offset redirected to another well-formed block of the
-  right type leaves a well-formed segment that holds other data; only
-  verify, which recomputes every hash from the values, finds those
-  (counted as :misread-verified), and block checksums will catch them on
-  read. The outcome counts are printed.
+  - a change to any byte a block's seal covers (FORMAT.md, Seals: node
+    contents, collection blocks, boxes, blobs, interned names, symbols
+    with metadata) is reported as damage: it is never read back as if
+    nothing happened (:equal), since verify checks every seal.
+
+  What is not asserted: that the default reads alone catch every
+  corruption. A changed value payload (a long's bits, a string's chars),
+  or an offset redirected to another well-formed block of the right type
+  leaves a well-formed segment that holds other data; verify finds those
+  by their seals (counted as :misread-verified), and so do reads under
+  {:verify :on-read}. The outcome counts are printed.
 
   SLAB_FUZZ_TRIALS sets the number of trials (default 300); dev/slab/fuzz.clj
   runs thousands."
@@ -47,6 +51,10 @@
       (testing "damage to headers, shapes and the page table is never read as other data"
         (let [strict (filter #(and (#{:header :shape :page-table} (:field %)) (= :misread-verified (:outcome %))) results)]
           (is (empty? strict) (pr-str (map c/describe strict)))))
+      (testing "a change inside a sealed block's covered range is always reported as damage"
+        (let [missed (filter #(and (:sealed %) (#{:equal :misread} (:outcome %))) results)]
+          (is (empty? missed) (pr-str (map c/describe missed))))
+        (is (< 20 (count (filter :sealed results))) "the trials hit sealed ranges"))
       (testing "the trials exercised the reads, not only open"
         (is (< 20 (count (by :read-damaged))))
         (is (< 20 (count (by :equal))))))))

@@ -13,8 +13,9 @@
     :hang             the timeout passed (a bug)
 
   Each corruption also says what it hit (the block type and field class, see
-  `hit`), so a test can hold structural words to a stricter standard than
-  value payloads, which only checksums can protect."
+  `field`), so a test can hold structural words to a stricter standard than
+  value payloads, and whether it changed a byte its block's seal covers
+  (:sealed, see `covered`), which must then be reported as damage."
   (:require [slab.core :as slab]
             [slab.support.util :as u])
   (:import (clojure.lang ExceptionInfo)
@@ -22,7 +23,12 @@
            (java.nio.file Files CopyOption StandardCopyOption Path)
            (java.util Random)
            (java.util.concurrent TimeoutException TimeUnit Future)
-           (slab.mem Allocator$BlockVisitor AllocatorDescriptor HeaderDescriptor Segment)))
+           (slab.map MapNodeDescriptor)
+           (slab.mem Allocator$BlockVisitor AllocatorDescriptor HeaderDescriptor Seals Segment SizeClasses)
+           (slab.ref CollDescriptor)
+           (slab.share BoxDescriptor)
+           (slab.value BlobDescriptor InternDescriptor MetaSymbolDescriptor)
+           (slab.vector PrimLeafDescriptor VecNodeDescriptor)))
 
 (set! *warn-on-reflection* true)
 
@@ -83,9 +89,57 @@
 
 ;; --- where a corruption lands ---------------------------------------------------
 
+(defn- blob-end
+  "The layout end of blob b: the kind's layout whose trailer seal matches
+  (a blob's kind is its slot's tag, not in the block), nil if none does."
+  [^Segment seg ^long b]
+  (let [n (bit-and 0xFFFFFFFF (.getInt seg (+ b BlobDescriptor/LENGTH_OFFSET)))
+        q (bit-and 0xFFFFFFFF (.getInt seg (+ b BlobDescriptor/RATIO_DEN_LENGTH_OFFSET)))
+        chars (bit-and n 0x7FFFFFFF)
+        size (SizeClasses/sizeOf (AllocatorDescriptor/classOf (.getLong seg b)))]
+    (first (for [end [(+ BlobDescriptor/STRING_DATA_OFFSET (if (bit-test n 31) (* 2 chars) chars))
+                      (+ BlobDescriptor/BIGINT_DATA_OFFSET n) (+ BlobDescriptor/BIGDEC_DATA_OFFSET n)
+                      (+ BlobDescriptor/RATIO_DATA_OFFSET n q) BlobDescriptor/UUID_LENGTH BlobDescriptor/INSTANT_LENGTH]
+                 :when (<= (Seals/withTrailer end) size)
+                 :when (= (.getInt seg (+ b (Seals/trailerOffset end))) (Seals/of seg b 8 end -1 0))]
+             end))))
+
+(defn covered
+  "[start end) offsets from block b (of type t) of the bytes its seal covers,
+  the seal included, from the sound file (FORMAT.md, Seals); nil for a type
+  without a seal."
+  [^Segment seg t ^long b]
+  (let [i (fn ^long [^long off] (bit-and 0xFFFFFFFF (.getInt seg (+ b off))))]
+    (case t
+      (:map-node :set-node)
+      (let [es (if (= t :map-node) MapNodeDescriptor/MAP_ENTRY_LENGTH MapNodeDescriptor/SET_ENTRY_LENGTH)]
+        [24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (Long/bitCount (i MapNodeDescriptor/DATAMAP_OFFSET)))
+               (* 8 (Long/bitCount (i MapNodeDescriptor/NODEMAP_OFFSET))))])
+      (:map-collision :set-collision)
+      (let [es (if (= t :map-collision) MapNodeDescriptor/MAP_ENTRY_LENGTH MapNodeDescriptor/SET_ENTRY_LENGTH)]
+        [24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (i MapNodeDescriptor/COLLISION_COUNT_OFFSET)))])
+      (:vec-branch :vec-leaf :vec-prim-leaf)
+      (let [w (.getLong seg (+ b VecNodeDescriptor/NODE_WORD_OFFSET))
+            cap (VecNodeDescriptor/capacityOf w)]
+        [24 (case t
+              :vec-branch (VecNodeDescriptor/branchLength cap)
+              :vec-leaf (VecNodeDescriptor/leafLength cap)
+              (PrimLeafDescriptor/leafLength (VecNodeDescriptor/elemOf w) cap))])
+      :coll [8 CollDescriptor/COLL_LENGTH]
+      :box [8 BoxDescriptor/BOX_LENGTH]
+      :interned [8 (Seals/withTrailer (+ InternDescriptor/INTERN_DATA_OFFSET
+                                         (bit-shift-left (+ (max 0 (.getInt seg (+ b InternDescriptor/INTERN_NS_LENGTH_OFFSET)))
+                                                            (i InternDescriptor/INTERN_NAME_LENGTH_OFFSET))
+                                                         (.getByte seg (+ b InternDescriptor/INTERN_ENCODING_OFFSET)))))]
+      :meta-symbol [8 (Seals/withTrailer MetaSymbolDescriptor/META_SYMBOL_LENGTH)]
+      :blob (when-let [end (blob-end seg b)] [8 (Seals/withTrailer end)])
+      nil)))
+
+(declare type-names)
+
 (defn blocks
-  "[offset header] of every live block of a closed segment file, read
-  through a private mapping."
+  "[offset header covered] of every live block of a closed segment file,
+  read through a private mapping (covered as `covered` gives it)."
   [path]
   (let [seg (Segment/open (u/path path) capacity 5 5)
         out (java.util.ArrayList.)]
@@ -95,13 +149,13 @@
                        (visit [_ off header]
                          (when (= (AllocatorDescriptor/stateOf header) AllocatorDescriptor/STATE_LIVE)
                            (.add out [off header])))))
-      (vec out)
+      (mapv (fn [[off header]] [off header (covered seg (type-names (AllocatorDescriptor/typeOf header)) off)]) out)
       (finally (.close seg)))))
 
 (def ^:private type-names
   {0 :raw 1 :blob 2 :interned 3 :intern-table 4 :coll 5 :map-node 6 :map-collision 7 :set-node
    8 :set-collision 9 :vec-branch 10 :vec-leaf 11 :root-table 12 :process-table 13 :ledger 14 :box 15 :cell
-   16 :meta-symbol})
+   16 :meta-symbol 17 :vec-prim-leaf})
 
 (defn field
   "What a corruption at offset off of a block of type t (at block) hit, for
@@ -149,12 +203,12 @@
       (let [by-type (vec (vals (group-by (fn [[_ h]] (AllocatorDescriptor/typeOf h)) bs)))
             ;; a block type first, then a block of it: most blocks are blobs, and nodes matter as much
             of-type (nth by-type (.nextInt r (count by-type)))
-            [off header] (nth of-type (.nextInt r (count of-type)))
+            [off header cov] (nth of-type (.nextInt r (count of-type)))
             size (slab.mem.SizeClasses/sizeOf (AllocatorDescriptor/classOf header))
             ;; most damage lands in the first 64 bytes, where a node's structure is
             within (if (< (.nextInt r 3) 2) (min size 64) (min size 4096))
             at (+ (long off) (.nextInt r (int within)))]
-        {:kind kind :block off :type (type-names (AllocatorDescriptor/typeOf header) :unknown)
+        {:kind kind :block off :type (type-names (AllocatorDescriptor/typeOf header) :unknown) :covered cov
          :offset (if (#{:word :offset} kind) (bit-and-not at 7) at)
          :target (first (nth bs (.nextInt r (count bs))))
          :pick (.nextInt r 4) :rand (.nextLong r)}))))
@@ -180,6 +234,18 @@
                         3 (bit-and rand 0xFF)))]
       (write-long! f word-at new)
       (assoc c :old old :new new :changed (not= old new)))))
+
+(defn sealed?
+  "Did corruption c (applied) change a byte its block's seal covers?"
+  [{:keys [covered block ^long offset ^long old ^long new]}]
+  (when covered
+    (let [[from to] covered
+          word-at (bit-and-not offset 7)
+          diff (bit-xor old new)]
+      (boolean (some (fn [i] (and (not= 0 (bit-and diff (bit-shift-left 0xFF (* 8 i))))
+                                  (<= (+ (long block) (long from)) (+ word-at i))
+                                  (< (+ word-at i) (+ (long block) (long to)))))
+                     (range 8))))))
 
 ;; --- reading everything back -----------------------------------------------------------
 
@@ -266,7 +332,8 @@
         ^Future f (future (try (run-trial work expected)
                                (catch Throwable e {:outcome :foreign :error e :stage :trial})))]
     (try
-      (merge c {:field (let [word-at (bit-and-not (long (:offset c)) 7)
+      (merge c {:sealed (sealed? c)
+                :field (let [word-at (bit-and-not (long (:offset c)) 7)
                              diff (bit-xor (long (:old c)) (long (:new c)))
                              ;; the class of every byte that changed, so a bit flip in a hash
                              ;; beside a shape byte counts as a hash change

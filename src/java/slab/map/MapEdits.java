@@ -105,6 +105,7 @@ final class MapEdits {
      * copy that counts its shared slots would hold. Returns copy.
      */
     static long settled(MapOp op, long n, long copy) {
+        MapSeals.sealed(op, copy);   // whole now, and before the claim makes it reachable as n's heir
         if (op.borrowing == copy) {
             op.borrowing = 0;
             if (op.h.lineage().claim(n, copy)) {
@@ -343,7 +344,7 @@ final class MapEdits {
             copyEntry(op, e, entry(n, op.es, 0));
             writeEntry(op, entry(n, op.es, 1));
             op.s.putInt(n + COLLISION_COUNT_OFFSET, 2);
-            return n;
+            return MapSeals.sealed(op, n);
         }
         int m1 = mask(he, shift, op.bits), m2 = mask(hn, shift, op.bits);
         if (m1 != m2) {
@@ -355,7 +356,7 @@ final class MapEdits {
             if (m1 < m2) { copyEntry(op, e, first); writeEntry(op, second); }
             else { writeEntry(op, first); copyEntry(op, e, second); }
             op.s.putInt(n + DATAMAP_OFFSET, (1 << m1) | (1 << m2));
-            return n;
+            return MapSeals.sealed(op, n);
         }
         long sub = mergeTwo(op, e, he, shift + op.bits);
         long n;
@@ -367,7 +368,7 @@ final class MapEdits {
         }
         op.s.putLong(childSlot(n, op.es, 0, 0), sub);
         op.s.putInt(n + NODEMAP_OFFSET, 1 << m1);
-        return n;
+        return MapSeals.sealed(op, n);
     }
 
     /** A bitmap node holding only a copy of entry e, laid out as a root (level 0). */
@@ -375,6 +376,6 @@ final class MapEdits {
         long n = newBitmap(op, 1, 0);
         copyEntry(op, e, entry(n, op.es, 0));
         op.s.putInt(n + DATAMAP_OFFSET, bitpos(entryHash(op.s, e), 0, op.bits));
-        return n;
+        return MapSeals.sealed(op, n);
     }
 }

@@ -29,9 +29,10 @@ import slab.mem.AllocatorDescriptor;
  * slots). Level i uses hash bits [i*b, i*b+b); past bit 31 keys live in
  * collision nodes. Entries are in bitmap order, children follow the entries
  * in bitmap order; a block may have unused room after the children, which a
- * transient uses to grow in place. The edit id is 0 for nodes built by
- * persistent operations and the owning transient's id otherwise; a node may
- * be changed in place only by the transient whose id it carries. The
+ * transient uses to grow in place. The edit word holds the owning
+ * transient's id while it edits the node, and SEAL_FLAG | seal once the
+ * node is immutable (MapSeals); a node may be changed in place only by the
+ * transient whose id it carries. The
  * lineage words (base, heir) are described in slab.ref.LineageDescriptor.
  */
 public final class MapNodeDescriptor {

@@ -139,6 +139,9 @@ public final class MapTransient {
     /** Ends the edit and returns a handle owning the root. */
     private Handle persistentAlone() {
         ensureEditable();
+        // Seal before anything publishes the root; a kill while sealing leaves it recorded as
+        // mutable, so the sweep frees it unread.
+        MapSeals.sealTransient(s, owned.root, op.es, op.edit);
         ended = true;
         long root = owned.root;
         owned.root = 0;

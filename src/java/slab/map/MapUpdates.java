@@ -27,7 +27,7 @@ final class MapUpdates {
             writeEntry(op, entry(n, op.es, 0));
             op.s.putInt(n + MapNodeDescriptor.DATAMAP_OFFSET, bitpos(op.k.hash, 0, op.bits));
             inserted(op);
-            return n;
+            return MapSeals.sealed(op, n);
         }
         return assoc(op, root, 0);
     }

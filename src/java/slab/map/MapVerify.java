@@ -12,9 +12,10 @@ import slab.value.Tags;
  * A full check of one map or set version, for verify: every node as a
  * reader checks it (MapNodes.checkNode), every entry in its place, every
  * stored key hash equal to its key's hash computed from the key, and the
- * entry count and hash sum equal to what the version records. Since the
- * sum covers every key and value, a value whose bytes changed is found
- * here although a read cannot tell it from the value that was written.
+ * entry count and hash sum equal to what the version records, and every
+ * node sealed with the seal its bytes give. Since the sum covers every key
+ * and value, a value whose bytes changed is found here although a read
+ * cannot tell it from the value that was written.
  */
 public final class MapVerify {
     private MapVerify() {}
@@ -31,6 +32,7 @@ public final class MapVerify {
     private static void walk(Segment s, long n, int es, boolean set, int shift, int prefix, SlotHasher hasher, long[] found) {
         int bits = s.mapBits();
         long maps = checkNode(s, n, es, shift);
+        MapSeals.check(s, n, true);   // published: sealed, and the seal matches
         if (maps == COLLISION) {
             int cnt = collisionCount(s, n);
             if (cnt < 2 || s.getInt(n + MapNodeDescriptor.COLLISION_HASH_OFFSET) != prefix)

@@ -22,6 +22,17 @@ public final class Damage {
             + "the damage it finds; restore the file from a copy, or read the roots that are still sound.", "path", s.describe(), "offset", off, "expected", expected);
     }
 
+    /**
+     * Damage found by a block's seal: as {@link #at}, plus the block type and
+     * the seal stored and computed (both 0 for a node that carries no seal).
+     */
+    public static RuntimeException seal(Segment s, long off, int type, String expected, int stored, int computed) {
+        return Errors.info("damaged-segment", "Segment " + s.describe() + " is damaged at offset " + off + ": expected "
+            + expected + ". slab/verify reports the damage it finds; restore the file from a copy, or read the roots "
+            + "that are still sound.", "path", s.describe(), "offset", off, "expected", expected, "type", type,
+            "stored", Integer.toUnsignedLong(stored), "computed", Integer.toUnsignedLong(computed));
+    }
+
     /** Is e (or its cause) slab's damaged-segment error? */
     public static boolean is(Throwable e) { return data(e) != null; }
 

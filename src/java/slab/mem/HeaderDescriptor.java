@@ -37,7 +37,7 @@ public final class HeaderDescriptor {
     /** "SLABSEG1" read as a little-endian long. */
     public static final long MAGIC = 0x3147455342414C53L;
     /** 4: the foreign-reader table in the header (3 had none; its readers could not pin safely). */
-    public static final int FORMAT_VERSION = 5;
+    public static final int FORMAT_VERSION = 6;
     public static final int CACHE_LINE = 64;
 
     public static final int MAGIC_OFFSET;

@@ -89,16 +89,25 @@ public final class Segment implements AutoCloseable {
     private final boolean readOnly;
     /** A snapshot file (it ends in a {@link SnapshotDescriptor} trailer whose checksum matched when it was opened). */
     private final boolean snapshot;
+    /**
+     * Opened with {verify :on-read}: every read checks the seal of each block
+     * it follows before using it (see slab.mem.Seals). A final field, read
+     * once per block on the read paths, so the default costs one predictable
+     * branch.
+     */
+    public final boolean verifyOnRead;
     private volatile Object extension;
     /** The file's identity when it was opened (see fileIdentity); null for an anonymous segment. */
     private volatile Object identity;
 
     private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path) {
-        this(ms, arena, file, path, false, false);
+        this(ms, arena, file, path, false, false, false);
     }
 
-    private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path, boolean readOnly, boolean snapshot) {
+    private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path, boolean readOnly, boolean snapshot,
+                    boolean verifyOnRead) {
         this.ms = ms;
+        this.verifyOnRead = verifyOnRead;
         this.arena = arena;
         this.file = file;
         this.path = path;
@@ -125,7 +134,7 @@ public final class Segment implements AutoCloseable {
             Files.createFile(file);
             try {
                 raf = new RandomAccessFile(file.toFile(), "rw");
-                return initialize(raf, null, capacity, mapBits, vecBits);
+                return initialize(raf, null, capacity, mapBits, vecBits, false);
             } finally {
                 Files.deleteIfExists(file);
             }
@@ -155,13 +164,18 @@ public final class Segment implements AutoCloseable {
      * symlink, a hard link, a relative path), returns the same segment.
      */
     public static Segment open(Path file, long capacity, int mapBits, int vecBits) {
+        return open(file, capacity, mapBits, vecBits, false);
+    }
+
+    /** As {@link #open(Path, long, int, int)}, with every read checking seals when verifyOnRead is set. */
+    public static Segment open(Path file, long capacity, int mapBits, int vecBits, boolean verifyOnRead) {
         checkParams(capacity, mapBits, vecBits);
         synchronized (OPEN) {
             Path key = file.toAbsolutePath().normalize();
             RandomAccessFile raf = null;
             try {
                 Segment open = Files.exists(key) ? alreadyOpen(key, false) : null;
-                if (open != null) return open;
+                if (open != null) return sameVerify(open, verifyOnRead);
                 raf = new RandomAccessFile(key.toFile(), "rw");   // creates the file if missing
                 Object id = fileIdentity(key);
                 awaitClose(id);
@@ -169,15 +183,15 @@ public final class Segment implements AutoCloseable {
                 if (s != null && !s.closed) {
                     raf.close();
                     if (s.readOnly) throw inUse(key, " for writing", "this process has it open read-only (close that first)");
-                    return s;
+                    return sameVerify(s, verifyOnRead);
                 }
                 // The lock orders creation against every other process's open.
                 FileLock lock = raf.getChannel().lock(FILE_LOCK_OFFSET, FILE_LOCK_LENGTH, false);
                 try {
                     refuseReadOnlyOpeners(raf.getChannel(), key);
                     s = raf.length() == 0
-                        ? initialize(raf, key, capacity, mapBits, vecBits)
-                        : validateAndMap(raf, key, false);
+                        ? initialize(raf, key, capacity, mapBits, vecBits, verifyOnRead)
+                        : validateAndMap(raf, key, false, verifyOnRead);
                 } finally {
                     lock.release();
                 }
@@ -206,12 +220,17 @@ public final class Segment implements AutoCloseable {
      * has open for writing is refused.
      */
     public static Segment openReadOnly(Path file, java.util.function.Consumer<Segment> admit) {
+        return openReadOnly(file, admit, false);
+    }
+
+    /** As {@link #openReadOnly(Path, java.util.function.Consumer)}, with every read checking seals when verifyOnRead is set. */
+    public static Segment openReadOnly(Path file, java.util.function.Consumer<Segment> admit, boolean verifyOnRead) {
         synchronized (OPEN) {
             Path key = file.toAbsolutePath().normalize();
             RandomAccessFile raf = null;
             try {
                 Segment open = alreadyOpen(key, true);
-                if (open != null) return open;
+                if (open != null) return sameVerify(open, verifyOnRead);
                 raf = new RandomAccessFile(key.toFile(), "r");
                 Object id = fileIdentity(key);
                 awaitClose(id);
@@ -221,11 +240,11 @@ public final class Segment implements AutoCloseable {
                     if (!s.readOnly)
                         throw inUse(key, " read-only",
                             "this process has it open for writing; read its roots there, or close it first");
-                    return s;
+                    return sameVerify(s, verifyOnRead);
                 }
                 FileLock lock = raf.getChannel().lock(FILE_LOCK_OFFSET, FILE_LOCK_LENGTH, true);
                 try {
-                    s = validateAndMap(raf, key, true);
+                    s = validateAndMap(raf, key, true, verifyOnRead);
                     try {
                         admit.accept(s);
                         // Held until the file is closed (unmap closes raf): a writer that comes later is refused.
@@ -296,6 +315,15 @@ public final class Segment implements AutoCloseable {
         }
     }
 
+    /** s, already open, if it was opened with the same read checks; one segment has one setting. */
+    private static Segment sameVerify(Segment s, boolean verifyOnRead) {
+        if (s.verifyOnRead != verifyOnRead)
+            throw Errors.info("bad-argument", "Segment " + s.path + " is open in this process " + (s.verifyOnRead ? "with" : "without")
+                + " {:verify :on-read} already; close it before opening it " + (verifyOnRead ? "with" : "without") + " it.",
+                "argument", clojure.lang.Keyword.intern("verify"), "value", verifyOnRead ? clojure.lang.Keyword.intern("on-read") : null);
+        return s;
+    }
+
     private static RuntimeException inUse(Path p, String how, String why) {
         return Errors.info("segment-in-use", "Cannot open " + p + how + ": " + why + ".", "path", p.toString());
     }
@@ -306,8 +334,8 @@ public final class Segment implements AutoCloseable {
         return key != null ? key : p.toRealPath();
     }
 
-    private static Segment initialize(RandomAccessFile raf, Path path, long capacity, int mapBits, int vecBits)
-            throws IOException {
+    private static Segment initialize(RandomAccessFile raf, Path path, long capacity, int mapBits, int vecBits,
+                                      boolean verifyOnRead) throws IOException {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
             throw Errors.info("unsupported-platform", "slab segments are little-endian; this CPU is not.");
         FileChannel ch = raf.getChannel();
@@ -329,7 +357,7 @@ public final class Segment implements AutoCloseable {
         ms.set(LONG_LAYOUT, COMMIT_CLAIM_OFFSET, base);
         ms.set(LONG_LAYOUT, COMMITTED_OFFSET, base);
         ms.set(LONG_LAYOUT, NEXT_EDIT_OFFSET, 1L);
-        Segment s = new Segment(ms, arena, raf, path);
+        Segment s = new Segment(ms, arena, raf, path, false, false, verifyOnRead);
         ms.set(LONG_LAYOUT, CHECKSUM_OFFSET, checksum(i ->
             i >= MAGIC_OFFSET && i < MAGIC_OFFSET + 8 ? magicByte(i - MAGIC_OFFSET) : s.getByte(i)));
         // The magic goes last: a file without it was never finished and is refused.
@@ -345,7 +373,8 @@ public final class Segment implements AutoCloseable {
      * file is extended to its capacity and becomes an ordinary segment (the
      * allocator commits past the frontier by writing zeros, over the trailer).
      */
-    private static Segment validateAndMap(RandomAccessFile raf, Path path, boolean readOnly) throws IOException {
+    private static Segment validateAndMap(RandomAccessFile raf, Path path, boolean readOnly, boolean verifyOnRead)
+            throws IOException {
         FileChannel ch = raf.getChannel();
         long size = ch.size();
         String where = path.toString();
@@ -395,7 +424,7 @@ public final class Segment implements AutoCloseable {
             throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
                 + ", committed " + committed + ")");
         }
-        return new Segment(ms, arena, raf, path, readOnly, covered >= 0 && readOnly);
+        return new Segment(ms, arena, raf, path, readOnly, covered >= 0 && readOnly, verifyOnRead);
     }
 
     /**

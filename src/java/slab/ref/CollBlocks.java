@@ -6,6 +6,7 @@ import clojure.lang.IPersistentMap;
 import clojure.lang.Murmur3;
 import slab.mem.BlockTypes;
 import slab.mem.Damage;
+import slab.mem.Seals;
 import slab.mem.Segment;
 import slab.map.MapEquality;
 import slab.map.MapNodeDescriptor;
@@ -54,10 +55,11 @@ public final class CollBlocks {
         s.putByte(b + COLL_SHIFT_OFFSET, (byte) r.shift);
         s.putByte(b + COLL_ELEM_OFFSET, (byte) r.elem);
         s.putInt(b + COLL_HASH_OFFSET, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq());
-        s.putLong(b + COLL_COUNT_OFFSET, r.count);
+        s.putInt(b + COLL_COUNT_OFFSET, (int) r.count);
         s.putLong(b + COLL_ROOT_OFFSET, root);
         s.putLong(b + COLL_TAIL_OFFSET, tail);
         s.putLong(b + COLL_META_OFFSET, m.payload);
+        seal(s, b);
     }
 
     /**
@@ -72,7 +74,7 @@ public final class CollBlocks {
         s.within(coll, hd, coll, COLL_LENGTH, "a whole collection block");
         int kind = s.getByte(coll + COLL_KIND_OFFSET), metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
         int shift = s.getByte(coll + COLL_SHIFT_OFFSET);
-        long count = s.getLong(coll + COLL_COUNT_OFFSET), meta = s.getLong(coll + COLL_META_OFFSET);
+        long count = s.getInt(coll + COLL_COUNT_OFFSET), meta = s.getLong(coll + COLL_META_OFFSET);
         long root = s.getLong(coll + COLL_ROOT_OFFSET), tail = s.getLong(coll + COLL_TAIL_OFFSET);
         int elem = s.getByte(coll + COLL_ELEM_OFFSET);
         boolean ok = kind == tag && (metaTag == Tags.NIL ? meta == 0 : metaTag == Tags.MAP && meta != 0)
@@ -83,6 +85,7 @@ public final class CollBlocks {
             ok &= slab.vector.VecNodeDescriptor.isShape(s.vecBits(), count, shift, root, tail);
         if (!ok) throw Damage.at(s, coll, "a collection block of kind " + tag + " whose count, shape, element type and metadata "
             + "agree (kind " + kind + ", element type " + elem + ", count " + count + ", shift " + shift + ", root " + root + ", tail " + tail + ")");
+        if (s.verifyOnRead) checkSeal(s, coll);
     }
 
     /** A new owning handle on the version a collection block describes (one count on each of its nodes). */
@@ -101,7 +104,7 @@ public final class CollBlocks {
             "the tail leaf of a collection block's version");
         RefCounts.retain(h, node);
         RefCounts.retain(h, tail);
-        return new Handle(h, kind, elem, node, tail, s.getLong(coll + COLL_COUNT_OFFSET),
+        return new Handle(h, kind, elem, node, tail, s.getInt(coll + COLL_COUNT_OFFSET),
             s.getByte(coll + COLL_SHIFT_OFFSET), s.getInt(coll + COLL_HASH_OFFSET), true);
     }
 
@@ -152,7 +155,7 @@ public final class CollBlocks {
             meta = (IPersistentMap) Decoder.decodeIn(h, parent, metaTag, s.getLong(coll + COLL_META_OFFSET));
         int kind = s.getByte(coll + COLL_KIND_OFFSET);
         Handle r = new Handle(parent, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
-            s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+            s.getLong(coll + COLL_TAIL_OFFSET), s.getInt(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
             s.getInt(coll + COLL_HASH_OFFSET));
         return Handles.make(tag, r, meta);
     }
@@ -170,7 +173,7 @@ public final class CollBlocks {
         if (parent != null) {
             int kind = s.getByte(coll + COLL_KIND_OFFSET);
             Handle r = new Handle(parent, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
-                s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+                s.getLong(coll + COLL_TAIL_OFFSET), s.getInt(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
                 s.getInt(coll + COLL_HASH_OFFSET));
             return slab.vector.Vectors.equiv(r, v);
         }
@@ -206,7 +209,7 @@ public final class CollBlocks {
         int kind = s.getByte(coll + COLL_KIND_OFFSET);
         check(s, coll, kind);
         return Handle.scoped(h, kind, elemOf(s, coll, kind), s.getLong(coll + COLL_ROOT_OFFSET),
-            s.getLong(coll + COLL_TAIL_OFFSET), s.getLong(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
+            s.getLong(coll + COLL_TAIL_OFFSET), s.getInt(coll + COLL_COUNT_OFFSET), s.getByte(coll + COLL_SHIFT_OFFSET),
             s.getInt(coll + COLL_HASH_OFFSET));
     }
 
@@ -215,7 +218,7 @@ public final class CollBlocks {
         check(s, coll, tag);
         int stored = s.getInt(coll + COLL_HASH_OFFSET);
         return tag == Tags.MAP || tag == Tags.SET
-            ? Murmur3.mixCollHash(stored, (int) s.getLong(coll + COLL_COUNT_OFFSET)) : stored;
+            ? Murmur3.mixCollHash(stored, s.getInt(coll + COLL_COUNT_OFFSET)) : stored;
     }
 
     /**
@@ -229,8 +232,8 @@ public final class CollBlocks {
         Segment s = h.segment();
         check(s, pa, ta);
         check(s, pb, tb);
-        long cnt = s.getLong(pa + COLL_COUNT_OFFSET);
-        if (cnt != s.getLong(pb + COLL_COUNT_OFFSET)) return false;
+        long cnt = s.getInt(pa + COLL_COUNT_OFFSET);
+        if (cnt != s.getInt(pb + COLL_COUNT_OFFSET)) return false;
         // maps and sets: the entry-hash sum; vectors and lists: hasheq (both stored at encoding)
         if (s.getInt(pa + COLL_HASH_OFFSET) != s.getInt(pb + COLL_HASH_OFFSET)) return false;
         long ra = s.getLong(pa + COLL_ROOT_OFFSET), rb = s.getLong(pb + COLL_ROOT_OFFSET);
@@ -255,6 +258,23 @@ public final class CollBlocks {
         if (ta != tb) return false;
         return ta == Tags.NIL || slab.value.Equality.sameEncoding(h, ta, s.getLong(collA + COLL_META_OFFSET),
             tb, s.getLong(collB + COLL_META_OFFSET));
+    }
+
+    // --- seals (doc/FORMAT.md, *Seals*) ------------------------------------------------
+
+    /** The seal of COLL block b: bytes [8, 48), the seal's own bytes 20..24 read as 0. */
+    private static int sealOf(Segment s, long b) {
+        return Seals.of(s, b, HEADER, COLL_LENGTH, COLL_COUNT_OFFSET, 0xFFFF_FFFFL);
+    }
+
+    /** Seals collection block b, whose every field is written. */
+    public static void seal(Segment s, long b) { s.putInt(b + COLL_SEAL_OFFSET, sealOf(s, b)); }
+
+    /** Checks the seal of COLL block b, a live block holding its whole layout. */
+    public static void checkSeal(Segment s, long b) {
+        s.within(b, s.liveHeader(b, "a collection block"), b, COLL_LENGTH, "a whole collection block");
+        int stored = s.getInt(b + COLL_SEAL_OFFSET), computed = sealOf(s, b);
+        if (stored != computed) throw Seals.mismatch(s, b, BlockTypes.COLL, stored, computed);
     }
 
     /** The walker of COLL blocks: root and tail nodes, and counted metadata. */

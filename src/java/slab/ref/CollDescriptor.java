@@ -9,10 +9,10 @@ import slab.mem.AllocatorDescriptor;
  * holds one count on each node and on counted metadata.
  *
  * <pre>
- *   0        8      9          10      11     12       16       24          32          40
- *   +--------+------+----------+-------+------+--------+--------+-----------+-----------+-----------+
- *   | header | kind | meta tag | shift | elem | hasheq | count  | root node | tail node | meta      |
- *   +--------+------+----------+-------+------+--------+--------+-----------+-----------+-----------+
+ *   0        8      9          10      11     12       16      20     24          32          40
+ *   +--------+------+----------+-------+------+--------+-------+------+-----------+-----------+-----------+
+ *   | header | kind | meta tag | shift | elem | hasheq | count | seal | root node | tail node | meta      |
+ *   +--------+------+----------+-------+------+--------+-------+------+-----------+-----------+-----------+
  * </pre>
  *
  * kind is the slot tag; shift is the vector trie's shift (0 for maps and
@@ -21,7 +21,9 @@ import slab.mem.AllocatorDescriptor;
  * mixCollHash(sum, count)) and the ordered hasheq of a vector, list or
  * vector-of;
  * root and tail are node offsets, 0 for none (maps and sets have no tail);
- * meta is the payload of the metadata map's slot (tag NIL: none).
+ * meta is the payload of the metadata map's slot (tag NIL: none); seal
+ * covers bytes [8, 48) with its own 4 read as 0, written before the block's
+ * offset is stored anywhere.
  */
 public final class CollDescriptor {
     private CollDescriptor() {}
@@ -34,7 +36,10 @@ public final class CollDescriptor {
     /** VECTOR_OF: the element type (PrimLeafDescriptor.ELEM_*); 0 for every other kind. */
     public static final int COLL_ELEM_OFFSET = 11;
     public static final int COLL_HASH_OFFSET = 12;
+    /** The count, 4 bytes (Clojure counts are ints). */
     public static final int COLL_COUNT_OFFSET = 16;
+    /** The block's seal (slab.mem.Seals), over bytes [8, 48) with these 4 read as 0. */
+    public static final int COLL_SEAL_OFFSET = 20;
     public static final int COLL_ROOT_OFFSET = 24;
     public static final int COLL_TAIL_OFFSET = 32;
     public static final int COLL_META_OFFSET = 40;

@@ -3,6 +3,7 @@ package slab.share;
 import static slab.share.BoxDescriptor.*;
 
 import slab.mem.BlockTypes;
+import slab.mem.Seals;
 import slab.mem.Segment;
 import slab.ref.Heap;
 import slab.ref.RefCounts;
@@ -47,12 +48,30 @@ public final class Boxes {
         Segment s = h.segment();
         s.putLong(b + BOX_TAG_OFFSET, slot.tag);
         s.putLong(b + BOX_PAYLOAD_OFFSET, slot.payload);
+        s.putInt(b + BOX_SEAL_OFFSET, sealOf(s, b));
         return b;
     }
 
     /** Checks b before its slot is read: a live BOX block holding its whole layout. */
     static void check(Segment s, long b) {
         s.within(b, s.block(b, BlockTypes.BOX, "a box"), b, BOX_LENGTH, "a whole box");
+        if (s.verifyOnRead) checkSealOf(s, b);
+    }
+
+    /** The seal of box b: bytes [8, 24), the seal's own bytes 12..16 read as 0. */
+    private static int sealOf(Segment s, long b) {
+        return Seals.of(s, b, HEADER, BOX_LENGTH, BOX_TAG_OFFSET, 0xFFFF_FFFFL);
+    }
+
+    /** Checks the seal of box b, a live box holding its whole layout. */
+    public static void checkSeal(Segment s, long b) {
+        s.within(b, s.block(b, BlockTypes.BOX, "a box"), b, BOX_LENGTH, "a whole box");
+        checkSealOf(s, b);
+    }
+
+    private static void checkSealOf(Segment s, long b) {
+        int stored = s.getInt(b + BOX_SEAL_OFFSET), computed = sealOf(s, b);
+        if (stored != computed) throw Seals.mismatch(s, b, BlockTypes.BOX, stored, computed);
     }
 
     /** Calls v for the counted payload of a box, or the box a cell names (block types BOX, CELL). */

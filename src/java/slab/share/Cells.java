@@ -72,6 +72,7 @@ public final class Cells {
         s.checkOpen();
         long box = s.getLongVolatile(cell);
         if (box == 0) return new Snapshot(0, null);
+        Boxes.check(s, box);   // an untrusted offset, as in readAnnounced
         return new Snapshot(box, Decoder.decode(sh.heap, s.getByte(box + BOX_TAG_OFFSET), s.getLong(box + BOX_PAYLOAD_OFFSET)));
     }
 

@@ -45,7 +45,7 @@ final class ReachableCheck {
             long box = s.getLongVolatile(cell);
             if (box == 0) return;
             try {
-                Boxes.check(s, box);
+                Boxes.checkSeal(s, box);
                 hasher.hash(s.getByte(box + BoxDescriptor.BOX_TAG_OFFSET), s.getLong(box + BoxDescriptor.BOX_PAYLOAD_OFFSET));
                 while (!work.isEmpty()) {
                     long[] next = work.poll();
@@ -64,7 +64,7 @@ final class ReachableCheck {
     private static void collection(Heap h, Segment s, int tag, long coll, SlotHasher hasher) {
         int metaTag = s.getByte(coll + COLL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL) hasher.hash(metaTag, s.getLong(coll + COLL_META_OFFSET));
-        long root = s.getLong(coll + COLL_ROOT_OFFSET), count = s.getLong(coll + COLL_COUNT_OFFSET);
+        long root = s.getLong(coll + COLL_ROOT_OFFSET), count = s.getInt(coll + COLL_COUNT_OFFSET);
         int hash = s.getInt(coll + COLL_HASH_OFFSET);
         if (tag == Tags.MAP || tag == Tags.SET) MapVerify.verify(s, root, count, hash, tag == Tags.SET, hasher);
         else VecVerify.verify(h, root, s.getLong(coll + COLL_TAIL_OFFSET), count, s.getByte(coll + COLL_SHIFT_OFFSET),

@@ -26,7 +26,12 @@ public final class ReadOnly {
      * attached; with verifyFull, also walks the heap (see {@link #requireSound}).
      */
     public static Segment open(Path p, boolean verifyFull) {
-        Segment s = Segment.openReadOnly(p, ReadOnly::refuseLiveWriters);
+        return open(p, verifyFull, false);
+    }
+
+    /** As {@link #open(Path, boolean)}; with verifyOnRead every read checks the seals of the blocks it follows. */
+    public static Segment open(Path p, boolean verifyFull, boolean verifyOnRead) {
+        Segment s = Segment.openReadOnly(p, ReadOnly::refuseLiveWriters, verifyOnRead);
         boolean fresh = !Sharing.isAttached(s);   // else another caller in this process opened it: theirs to close
         Sharing sh = Sharing.of(s);
         if (verifyFull) {

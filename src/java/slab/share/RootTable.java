@@ -116,6 +116,22 @@ public final class RootTable {
         }
     }
 
+    /** Receives a root table entry: the offset of its name's interned keyword, and its cell word. */
+    @FunctionalInterface
+    interface EntryVisitor { void visit(long name, long cell); }
+
+    /** Every entry of the table with a name (for naming what a root reaches). */
+    static void forEachEntry(Segment s, EntryVisitor f) {
+        long t = s.getLongVolatile(HeaderDescriptor.ROOT_TABLE_OFFSET);
+        if (t == 0) return;
+        long cap = s.getLong(checked(s, t) + ROOTS_CAPACITY_OFFSET);
+        for (long i = 0; i < cap; i++) {
+            long e = t + ROOTS_ENTRIES_OFFSET + i * ROOTS_ENTRY_LENGTH;
+            long n = s.getLongVolatile(e + ROOTS_ENTRY_NAME_OFFSET);
+            if (n != 0) f.visit(n, e + ROOTS_ENTRY_CELL_OFFSET);
+        }
+    }
+
     /** The root table at t, checked: a live ROOT_TABLE block of ROOTS_CAPACITY entries that fit it. */
     private static long checked(Segment s, long t) {
         long hd = s.block(t, BlockTypes.ROOT_TABLE, "the named-root table");

@@ -13,6 +13,7 @@ import slab.mem.KillPoints;
 import slab.mem.LongStack;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
+import slab.ref.BlockSeals;
 import slab.ref.Ownership;
 import slab.ref.RefWalker;
 import slab.ref.SegmentLineage;
@@ -129,6 +130,7 @@ final class Sweeper {
         }
         if (walkedMarked[0] != marked[0]) damaged.add(Damage.data(uncovered(s, marked[0], walkedMarked[0])));
         ReachableCheck.check(sh, damaged);
+        DamageReport.complete(sh, damaged);
         RootTable.forEachCell(s, cell -> {
             long box = s.getLongVolatile(cell);
             if (box != 0) {
@@ -220,6 +222,7 @@ final class Sweeper {
             try {
                 s.liveHeader(b, "a live block where a reachable block holds a count");
                 marked[0]++;
+                BlockSeals.check(s, b, false);   // before anything it names is followed
                 if (held) RefWalker.pushRefs(sh.heap, b, work);
                 else RefWalker.pushSlots(sh.heap, b, work);
             } catch (RuntimeException e) {

@@ -11,6 +11,7 @@ import slab.mem.BlockTypes;
 import slab.mem.Damage;
 import slab.mem.Segment;
 import slab.map.MapNodeDescriptor;
+import slab.map.MapSeals;
 import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
@@ -20,8 +21,10 @@ import slab.value.Decoder;
 import slab.value.Encoder;
 import slab.value.Slot;
 import slab.value.Tags;
+import slab.value.ValueSeals;
 import slab.vector.PrimLeafDescriptor;
 import slab.vector.VecNodeDescriptor;
+import slab.vector.VecSeals;
 
 /**
  * A node-by-node copy of versions from one segment into another with the
@@ -33,8 +36,9 @@ import slab.vector.VecNodeDescriptor;
  * so a copy is canonical without rehashing a key. Keywords and symbols are
  * interned in the target; blobs are decoded and encoded again (once each).
  *
- * <p>The source is read as any reader reads it: every block followed is
- * checked for type, state and size, so damage is {@code :damaged-segment},
+ * <p>The source is read as a strict reader reads it: every block followed is
+ * checked for type, state, size and seal (a snapshot must not launder
+ * damage into a file with sound seals), so damage is {@code :damaged-segment},
  * and a cycle of collection blocks (possible only in a damaged file) is
  * refused instead of recursing forever. What a failed copy wrote into the
  * target is left there: the snapshot deletes the whole target file.
@@ -69,6 +73,7 @@ final class Transplant {
     Slot slot(int tag, long p, Slot out) {
         if (!Tags.isKnown(tag)) throw Damage.at(src, 0, "a slot with a known value tag, found tag " + tag);
         if (tag == Tags.KEYWORD || tag == Tags.SYMBOL) {
+            ValueSeals.checkInterned(src, p);
             Encoder.encodeTrusted(to, from.interner().decode(p, tag), out);
         } else if (!Tags.isCounted(tag)) {
             out.set(tag, p, 0);
@@ -81,6 +86,8 @@ final class Transplant {
             if (done != 0) {
                 out.set(tag, done, 0);
             } else {
+                if (tag == Tags.SYMBOL_META) ValueSeals.checkMetaSymbol(src, p);
+                else ValueSeals.checkBlob(src, p, tag);
                 Encoder.encodeTrusted(to, Decoder.decode(from, tag, p), out);
                 if (out.tag != tag) throw Damage.at(src, p, "a blob that encodes again under its own tag " + tag);
                 copied.put(key, out.payload);
@@ -103,8 +110,7 @@ final class Transplant {
         Slot m = new Slot();
         if (meta != null && meta.count() > 0) Encoder.encodeMeta(to, meta, m);
         long b = to.allocator().allocate(COLL_LENGTH - HEADER, BlockTypes.COLL);
-        CollBlocks.fill(dst, b, kind, r, root, tail, m);
-        sealed(b);
+        CollBlocks.fill(dst, b, kind, r, root, tail, m);   // sealed there
         return b;
     }
 
@@ -112,6 +118,7 @@ final class Transplant {
     long coll(int tag, long c) {
         // Checked on every visit, so a block another slot names as something else is damage, not a copy of it.
         CollBlocks.check(src, c, tag);
+        CollBlocks.checkSeal(src, c);
         Long done = copied.get(c);
         if (done != null) {
             if (done == IN_PROGRESS) throw Damage.at(src, c, "a collection block that does not contain itself");
@@ -134,7 +141,7 @@ final class Transplant {
         dst.putLong(b + COLL_ROOT_OFFSET, r);
         dst.putLong(b + COLL_TAIL_OFFSET, t);
         dst.putLong(b + COLL_META_OFFSET, m);
-        sealed(b);
+        CollBlocks.seal(dst, b);
         copied.put(c, b);
         return b;
     }
@@ -159,6 +166,7 @@ final class Transplant {
         }
         long length = MapNodeDescriptor.ENTRIES_OFFSET + (long) es * entries + (long) MapNodeDescriptor.CHILD_LENGTH * children;
         src.within(n, hd, n, length, "a map node holding its entries and children");
+        MapSeals.check(src, n, true);
         long b = reuse(n);
         if (b != 0) return b;
         b = to.allocator().allocate(length - MapNodeDescriptor.HEADER, type);
@@ -179,7 +187,7 @@ final class Transplant {
             long at = kids + (long) MapNodeDescriptor.CHILD_LENGTH * i;
             dst.putLong(b + at, mapNode(src.getLong(n + at), level + 1, set));
         }
-        sealed(b);
+        MapSeals.seal(dst, b, es);
         copied.put(n, b);
         return b;
     }
@@ -207,6 +215,7 @@ final class Transplant {
             long hd = src.block(n, BlockTypes.VEC_BRANCH, "a vector branch");
             long length = VecNodeDescriptor.branchLength(w);
             src.within(n, hd, n, length, "a whole vector branch");
+            VecSeals.check(src, n, true);
             if ((b = reuse(n)) != 0) return b;
             b = to.allocator().allocate(length - AllocatorDescriptor.BLOCK_HEADER_LENGTH, BlockTypes.VEC_BRANCH);
             SegmentLineage.clear(dst, b);
@@ -225,6 +234,7 @@ final class Transplant {
                 throw Damage.at(src, n, "a leaf of 1.." + w + " elements of type " + elem + ", found node word 0x" + Long.toHexString(word));
             long length = elem == 0 ? VecNodeDescriptor.leafLength(cap) : PrimLeafDescriptor.leafLength(elem, cap);
             src.within(n, hd, n, length, "a whole vector leaf");
+            VecSeals.check(src, n, true);
             if ((b = reuse(n)) != 0) return b;
             b = to.allocator().allocate(length - AllocatorDescriptor.BLOCK_HEADER_LENGTH, type);
             SegmentLineage.clear(dst, b);
@@ -237,7 +247,7 @@ final class Transplant {
                         b + VecNodeDescriptor.payloadOffset(i));
             }
         }
-        sealed(b);
+        VecSeals.seal(dst, b);
         copied.put(n, b);
         return b;
     }
@@ -245,10 +255,5 @@ final class Transplant {
     /** Copies len bytes at source offset a to target offset b (both checked by the caller). */
     private void copy(long a, long b, long len) {
         MemorySegment.copy(src.memory(), a, dst.memory(), b, len);
-    }
-
-    /** A block of the target is complete: it becomes immutable here. */
-    private void sealed(long b) {
-        // wired to the seal writer when seals land
     }
 }

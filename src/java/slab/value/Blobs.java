@@ -25,6 +25,7 @@ final class Blobs {
     /** The length word of string blob b after checking that its chars fit the block. */
     static int stringLength(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "a string blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.STRING);
         int len = s.getInt(b + LENGTH_OFFSET);
         long chars = len & ~UTF16_FLAG;
         s.within(b, hd, b + STRING_DATA_OFFSET, (len & UTF16_FLAG) != 0 ? 2 * chars : chars, "a string blob's chars");
@@ -44,17 +45,20 @@ final class Blobs {
 
     static BigInteger bigInteger(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "a big-integer blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.BIGINT);
         return new BigInteger(bytes(s, b, hd, b + BIGINT_DATA_OFFSET, s.getInt(b + LENGTH_OFFSET), "a big integer's bytes"));
     }
 
     static BigDecimal bigDecimal(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "a big-decimal blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.BIGDECIMAL);
         byte[] unscaled = bytes(s, b, hd, b + BIGDEC_DATA_OFFSET, s.getInt(b + LENGTH_OFFSET), "a big decimal's bytes");
         return new BigDecimal(new BigInteger(unscaled), s.getInt(b + BIGDEC_SCALE_OFFSET));
     }
 
     static Ratio ratio(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "a ratio blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.RATIO);
         int p = s.getInt(b + LENGTH_OFFSET), q = s.getInt(b + RATIO_DEN_LENGTH_OFFSET);
         BigInteger num = new BigInteger(bytes(s, b, hd, b + RATIO_DATA_OFFSET, p, "a ratio's numerator"));
         BigInteger den = new BigInteger(bytes(s, b, hd, b + RATIO_DATA_OFFSET + p, q, "a ratio's denominator"));
@@ -64,12 +68,14 @@ final class Blobs {
 
     static UUID uuid(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "a UUID blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.UUID);
         s.within(b, hd, b, UUID_LENGTH, "a whole UUID blob");
         return new UUID(s.getLong(b + UUID_MSB_OFFSET), s.getLong(b + UUID_LSB_OFFSET));
     }
 
     static Instant instant(Segment s, long b) {
         long hd = s.block(b, BlockTypes.BLOB, "an instant blob");
+        if (s.verifyOnRead) ValueSeals.checkBlob(s, b, Tags.INSTANT);
         s.within(b, hd, b, INSTANT_LENGTH, "a whole instant blob");
         long seconds = s.getLong(b + INSTANT_SECONDS_OFFSET);
         int nanos = s.getInt(b + INSTANT_NANOS_OFFSET);

@@ -23,6 +23,7 @@ import clojure.lang.Sequential;
 import clojure.lang.Symbol;
 import clojure.lang.Util;
 import slab.mem.BlockTypes;
+import slab.mem.Seals;
 import slab.mem.Segment;
 import slab.map.MapBuild;
 import slab.ref.CollBlocks;
@@ -150,61 +151,70 @@ public final class Encoder {
         boolean utf16 = !Strings.isLatin1(str);
         long bytes = (long) str.length() << (utf16 ? 1 : 0);
         Segment s = h.segment();
-        long b = h.allocator().allocate(STRING_DATA_OFFSET - HEADER + bytes, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(STRING_DATA_OFFSET + bytes) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, hash);
         s.putInt(b + LENGTH_OFFSET, str.length() | (utf16 ? UTF16_FLAG : 0));
         Strings.writeAt(s, b + STRING_DATA_OFFSET, utf16, str);
+        ValueSeals.sealBlob(s, b, Tags.STRING);
         out.set(Tags.STRING, b, hash);
     }
 
     private static long bigIntegerBlob(Heap h, BigInteger bi, int hash) {
         byte[] bytes = bi.toByteArray();
         Segment s = h.segment();
-        long b = h.allocator().allocate(BIGINT_DATA_OFFSET - HEADER + bytes.length, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(BIGINT_DATA_OFFSET + bytes.length) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, hash);
         s.putInt(b + LENGTH_OFFSET, bytes.length);
         s.writeBytes(b + BIGINT_DATA_OFFSET, bytes, 0, bytes.length);
+        ValueSeals.sealBlob(s, b, Tags.BIGINT);
         return b;
     }
 
     private static long bigDecimalBlob(Heap h, BigDecimal bd) {
         byte[] bytes = bd.unscaledValue().toByteArray();
         Segment s = h.segment();
-        long b = h.allocator().allocate(BIGDEC_DATA_OFFSET - HEADER + bytes.length, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(BIGDEC_DATA_OFFSET + bytes.length) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, Util.hasheq(bd));
         s.putInt(b + LENGTH_OFFSET, bytes.length);
         s.putInt(b + BIGDEC_SCALE_OFFSET, bd.scale());
+        s.putInt(b + BIGDEC_SCALE_OFFSET + 4, 0);   // unspecified, but covered by the seal
         s.writeBytes(b + BIGDEC_DATA_OFFSET, bytes, 0, bytes.length);
+        ValueSeals.sealBlob(s, b, Tags.BIGDECIMAL);
         return b;
     }
 
     private static long ratioBlob(Heap h, Ratio r) {
         byte[] num = r.numerator.toByteArray(), den = r.denominator.toByteArray();
         Segment s = h.segment();
-        long b = h.allocator().allocate(RATIO_DATA_OFFSET - HEADER + num.length + den.length, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(RATIO_DATA_OFFSET + num.length + den.length) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, Util.hasheq(r));
         s.putInt(b + LENGTH_OFFSET, num.length);
         s.putInt(b + RATIO_DEN_LENGTH_OFFSET, den.length);
         s.writeBytes(b + RATIO_DATA_OFFSET, num, 0, num.length);
+        s.putInt(b + RATIO_DEN_LENGTH_OFFSET + 4, 0);   // unspecified, but covered by the seal
         s.writeBytes(b + RATIO_DATA_OFFSET + num.length, den, 0, den.length);
+        ValueSeals.sealBlob(s, b, Tags.RATIO);
         return b;
     }
 
     private static long uuidBlob(Heap h, UUID u) {
         Segment s = h.segment();
-        long b = h.allocator().allocate(UUID_LENGTH - HEADER, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(UUID_LENGTH) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, Util.hasheq(u));
         s.putLong(b + UUID_MSB_OFFSET, u.getMostSignificantBits());
+        s.putInt(b + HASH_OFFSET + 4, 0);   // unspecified, but covered by the seal
         s.putLong(b + UUID_LSB_OFFSET, u.getLeastSignificantBits());
+        ValueSeals.sealBlob(s, b, Tags.UUID);
         return b;
     }
 
     private static long instantBlob(Heap h, Instant i) {
         Segment s = h.segment();
-        long b = h.allocator().allocate(INSTANT_LENGTH - HEADER, BlockTypes.BLOB);
+        long b = h.allocator().allocate(Seals.withTrailer(INSTANT_LENGTH) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, Util.hasheq(i));
         s.putInt(b + INSTANT_NANOS_OFFSET, i.getNano());
         s.putLong(b + INSTANT_SECONDS_OFFSET, i.getEpochSecond());
+        ValueSeals.sealBlob(s, b, Tags.INSTANT);
         return b;
     }
 }

@@ -197,6 +197,7 @@ public final class Interner {
             }
             if (created == 0) created = write(kind, hash, ns, name);
             s.putLong(created + INTERN_NEXT_OFFSET, first);
+            ValueSeals.sealInterned(s, created);   // next is covered: sealed once it is final, before the CAS links it
             if (s.casLong(head, first, created)) return created;
         }
     }
@@ -241,11 +242,12 @@ public final class Interner {
         boolean utf16 = !Strings.isLatin1(name) || (ns != null && !Strings.isLatin1(ns));
         int nsLen = ns == null ? -1 : ns.length();
         long bytes = ((long) Math.max(nsLen, 0) + name.length()) << (utf16 ? 1 : 0);
-        long b = s.allocator().allocate(INTERN_DATA_OFFSET - HEADER + bytes, BlockTypes.INTERNED);
+        long b = s.allocator().allocate(slab.mem.Seals.withTrailer(INTERN_DATA_OFFSET + bytes) - HEADER, BlockTypes.INTERNED);
         s.putLong(b + INTERN_NEXT_OFFSET, 0);
         s.putInt(b + INTERN_HASH_OFFSET, hash);
         s.putByte(b + INTERN_KIND_OFFSET, (byte) kind);
         s.putByte(b + INTERN_ENCODING_OFFSET, (byte) (utf16 ? INTERN_UTF16 : INTERN_LATIN1));
+        s.putShort(b + INTERN_ENCODING_OFFSET + 1, (short) 0);   // unspecified, but covered by the seal
         s.putInt(b + INTERN_NS_LENGTH_OFFSET, nsLen);
         s.putInt(b + INTERN_NAME_LENGTH_OFFSET, name.length());
         long p = b + INTERN_DATA_OFFSET;
@@ -256,6 +258,7 @@ public final class Interner {
 
     private Object read(long b) {
         check(b);
+        if (s.verifyOnRead) ValueSeals.checkInterned(s, b);
         int nsLen = s.getInt(b + INTERN_NS_LENGTH_OFFSET);
         int nameLen = s.getInt(b + INTERN_NAME_LENGTH_OFFSET);
         boolean utf16 = s.getByte(b + INTERN_ENCODING_OFFSET) == INTERN_UTF16;

@@ -32,7 +32,7 @@ public final class MetaSymbols {
         Encoder.encodeMeta(h, sym.meta(), m);
         long b;
         try {
-            b = h.allocator().allocate(META_SYMBOL_LENGTH - HEADER, BlockTypes.META_SYMBOL);
+            b = h.allocator().allocate(slab.mem.Seals.withTrailer(META_SYMBOL_LENGTH) - HEADER, BlockTypes.META_SYMBOL);
         } catch (RuntimeException e) {
             RefCounts.releaseSlot(h, m.tag, m.payload);
             throw e;
@@ -44,6 +44,7 @@ public final class MetaSymbols {
         s.putShort(b + META_SYMBOL_PAD_OFFSET + 1, (short) 0);
         s.putLong(b + META_SYMBOL_SYMBOL_OFFSET, h.interner().intern((Symbol) sym.withMeta(null)));
         s.putLong(b + META_SYMBOL_META_OFFSET, m.payload);
+        ValueSeals.sealMetaSymbol(s, b);
         out.set(Tags.SYMBOL_META, b, hash);
     }
 
@@ -57,6 +58,7 @@ public final class MetaSymbols {
         int metaTag = s.getByte(b + META_SYMBOL_META_TAG_OFFSET);
         if (metaTag != Tags.NIL && metaTag != Tags.MAP)
             throw Damage.at(s, b, "a symbol's metadata tag NIL or MAP, found " + metaTag);
+        if (s.verifyOnRead) ValueSeals.checkMetaSymbol(s, b);
     }
 
     static int hash(Segment s, long b) {

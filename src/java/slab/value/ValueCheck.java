@@ -10,7 +10,8 @@ import slab.ref.Heap;
  * verify's view of one slot: reads the value as a reader would (every
  * check of the read path applies) and returns its hasheq computed from the
  * value, after comparing it with the hash the segment keeps beside it
- * (blobs, interned names, symbols with metadata). Collections are not
+ * (blobs, interned names, symbols with metadata), and the seal of every
+ * block it names. Collections are not
  * walked here: their block is checked, and nested is told about it, so the
  * caller walks each once, without recursion.
  */
@@ -26,9 +27,16 @@ public final class ValueCheck {
         if (!Tags.isKnown(tag)) throw Damage.at(s, 0, "a slot with a known value tag, found tag " + tag);
         if (Tags.isCollection(tag)) {
             CollBlocks.check(s, p, tag);
+            CollBlocks.checkSeal(s, p);
             nested.found(tag, p);
             return CollBlocks.hasheq(s, tag, p);
         }
+        if (tag == Tags.SYMBOL_META) {
+            MetaSymbols.check(s, p);
+            ValueSeals.checkMetaSymbol(s, p);
+        }
+        if (ValueSeals.isBlob(tag)) ValueSeals.checkBlob(s, p, tag);
+        else if (tag == Tags.KEYWORD || tag == Tags.SYMBOL) ValueSeals.checkInterned(s, p);
         if (tag == Tags.SYMBOL_META) return MetaSymbols.verify(h, p, (t, q) -> hash(h, t, q, nested));
         int hv = Util.hasheq(Decoder.decode(h, tag, p));   // scalars only: no handle, no count
         int stored = switch (tag) {

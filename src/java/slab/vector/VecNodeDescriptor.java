@@ -31,7 +31,8 @@ import slab.mem.AllocatorDescriptor;
  * The node word holds the slot capacity in its low byte, the element type
  * of a primitive leaf (vector-of, see {@link PrimLeafDescriptor}; 0 here)
  * in the next, and the transient edit id above them (0 = persistent: the
- * node is never written again). All three node types share this prefix, so
+ * node is never written again; once sealed, bit 63 and the seal in bits
+ * 16..47, see slab.mem.SealDescriptor). All three node types share this prefix, so
  * shape code reads capacity and edit id without knowing the type. Slot
  * i of a leaf is the value-codec slot (tag[i], payload[i]) described in
  * {@link Tags}; counted tags hold one reference count on their block.
@@ -48,7 +49,7 @@ public final class VecNodeDescriptor {
 
     /** The allocator's block header (reference count, block type). */
     public static final int HEADER_OFFSET;
-    /** Node word: capacity (low 8 bits) and edit id (high 56 bits). */
+    /** Node word: capacity (low 8 bits), element type (next 8) and edit id or seal above. */
     public static final int NODE_WORD_OFFSET;
     /** First child offset of a branch; first payload of a leaf. */
     public static final int SLOTS_OFFSET;
@@ -63,8 +64,15 @@ public final class VecNodeDescriptor {
     public static final int ELEM_BITS = 8;
     public static final long ELEM_MASK = (1L << ELEM_BITS) - 1;
     public static final int EDIT_SHIFT = ELEM_SHIFT + ELEM_BITS;
-    /** Edit ids must fit the node word's 48 high bits. */
-    public static final long MAX_EDIT = (1L << (64 - EDIT_SHIFT)) - 1;
+    /**
+     * Edit ids stay below 2^47, so bit 63 (SealDescriptor.SEAL_FLAG) is never
+     * part of one: a sealed word is never a transient's id.
+     */
+    public static final long MAX_EDIT = (1L << 47) - 1;
+    /** A sealed node word: SEAL_FLAG, the 32-bit seal at this shift, bits 48..62 zero. */
+    public static final int SEAL_SHIFT = EDIT_SHIFT;
+    /** Bits of a sealed node word that must be zero (48..62). */
+    public static final long SEAL_PAD_MASK = ((1L << 15) - 1) << 48;
 
     public static final int MIN_BITS = 1;
     public static final int MAX_BITS = 5;

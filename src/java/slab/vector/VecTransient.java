@@ -26,11 +26,11 @@ import slab.value.Tags;
  * processes and never reused. A node whose node word carries that id was
  * made by this transient, is reachable only through this transient's own
  * nodes (one count, held by its single parent or by the transient), and is
- * written in place. Any other node (edit 0, or the id of a transient that
- * has ended) is shared with published versions: it is copied first, the
- * copy retains what the original held, and the parent's count on the
- * original is dropped. {@link #persistent} ends the edit, so every node the
- * transient made becomes immutable from then on.
+ * written in place. Any other node (sealed, see VecSeals) is shared with
+ * published versions: it is copied first, the copy retains what the
+ * original held, and the parent's count on the original is dropped.
+ * {@link #persistent} seals every node carrying the id and ends the edit,
+ * so every node the transient made becomes immutable from then on.
  *
  * <p>The transient owns one count on its root and one on its tail, recorded
  * in the process's ledger ({@link Ownership#own}) like a handle's. They live in
@@ -502,10 +502,15 @@ public final class VecTransient {
                     s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
                     s.fill(t + tagOffset(w, 0), w, (byte) Tags.NIL);   // the slots moved; drop none of them
                 }
+                VecSeals.seal(s, trimmed);
                 owned.tail = trimmed;
                 myTail = 0;
                 drop(t);
             }
+            // Sealed before anything publishes them; a kill meanwhile leaves them recorded as
+            // mutable, so the sweep frees them unread.
+            VecSeals.sealTransient(s, owned.root, shift, bits, edit);
+            VecSeals.sealTransient(s, owned.tail, 0, bits, edit);
             ended = true;
             long root = owned.root, tail = owned.tail;
             owned.root = 0;

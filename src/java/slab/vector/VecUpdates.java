@@ -65,6 +65,7 @@ final class VecUpdates {
         if (tc < w) {
             long tail = copyLeaf(h, r.elem, r.tail, tc, tc, tc + 1, -1, 0);
             writeElem(s, r.elem, tail, tc + 1, tc, tag, payload);
+            VecSeals.seal(s, tail);
             settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt + 1, r.shift);
@@ -84,6 +85,7 @@ final class VecUpdates {
                 }
                 RefCounts.retain(h, r.node);
                 setChild(s, root, 0, r.node);
+                VecSeals.seal(s, root);
                 shift += bits;
             } else {
                 root = pushTail(h, cnt, shift, r.node, r.tail, 0);
@@ -93,6 +95,7 @@ final class VecUpdates {
             throw e;
         }
         writeElem(s, r.elem, tail, 1, 0, tag, payload);
+        VecSeals.seal(s, tail);
         return derive(r, root, tail, cnt + 1, shift);
     }
 
@@ -119,6 +122,7 @@ final class VecUpdates {
             throw e;
         }
         setChild(s, ret, sub, insert);
+        if (edit == 0) VecSeals.seal(s, ret);
         if (parent != 0) h.lineage().settle(parent, ret, insert);
         return ret;
     }
@@ -137,6 +141,7 @@ final class VecUpdates {
                 throw e;
             }
             setChild(h.segment(), b, 0, ret);
+            if (edit == 0) VecSeals.seal(h.segment(), b);
             ret = b;
         }
         return ret;
@@ -178,6 +183,7 @@ final class VecUpdates {
             int tc = cnt - to;
             long tail = copyLeaf(h, r.elem, r.tail, tc, tc, tc, i - to, 0);
             writeElem(s, r.elem, tail, tc, i - to, tag, payload);
+            VecSeals.seal(s, tail);
             settle(h, r.tail, tail, tag, payload);
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt, r.shift);
@@ -194,6 +200,7 @@ final class VecUpdates {
         if (level == 0) {
             long leaf = copyLeaf(h, elem, node, w, w, w, i & mask, 0);
             writeElem(s, elem, leaf, w, i & mask, tag, payload);
+            VecSeals.seal(s, leaf);
             settle(h, node, leaf, tag, payload);
             return leaf;
         }
@@ -207,6 +214,7 @@ final class VecUpdates {
             throw e;
         }
         setChild(s, ret, sub, ch);
+        VecSeals.seal(s, ret);
         h.lineage().settle(node, ret, ch);
         return ret;
     }
@@ -226,7 +234,7 @@ final class VecUpdates {
         int bits = s.vecBits(), w = 1 << bits;
         int tc = cnt - tailoff(cnt, bits);
         if (tc > 1) {
-            long tail = copyLeaf(h, r.elem, r.tail, tc, tc - 1, tc - 1, -1, 0);
+            long tail = VecSeals.seal(s, copyLeaf(h, r.elem, r.tail, tc, tc - 1, tc - 1, -1, 0));
             RefCounts.retain(h, r.node);
             return derive(r, r.node, tail, cnt - 1, r.shift);
         }
@@ -267,10 +275,11 @@ final class VecUpdates {
                 throw e;
             }
             setChild(s, ret, sub, ch);
+            VecSeals.seal(s, ret);
             h.lineage().settle(node, ret, ch);
             return ret;
         }
         if (sub == 0) return 0;
-        return copyBranch(h, node, w, sub, 0);
+        return VecSeals.seal(s, copyBranch(h, node, w, sub, 0));
     }
 }

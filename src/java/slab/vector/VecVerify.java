@@ -18,7 +18,7 @@ import slab.value.Tags;
  * FORMAT.md (Vector nodes), for verify and tests: every node as a reader
  * checks it, the trie exactly as deep as its count needs, no child past the
  * end, every slot's tag known (a vector-of's leaves: primitive leaves of
- * its element type), and (given a hasher) the hash recomputed from the
+ * its element type), every node sealed with the seal its bytes give, and (given a hasher) the hash recomputed from the
  * elements equal to the one the version records, which finds an element
  * whose bytes changed. Throws the damaged-segment error naming the first
  * problem.
@@ -69,6 +69,7 @@ public final class VecVerify {
             return;
         }
         checked(s, node, BlockTypes.VEC_BRANCH, w);
+        VecSeals.check(s, node, true);   // published: sealed, and the seal matches
         positive(h, node);
         long span = 1L << level;
         for (int i = 0; i < w; i++) {
@@ -85,6 +86,7 @@ public final class VecVerify {
 
     private static void checkLeaf(Heap h, long node, int elem, int cap) {
         checkedLeaf(h.segment(), node, elem, cap);
+        VecSeals.check(h.segment(), node, true);
         positive(h, node);
     }
 
