@@ -1,10 +1,11 @@
-;; Proves slabread survives damaged files: hundreds of segments with random bytes flipped and other blocks' offsets planted in their live blocks each end in a value or one error line, never a crash, a sanitizer report or a hang.
+;; Proves slabread survives damaged files: hundreds of segments with random bytes flipped and other blocks' offsets planted in their live blocks each end in the stored value or one error line, never other data, a crash, a sanitizer report or a hang.
 (ns slab.native.slabread-fuzz-test
   "A segment written by this JVM is damaged at random (its seed is
   printed; -Dslab.fuzz.seed=S replays a failure): bytes flipped in live blocks, or an
   aligned word of one overwritten with the offset of another block, which makes
-  collections name each other in loops and DAGs. slabread must exit 0 with a
-  value or 1 with one line on stderr, within its time. When the
+  collections name each other in loops and DAGs. slabread must exit 0 with
+  exactly the value stored (every byte of it is under a block's seal) or 1
+  with one line on stderr, within its time. When the
   AddressSanitizer build can be made (make -C src/c asan), it is the one
   fuzzed, so an out-of-bounds read or undefined behaviour fails the test
   even where it would not crash."
@@ -93,6 +94,10 @@
             (swap! outcomes update (:exit r) (fnil inc 0))
             (when-not (and (#{0 1} (:exit r)) (not (:timed-out r))
                            (or (zero? (long (:exit r))) (native/one-line? (:err r))))
-              (is false (str "run " i " (seed " seed ") on root " root ": " (pr-str (update r :out #(subs % 0 (min 300 (count %))))))))))
+              (is false (str "run " i " (seed " seed ") on root " root ": " (pr-str (update r :out #(subs % 0 (min 300 (count %))))))))
+            ;; Every byte a value is made of is under a seal: a damaged file that prints, prints what was stored.
+            (when (and (zero? (long (:exit r))) (not= (roots root) (native/read-edn (:out r))))
+              (is false (str "run " i " (seed " seed ") on root " root " printed other data: "
+                             (subs (:out r) 0 (min 300 (count (:out r)))))))))
         (println "fuzz outcomes (exit status -> runs):" @outcomes)
         (is (pos? (long (get @outcomes 1 0))) "some damage was found")))))
