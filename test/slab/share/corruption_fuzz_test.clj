@@ -1,4 +1,4 @@
-;; Proves that a segment file damaged anywhere past its header (one byte, bit or word, or an offset redirected) never hangs, crashes or throws a non-slab exception, and is either reported as :damaged-segment or reads back exactly what was written; a change a seal covers is always reported.
+;; Proves that a segment file damaged anywhere past its header (one byte, bit or word, or an offset redirected) never hangs, crashes or throws a non-slab exception, in reads or in updates, and is either reported as :damaged-segment or reads back and updates exactly as what was written; a change a seal covers is always reported.
 (ns slab.share.corruption-fuzz-test
   "Random corruptions of a cleanly written segment (see
   slab.support.corruption). What is asserted, for every trial:
@@ -6,8 +6,10 @@
   - no hang (each trial runs under a generous timeout), no JVM crash, no
     OutOfMemoryError and no exception other than slab's :damaged-segment;
   - open, the reads (count, seq, get of every key, reduce-kv, nth, rseq,
-    =, hash) and verify together either report :damaged-segment or read
-    back exactly what was written;
+    =, hash), verify and updates of every root (assoc, dissoc, update,
+    conj, disj, pop, and transients; each result compared with the same
+    update of what was written) together either report :damaged-segment or
+    give exactly what was written and its updates;
   - damage to a block's header word, a node's bitmaps or capacity word, a
     collection block's kind, metadata tag or shift, or the page table is
     never read as other data by the reads alone: they throw, or read

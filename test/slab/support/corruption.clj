@@ -286,6 +286,31 @@
               (= expected x) (= x expected) (= (hash x) (hash expected))))
     :else (= expected x)))
 
+(defn- updates=
+  "Updates x (a root read back) the ways a user would, persistently and
+  through a transient, and compares each result with the same update of
+  expected; true when all are = (a path copy of a damaged node may copy
+  the damage: then verify must report it)."
+  [x expected]
+  (cond
+    (map? expected)
+    (let [k0 (first (keys expected))]
+      (all (walk= (assoc x ::added 1) (assoc expected ::added 1))
+           (walk= (dissoc x k0) (dissoc expected k0))
+           (walk= (update x k0 (constantly ::changed)) (assoc expected k0 ::changed))
+           (walk= (persistent! (-> (transient x) (assoc! ::t 2) (dissoc! k0))) (-> expected (assoc ::t 2) (dissoc k0)))))
+    (set? expected)
+    (let [k0 (first expected)]
+      (all (walk= (conj x ::added) (conj expected ::added))
+           (walk= (disj x k0) (disj expected k0))
+           (walk= (persistent! (-> (transient x) (conj! ::t) (disj! k0))) (-> expected (conj ::t) (disj k0)))))
+    (vector? expected)
+    (all (walk= (conj x ::added) (conj expected ::added))
+         (or (empty? expected) (walk= (assoc x 0 ::changed) (assoc expected 0 ::changed)))
+         (or (empty? expected) (walk= (pop x) (pop expected)))
+         (walk= (persistent! (reduce conj! (transient x) (range 40))) (into expected (range 40))))
+    :else true))
+
 (defn- attempt
   "Runs f; :ok, :damaged (a slab :damaged-segment error) or [:foreign e]."
   [f]
@@ -309,10 +334,14 @@
                               (when-not (= (set (keys expected)) (set (slab/roots @seg))) (vreset! same false))))
               verified (volatile! nil)
               verify (attempt #(vreset! verified (slab/verify @seg)))
-              verify-damaged (or (= verify :damaged) (boolean (seq (:damaged @verified))))]
+              verify-damaged (or (= verify :damaged) (boolean (seq (:damaged @verified))))
+              updated (attempt (fn []
+                                 (doseq [[k v] expected]
+                                   (when-not (updates= (slab/root @seg k) v) (vreset! same false)))))]
           (cond
             (vector? read) {:outcome :foreign :error (second read) :stage :read}
             (vector? verify) {:outcome :foreign :error (second verify) :stage :verify}
+            (vector? updated) {:outcome :foreign :error (second updated) :stage :update}
             (= read :damaged) {:outcome :read-damaged :verify-damaged verify-damaged}
             (not @same) {:outcome (if verify-damaged :misread-verified :misread)}
             verify-damaged {:outcome :verify-damaged}
