@@ -5,6 +5,7 @@
   data plus pages' slack, and that any damaged byte is refused, never read."
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
+            [slab.support.audit :as audit]
             [slab.support.util :as tu])
   (:import [java.io RandomAccessFile]
            [java.nio.file Files CopyOption Path StandardCopyOption]
@@ -185,6 +186,20 @@
               (is (= outer (slab/root ro :outer)))
               (is (= {:damaged []} (select-keys (slab/verify ro) [:damaged])))
               (finally (slab/close-segment! ro)))))
+        (finally (slab/close-segment! seg))))))
+
+(deftest a-damaged-block-fails-the-snapshot-instead-of-being-copied
+  ;; A copy would seal the damaged bytes anew: the snapshot checks every seal it reads.
+  (tu/with-temp-dir [dir "snapshot-damage"]
+    (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "16m"})
+          s (apply str (repeat 200 "x"))]
+      (try
+        (slab/set-root! seg :m {:s s :n 1})
+        (let [blob (->> (audit/live-blocks seg) (filter #(= :blob (:type (val %)))) (map key) first)]
+          (.putByte ^slab.mem.Segment seg (+ (long blob) 100) (byte (int \y)))
+          (let [r (tu/error-of #(slab/snapshot! seg (.resolve dir "snap.slab")))]
+            (is (= :damaged-segment (:error r)) (str r))
+            (is (not (Files/exists (.resolve dir "snap.slab") (make-array java.nio.file.LinkOption 0))))))
         (finally (slab/close-segment! seg))))))
 
 (defn- flip-byte! [^Path p ^long at]
