@@ -202,6 +202,22 @@
             (is (not (Files/exists (.resolve dir "snap.slab") (make-array java.nio.file.LinkOption 0))))))
         (finally (slab/close-segment! seg))))))
 
+(deftest a-snapshot-to-a-full-file-system-fails-cleanly
+  (tu/with-temp-dir [dir "snapshot-full"]
+    (let [seg (slab/open-segment (.resolve dir "src.slab") {:capacity "256m"})
+          small (.resolve dir "small")]
+      (Files/createDirectories small (make-array java.nio.file.attribute.FileAttribute 0))
+      (try
+        (slab/set-root! seg :m (into {} (map (fn [i] [i (str "a value of some length " i)])) (range 200000)))
+        (when (tu/mount-tmpfs! small "4m")
+          (try
+            (let [r (tu/error-of #(slab/snapshot! seg (.resolve small "snap.slab")))]
+              (is (= :disk-full (:error r)) (str r))
+              (is (empty? (vec (.list (.toFile small)))) "no snapshot and no temporary file is left"))
+            (finally (tu/umount! small))))
+        (is (= 200000 (count (slab/root seg :m))) "the source is intact")
+        (finally (slab/close-segment! seg))))))
+
 (defn- flip-byte! [^Path p ^long at]
   (with-open [f (RandomAccessFile. (.toFile p) "rw")]
     (.seek f at)
