@@ -271,7 +271,7 @@ public final class Interner {
         s.putInt(b + INTERN_HASH_OFFSET, hash);
         s.putByte(b + INTERN_KIND_OFFSET, (byte) kind);
         s.putByte(b + INTERN_ENCODING_OFFSET, (byte) (utf16 ? INTERN_UTF16 : INTERN_LATIN1));
-        s.putShort(b + INTERN_ENCODING_OFFSET + 1, (short) 0);   // unspecified, but covered by the seal
+        s.putShort(b + INTERN_ENCODING_OFFSET + 1, (short) 0);   // zero: the seal covers it
         s.putInt(b + INTERN_NS_LENGTH_OFFSET, nsLen);
         s.putInt(b + INTERN_NAME_LENGTH_OFFSET, name.length());
         long p = b + INTERN_DATA_OFFSET;
