@@ -178,7 +178,7 @@
         (is (refused? (open-error dir (patched good #(.putLong ^ByteBuffer % 0 0x4C49464E41524F46)))
                       :bad-segment-file "wrong magic")))
       (testing "another format version (only the version field changed)"
-        (doseq [v [1 2 3 4 6]]   ; 1: the first allocator's format, 2: nodes without lineage words, 3: no reader table, 4: no vector-of
+        (doseq [v [1 2 3 4 5 7]]   ; 1: the first allocator's format, 2: nodes without lineage words, 3: no reader table, 4: no vector-of, 5: no seals, 7: a later one
           (let [r (open-error dir (patched good #(.putInt ^ByteBuffer % HeaderDescriptor/VERSION_OFFSET v)))]
             (is (refused? r :wrong-version (str "format version " v) (str "reads version " HeaderDescriptor/FORMAT_VERSION)))
             (is (= v (get-in r [:data :version]))))))

@@ -126,6 +126,23 @@
             (is (every? #(= [:m] (:roots %)) found))))
         (finally (slab/close-segment! seg))))))
 
+(deftest a-torn-unlinked-interned-block-is-not-damage
+  ;; What a process killed while interning leaves: a live INTERNED block (a root of the
+  ;; sweep's mark, as every system block) that no bucket chain links, written only in part.
+  (u/with-temp-dir [dir "slab-seal"]
+    (let [seg (slab/open-segment (str dir "/s.slab") {:capacity "8m"})]
+      (try
+        (slab/set-root! seg :m {:k :a-keyword})
+        (let [b (.allocate (.allocator seg) 40 BlockTypes/INTERNED)]
+          (.putInt seg (+ b InternDescriptor/INTERN_NAME_LENGTH_OFFSET) 3)
+          (.putLong seg (+ b InternDescriptor/INTERN_DATA_OFFSET) 0x1234567)
+          (is (= [] (:damaged (slab/verify seg))))
+          (let [r (slab/recover! seg)]
+            (is (:swept r) "the sweep ran, and did not refuse")
+            (is (= [] (:damaged r))))
+          (is (= {:k :a-keyword} (slab/root seg :m))))
+        (finally (slab/close-segment! seg))))))
+
 (deftest persistent!-and-updates-leave-everything-sealed
   (u/with-temp-dir [dir "slab-seal"]
     (let [seg (slab/open-segment (str dir "/s.slab") {:capacity "256m"})

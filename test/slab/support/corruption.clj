@@ -104,35 +104,41 @@
                  :when (= (.getInt seg (+ b (Seals/trailerOffset end))) (Seals/of seg b 8 end -1 0))]
              end))))
 
+(defn- trailer
+  "The ranges a trailer seal covers for a layout ending at end: the layout
+  from 8, and the seal itself (not the padding between them)."
+  [^long end]
+  [[8 end] [(Seals/trailerOffset end) (Seals/withTrailer end)]])
+
 (defn covered
-  "[start end) offsets from block b (of type t) of the bytes its seal covers,
-  the seal included, from the sound file (FORMAT.md, Seals); nil for a type
-  without a seal."
+  "The [start end) ranges (offsets from block b, of type t) of the bytes its
+  seal covers, the seal included, from the sound file (FORMAT.md, Seals);
+  nil for a type without a seal."
   [^Segment seg t ^long b]
   (let [i (fn ^long [^long off] (bit-and 0xFFFFFFFF (.getInt seg (+ b off))))]
     (case t
       (:map-node :set-node)
       (let [es (if (= t :map-node) MapNodeDescriptor/MAP_ENTRY_LENGTH MapNodeDescriptor/SET_ENTRY_LENGTH)]
-        [24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (Long/bitCount (i MapNodeDescriptor/DATAMAP_OFFSET)))
-               (* 8 (Long/bitCount (i MapNodeDescriptor/NODEMAP_OFFSET))))])
+        [[24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (Long/bitCount (i MapNodeDescriptor/DATAMAP_OFFSET)))
+                (* 8 (Long/bitCount (i MapNodeDescriptor/NODEMAP_OFFSET))))]])
       (:map-collision :set-collision)
       (let [es (if (= t :map-collision) MapNodeDescriptor/MAP_ENTRY_LENGTH MapNodeDescriptor/SET_ENTRY_LENGTH)]
-        [24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (i MapNodeDescriptor/COLLISION_COUNT_OFFSET)))])
+        [[24 (+ MapNodeDescriptor/ENTRIES_OFFSET (* es (i MapNodeDescriptor/COLLISION_COUNT_OFFSET)))]])
       (:vec-branch :vec-leaf :vec-prim-leaf)
       (let [w (.getLong seg (+ b VecNodeDescriptor/NODE_WORD_OFFSET))
             cap (VecNodeDescriptor/capacityOf w)]
-        [24 (case t
-              :vec-branch (VecNodeDescriptor/branchLength cap)
-              :vec-leaf (VecNodeDescriptor/leafLength cap)
-              (PrimLeafDescriptor/leafLength (VecNodeDescriptor/elemOf w) cap))])
-      :coll [8 CollDescriptor/COLL_LENGTH]
-      :box [8 BoxDescriptor/BOX_LENGTH]
-      :interned [8 (Seals/withTrailer (+ InternDescriptor/INTERN_DATA_OFFSET
-                                         (bit-shift-left (+ (max 0 (.getInt seg (+ b InternDescriptor/INTERN_NS_LENGTH_OFFSET)))
-                                                            (i InternDescriptor/INTERN_NAME_LENGTH_OFFSET))
-                                                         (.getByte seg (+ b InternDescriptor/INTERN_ENCODING_OFFSET)))))]
-      :meta-symbol [8 (Seals/withTrailer MetaSymbolDescriptor/META_SYMBOL_LENGTH)]
-      :blob (when-let [end (blob-end seg b)] [8 (Seals/withTrailer end)])
+        [[24 (case t
+               :vec-branch (VecNodeDescriptor/branchLength cap)
+               :vec-leaf (VecNodeDescriptor/leafLength cap)
+               (PrimLeafDescriptor/leafLength (VecNodeDescriptor/elemOf w) cap))]])
+      :coll [[8 CollDescriptor/COLL_LENGTH]]
+      :box [[8 BoxDescriptor/BOX_LENGTH]]
+      :interned (trailer (+ InternDescriptor/INTERN_DATA_OFFSET
+                            (bit-shift-left (+ (max 0 (.getInt seg (+ b InternDescriptor/INTERN_NS_LENGTH_OFFSET)))
+                                               (i InternDescriptor/INTERN_NAME_LENGTH_OFFSET))
+                                            (.getByte seg (+ b InternDescriptor/INTERN_ENCODING_OFFSET)))))
+      :meta-symbol (trailer MetaSymbolDescriptor/META_SYMBOL_LENGTH)
+      :blob (some-> (blob-end seg b) long trailer)
       nil)))
 
 (declare type-names)
@@ -239,12 +245,13 @@
   "Did corruption c (applied) change a byte its block's seal covers?"
   [{:keys [covered block ^long offset ^long old ^long new]}]
   (when covered
-    (let [[from to] covered
-          word-at (bit-and-not offset 7)
+    (let [word-at (bit-and-not offset 7)
           diff (bit-xor old new)]
       (boolean (some (fn [i] (and (not= 0 (bit-and diff (bit-shift-left 0xFF (* 8 i))))
-                                  (<= (+ (long block) (long from)) (+ word-at i))
-                                  (< (+ word-at i) (+ (long block) (long to)))))
+                                  (some (fn [[from to]]
+                                          (and (<= (+ (long block) (long from)) (+ word-at i))
+                                               (< (+ word-at i) (+ (long block) (long to)))))
+                                        covered)))
                      (range 8))))))
 
 ;; --- reading everything back -----------------------------------------------------------

@@ -24,9 +24,11 @@ public final class BlockSeals {
      * otherwise a node carrying an edit id already handed out is accepted
      * (a transient's, which the mark reaches through its ledger record). A
      * blob's kind is its slot's tag, unknown here: its seal must match the
-     * layout of some kind.
+     * layout of some kind. An interned block is checked when it is linked
+     * into the intern table.
      */
-    public static void check(Segment s, long b, boolean strict) {
+    public static void check(Heap h, long b, boolean strict) {
+        Segment s = h.segment();
         switch (AllocatorDescriptor.typeOf(s.liveHeader(b, "a live block"))) {
             case BlockTypes.COLL -> CollBlocks.checkSeal(s, b);
             case BlockTypes.MAP_NODE, BlockTypes.MAP_COLLISION, BlockTypes.SET_NODE, BlockTypes.SET_COLLISION ->
@@ -34,7 +36,9 @@ public final class BlockSeals {
             case BlockTypes.VEC_BRANCH, BlockTypes.VEC_LEAF, BlockTypes.VEC_PRIM_LEAF -> VecSeals.check(s, b, strict);
             case BlockTypes.BOX -> Boxes.checkSeal(s, b);
             case BlockTypes.BLOB -> ValueSeals.checkBlobAnyKind(s, b);
-            case BlockTypes.INTERNED -> ValueSeals.checkInterned(s, b);
+            // A system block, marked whether or not it is linked: one a process killed while
+            // interning left unlinked may be torn, and nothing names it.
+            case BlockTypes.INTERNED -> { if (h.interner().linked(b)) ValueSeals.checkInterned(s, b); }
             case BlockTypes.META_SYMBOL -> ValueSeals.checkMetaSymbol(s, b);
             default -> { }
         }

@@ -43,14 +43,18 @@ final class DamageReport {
         }
         Map<Long, Object> nameOfCell = new HashMap<>();
         Map<Long, List<Object>> roots = new HashMap<>();
-        RootTable.forEachEntry(s, (name, cell) -> {
-            Object n = nameOf(sh, name);
-            nameOfCell.put(cell, n);
-            long box = s.getLongVolatile(cell);
-            if (box != 0) forEachReached(sh, box, b -> {
-                if (byOffset.containsKey(b)) roots.computeIfAbsent(b, k -> new ArrayList<>()).add(n);
+        try {
+            RootTable.forEachEntry(s, (name, cell) -> {
+                Object n = nameOf(sh, name);
+                nameOfCell.put(cell, n);
+                long box = s.getLongVolatile(cell);
+                if (box != 0) forEachReached(sh, box, b -> {
+                    if (byOffset.containsKey(b)) roots.computeIfAbsent(b, k -> new ArrayList<>()).add(n);
+                });
             });
-        });
+        } catch (RuntimeException e) {
+            if (!Damage.is(e)) throw e;   // a damaged root table (reported by the mark): no root names
+        }
         damaged.clear();
         for (Map.Entry<Long, IPersistentMap> e : byOffset.entrySet()) {
             IPersistentMap d = e.getValue();

@@ -222,7 +222,7 @@ final class Sweeper {
             try {
                 s.liveHeader(b, "a live block where a reachable block holds a count");
                 marked[0]++;
-                BlockSeals.check(s, b, false);   // before anything it names is followed
+                BlockSeals.check(sh.heap, b, false);   // before anything it names is followed
                 if (held) RefWalker.pushRefs(sh.heap, b, work);
                 else RefWalker.pushSlots(sh.heap, b, work);
             } catch (RuntimeException e) {

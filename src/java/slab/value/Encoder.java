@@ -177,7 +177,7 @@ public final class Encoder {
         s.putInt(b + HASH_OFFSET, Util.hasheq(bd));
         s.putInt(b + LENGTH_OFFSET, bytes.length);
         s.putInt(b + BIGDEC_SCALE_OFFSET, bd.scale());
-        s.putInt(b + BIGDEC_SCALE_OFFSET + 4, 0);   // unspecified, but covered by the seal
+        s.putInt(b + BIGDEC_SCALE_OFFSET + 4, 0);   // zero: the seal covers it
         s.writeBytes(b + BIGDEC_DATA_OFFSET, bytes, 0, bytes.length);
         ValueSeals.sealBlob(s, b, Tags.BIGDECIMAL);
         return b;
@@ -191,7 +191,7 @@ public final class Encoder {
         s.putInt(b + LENGTH_OFFSET, num.length);
         s.putInt(b + RATIO_DEN_LENGTH_OFFSET, den.length);
         s.writeBytes(b + RATIO_DATA_OFFSET, num, 0, num.length);
-        s.putInt(b + RATIO_DEN_LENGTH_OFFSET + 4, 0);   // unspecified, but covered by the seal
+        s.putInt(b + RATIO_DEN_LENGTH_OFFSET + 4, 0);   // zero: the seal covers it
         s.writeBytes(b + RATIO_DATA_OFFSET + num.length, den, 0, den.length);
         ValueSeals.sealBlob(s, b, Tags.RATIO);
         return b;
@@ -202,7 +202,7 @@ public final class Encoder {
         long b = h.allocator().allocate(Seals.withTrailer(UUID_LENGTH) - HEADER, BlockTypes.BLOB);
         s.putInt(b + HASH_OFFSET, Util.hasheq(u));
         s.putLong(b + UUID_MSB_OFFSET, u.getMostSignificantBits());
-        s.putInt(b + HASH_OFFSET + 4, 0);   // unspecified, but covered by the seal
+        s.putInt(b + HASH_OFFSET + 4, 0);   // zero: the seal covers it
         s.putLong(b + UUID_LSB_OFFSET, u.getLeastSignificantBits());
         ValueSeals.sealBlob(s, b, Tags.UUID);
         return b;

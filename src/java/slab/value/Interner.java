@@ -203,6 +203,30 @@ public final class Interner {
     }
 
     /**
+     * Is interned block b linked into its bucket's chain? One that is not was
+     * left by a process killed while interning (before the seal or the CAS):
+     * garbage that no slot names, whose seal is not to be trusted.
+     */
+    public boolean linked(long b) {
+        // b itself is not checked: a torn block is what this looks for
+        if (INTERN_DATA_OFFSET > Segment.blockSize(s.liveHeader(b, "an interned keyword or symbol"))) return false;
+        long t = s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
+        if (t == 0) return false;
+        long mark = 0, steps = 0, lap = 1;
+        for (long c = s.getLongVolatile(bucket(t, s.getInt(b + INTERN_HASH_OFFSET))); c != 0; c = s.getLong(c + INTERN_NEXT_OFFSET)) {
+            if (c == b) return true;
+            check(c);
+            if (c == mark) throw Damage.at(s, c, "an intern bucket chain that ends, found a cycle");
+            if (++steps == lap) {
+                mark = c;
+                steps = 0;
+                lap <<= 1;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Walks a bucket's chain, each block checked. Chains only grow at the
      * head, so a sound chain ends; a damaged next word can close it into a
      * cycle, which Brent's method finds within twice the chain's length
@@ -247,7 +271,7 @@ public final class Interner {
         s.putInt(b + INTERN_HASH_OFFSET, hash);
         s.putByte(b + INTERN_KIND_OFFSET, (byte) kind);
         s.putByte(b + INTERN_ENCODING_OFFSET, (byte) (utf16 ? INTERN_UTF16 : INTERN_LATIN1));
-        s.putShort(b + INTERN_ENCODING_OFFSET + 1, (short) 0);   // unspecified, but covered by the seal
+        s.putShort(b + INTERN_ENCODING_OFFSET + 1, (short) 0);   // zero: the seal covers it
         s.putInt(b + INTERN_NS_LENGTH_OFFSET, nsLen);
         s.putInt(b + INTERN_NAME_LENGTH_OFFSET, name.length());
         long p = b + INTERN_DATA_OFFSET;

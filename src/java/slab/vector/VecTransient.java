@@ -495,14 +495,17 @@ public final class VecTransient {
                 // Published tails hold exactly their elements. Slots that hold counts
                 // move when the tail is ours alone; unboxed elements are copied.
                 boolean move = elem == 0 && editable(t) && h.allocator().refcount(t) == 1;
-                long trimmed = move ? newLeaf(h, 0, tc, 0) : copyLeaf(h, elem, t, capacity(s, t), tc, tc, -1, 0);
+                // Recorded in the ledger before it is sealed only while it carries this edit id
+                // (a moved tail, filled after take), so a sweep after a kill here accepts it.
+                long trimmed = move ? newLeaf(h, 0, tc, edit)
+                    : VecSeals.seal(s, copyLeaf(h, elem, t, capacity(s, t), tc, tc, -1, 0));
                 take(trimmed);
                 if (move) {
                     s.copy(t + payloadOffset(0), trimmed + payloadOffset(0), (long) PAYLOAD_LENGTH * tc);
                     s.copy(t + tagOffset(w, 0), trimmed + tagOffset(tc, 0), tc);
                     s.fill(t + tagOffset(w, 0), w, (byte) Tags.NIL);   // the slots moved; drop none of them
+                    VecSeals.seal(s, trimmed);
                 }
-                VecSeals.seal(s, trimmed);
                 owned.tail = trimmed;
                 myTail = 0;
                 drop(t);
