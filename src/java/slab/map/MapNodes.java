@@ -91,14 +91,14 @@ final class MapNodes {
             if (shift >= 32 || (dm & nm) != 0
                     || bitmapBytes(es, Integer.bitCount(dm), Integer.bitCount(nm)) > Segment.blockSize(hd))
                 throw badNode(s, n, shift, "bitmap node");
-            if (s.verifyOnRead) MapSeals.check(s, n, false);
+            if (s.verifyOnRead) MapSeals.checkRead(s, n);
             return maps;
         }
         if (t == (set ? BlockTypes.SET_COLLISION : BlockTypes.MAP_COLLISION)) {
             int cnt = collisionCount(s, n);
             if (shift < 32 || cnt < 1 || bitmapBytes(es, cnt, 0) > Segment.blockSize(hd))
                 throw badNode(s, n, shift, "collision node");
-            if (s.verifyOnRead) MapSeals.check(s, n, false);
+            if (s.verifyOnRead) MapSeals.checkRead(s, n);
             return COLLISION;
         }
         throw s.wrongType(n, hd, "a " + (set ? "set" : "map") + " node");
@@ -158,7 +158,7 @@ final class MapNodes {
             if (Segment.stateAndType(hd) == bitmapNode) {
                 maps = s.getLong(n + DATAMAP_OFFSET);
                 if (shift >= 32 || ((int) maps & (int) (maps >>> 32)) != 0) throw badNode(s, n, shift, "bitmap node");
-                if (s.verifyOnRead) MapSeals.check(s, n, false);
+                if (s.verifyOnRead) MapSeals.checkRead(s, n);
             } else {
                 maps = checkNode(s, n, es, shift);
             }

@@ -65,7 +65,12 @@ public final class MapSeals {
      * unsealed node is accepted when its word is an edit id already handed
      * out (a live transient's), and damage when it is 0 or a later id.
      */
-    public static void check(Segment s, long n, boolean strict) {
+    public static void check(Segment s, long n, boolean strict) { check(s, n, strict, false); }
+
+    /** check for a read under {:verify :on-read}: an unsealed node must be a transient's of this mapping. */
+    public static void checkRead(Segment s, long n) { check(s, n, false, true); }
+
+    private static void check(Segment s, long n, boolean strict, boolean read) {
         long hd = s.liveHeader(n, "a map or set node");
         int t = AllocatorDescriptor.typeOf(hd);
         int es = entryLength(t == BlockTypes.SET_NODE || t == BlockTypes.SET_COLLISION);
@@ -73,7 +78,8 @@ public final class MapSeals {
         s.within(n, hd, n, end(s, n, es), "a map or set node whose entries and children fit its block");
         long word = edit(s, n);
         if ((word & SealDescriptor.SEAL_FLAG) == 0) {
-            if (strict || word <= 0 || word >= s.getLongVolatile(HeaderDescriptor.NEXT_EDIT_OFFSET))
+            if (strict || word <= 0 || word >= s.getLongVolatile(HeaderDescriptor.NEXT_EDIT_OFFSET)
+                    || (read && !s.ownTransientEdit(word)))
                 throw Seals.unsealed(s, n, t, word);
             return;
         }

@@ -601,9 +601,10 @@ public final class Allocator {
         Spans.pushRemote(s, sp, off);
     }
 
-    private IllegalStateException notLive(long off) {
-        return new IllegalStateException("slab: free of a block that is not live at offset " + off
-            + " (double free or stale reference)");
+    // A count or a free of a block that is not live, or of an offset no block can start at, means the
+    // offset came from damaged memory (or a stale reference): damage, reported before anything changes.
+    private RuntimeException notLive(long off) {
+        return Damage.at(s, off, "a live block to free (not a double free or a stale reference)");
     }
 
     /**
@@ -617,7 +618,7 @@ public final class Allocator {
         while (true) {
             long old = s.getLongVolatile(off);
             if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0 || refcountOf(old) == REFCOUNT_MASK)
-                throw new IllegalStateException("slab: retain of a block that is not live at offset " + off);
+                throw Damage.at(s, off, "a live block to retain (a count above 0)");
             if (s.casLong(off, old, old + 1)) return;
         }
     }
@@ -628,8 +629,7 @@ public final class Allocator {
         while (true) {
             long old = s.getLongVolatile(off);
             if (stateOf(old) != STATE_LIVE || refcountOf(old) == 0)
-                throw new IllegalStateException("slab: release of a block that is not live at offset " + off
-                    + " (reference count would go below zero)");
+                throw Damage.at(s, off, "a live block to release (its count would go below zero)");
             if (s.casLong(off, old, old - 1)) return refcountOf(old) == 1;
         }
     }
@@ -637,7 +637,7 @@ public final class Allocator {
     /** A cheap check (no shared word read) that off can be a block's header in the heap. */
     private void checkRange(long off) {
         if (off < pool.base || off > capacity - BLOCK_HEADER_LENGTH || (off & (ALIGNMENT - 1)) != 0)
-            throw new IllegalStateException("slab: " + off + " is not a block offset in " + s.describe());
+            throw Damage.at(s, off, "a block offset in the heap");
     }
 
     public long refcount(long off) { return refcountOf(s.getLongVolatile(off)); }
@@ -650,7 +650,7 @@ public final class Allocator {
     private long checkOffset(long off) {
         long p = pool.headOf(off);
         if (p < 0 || (off & (ALIGNMENT - 1)) != 0)
-            throw new IllegalStateException("slab: " + off + " is not a block offset in " + s.describe());
+            throw Damage.at(s, off, "a block offset on a page the page table assigns");
         return p;
     }
 

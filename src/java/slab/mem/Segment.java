@@ -120,6 +120,21 @@ public final class Segment implements AutoCloseable {
         this.allocator = new Allocator(this);
         this.heapBase = heapBase(capacity);
         this.frontierSeen = ms.get(LONG_LAYOUT, FRONTIER_OFFSET);
+        this.editFloor = readOnly ? Long.MAX_VALUE : Math.max(1, ms.get(LONG_LAYOUT, NEXT_EDIT_OFFSET));
+    }
+
+    /**
+     * The first transient edit id this mapping can have handed out: the
+     * header's next-edit word when it was mapped (no id for a read-only
+     * mapping). A read meets an unsealed node only inside a transient of this
+     * process, so a read accepts an unsealed node only with an id from here
+     * up to next-edit; any other is a forged or damaged seal.
+     */
+    public final long editFloor;
+
+    /** May a read of this mapping meet an unsealed node carrying edit id? (See editFloor.) */
+    public boolean ownTransientEdit(long edit) {
+        return edit >= editFloor && edit < getLongVolatile(NEXT_EDIT_OFFSET);
     }
 
     // --- opening and closing -------------------------------------------------
@@ -423,6 +438,13 @@ public final class Segment implements AutoCloseable {
             arena.close();
             throw corrupt(where, "its allocator state is inconsistent (frontier " + frontier
                 + ", committed " + committed + ")");
+        }
+        // Outside the header checksum, and a transient takes nodes carrying its id for its own: an id a
+        // sealed word could equal (bit 63) or past what node words hold would let it edit published nodes.
+        long nextEdit = ms.get(LONG_LAYOUT, NEXT_EDIT_OFFSET);
+        if (nextEdit < 1 || nextEdit > (1L << 47)) {
+            arena.close();
+            throw damaged(where, "its next transient edit id " + nextEdit + " is outside 1 .. 2^47");
         }
         return new Segment(ms, arena, raf, path, readOnly, covered >= 0 && readOnly, verifyOnRead);
     }

@@ -60,6 +60,11 @@ public final class Heap {
     /** A fresh transient edit id, unique in the segment across processes. */
     public long newEdit() {
         s.checkWritable();   // every transient starts here
-        return s.getAndAddLong(HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
+        long id = s.getAndAddLong(HeaderDescriptor.NEXT_EDIT_OFFSET, 1);
+        // Ids stay below 2^47 (a sealed word has bit 63 set, so it never equals one): any other is damage.
+        if (id < 1 || id > slab.vector.VecNodeDescriptor.MAX_EDIT)
+            throw slab.mem.Damage.at(s, HeaderDescriptor.NEXT_EDIT_OFFSET, "a next-edit word between 1 and "
+                + slab.vector.VecNodeDescriptor.MAX_EDIT + ", found " + id);
+        return id;
     }
 }

@@ -41,6 +41,17 @@ final class ReachableCheck {
             if (seen.add(coll)) work.add(new long[] {tag, coll});
         };
         SlotHasher hasher = (tag, p) -> ValueCheck.hash(h, tag, p, nested);
+        // A root's name must be found by its hash, as every lookup of the root finds it: a damaged
+        // bucket chain would make the root read as absent, and a writer add a second one of that name.
+        RootTable.forEachEntry(s, (name, cell) -> {
+            try {
+                ValueCheck.hash(h, Tags.KEYWORD, name, nested);
+            } catch (RuntimeException e) {
+                IPersistentMap d = Damage.data(e);
+                if (d == null) throw e;
+                damaged.add(d.assoc(CELL, cell));
+            }
+        });
         RootTable.forEachCell(s, cell -> {
             long box = s.getLongVolatile(cell);
             if (box == 0) return;

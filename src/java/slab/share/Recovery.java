@@ -3,6 +3,7 @@ package slab.share;
 import static slab.share.SharingDescriptor.*;
 
 import slab.Errors;
+import slab.mem.HeaderDescriptor;
 import slab.mem.KillPoints;
 import slab.ref.Heap;
 import slab.mem.Segment;
@@ -103,6 +104,7 @@ public final class Recovery {
      */
     public static Report recover(Sharing sh) {
         sh.s.checkWritable();
+        sh.s.withFileLock(() -> { checkBeforeRecovery(sh); return null; });
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         sh.s.allocator().abandonDeadOwners();
         long[] reclaimed = {-1};
@@ -115,11 +117,34 @@ public final class Recovery {
     }
 
     /**
+     * When a dead process left a slot (or a sweep was cut short) and no other
+     * live process is attached, checks everything the recovery would touch
+     * (the mark of the sweep, seals included, through the dead ledgers too)
+     * and refuses with damaged-segment before a ledger is replayed or a block
+     * freed: giving back counts through damaged blocks would free live ones.
+     * With other processes attached the segment is not still, so recovery
+     * goes on as they do (their reads and verify report damage).
+     */
+    private static void checkBeforeRecovery(Sharing sh) {
+        Segment s = sh.s;
+        boolean work = s.getLongVolatile(HeaderDescriptor.SWEEP_OFFSET) != 0;
+        for (int i = 0; i < MAX_PROCESSES && !work; i++) {
+            if (i == sh.slotIndex) continue;
+            long sl = sh.table + SLOTS_OFFSET + (long) i * SLOT_LENGTH;
+            long st = s.getLongVolatile(sl + SLOT_STATE_OFFSET);
+            Slots.checkState(s, sl, st);
+            work = Slots.isDead(s, sl, st);
+        }
+        if (work && !othersAttached(sh)) Sweeper.checkBeforeRecovery(sh);
+    }
+
+    /**
      * What opening a segment does: releases dead processes and, only if some
      * had died and no other process is attached, sweeps. Opening a segment
      * that every process closed properly costs O(1).
      */
     static int onOpen(Sharing sh) {
+        checkBeforeRecovery(sh);
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         // Spans dead processes owned (a process that died without a slot leaves
         // its spans to the allocator's own scans for dead owners).

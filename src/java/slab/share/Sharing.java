@@ -91,7 +91,14 @@ public final class Sharing {
             if (found != null) return found;
             s.refuseReadOnlyOpeners();   // one may have come since s was mapped
             Sharing fresh = new Sharing(s);
-            if (s.path() != null) Recovery.onOpen(fresh);
+            if (s.path() != null) {
+                try {
+                    Recovery.onOpen(fresh);
+                } catch (RuntimeException e) {
+                    Recovery.emptySlot(fresh.heap, fresh.slot, true, "close");   // refused: leave no slot behind
+                    throw e;
+                }
+            }
             BY_SEGMENT.put(s, fresh);
             return fresh;
         });

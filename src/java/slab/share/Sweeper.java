@@ -77,6 +77,14 @@ final class Sweeper {
         if (w != 0 && !Slots.actorAlive(w)) sweep(sh);
     }
 
+    /**
+     * The mark alone (through counts, seals checked), throwing at the first
+     * damage: recovery runs it on a still segment before it changes anything.
+     */
+    static void checkBeforeRecovery(Sharing sh) {
+        mark(sh, sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET), true, null, new long[1]);
+    }
+
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) {
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);

@@ -282,7 +282,10 @@ public final class Interner {
 
     private Object read(long b) {
         check(b);
-        if (s.verifyOnRead) ValueSeals.checkInterned(s, b);
+        if (s.verifyOnRead) {
+            ValueSeals.checkInterned(s, b);
+            if (!linked(b)) throw Damage.at(s, b, "an interned keyword or symbol that its bucket chain links");
+        }
         int nsLen = s.getInt(b + INTERN_NS_LENGTH_OFFSET);
         int nameLen = s.getInt(b + INTERN_NAME_LENGTH_OFFSET);
         boolean utf16 = s.getByte(b + INTERN_ENCODING_OFFSET) == INTERN_UTF16;

@@ -36,7 +36,13 @@ public final class ValueCheck {
             ValueSeals.checkMetaSymbol(s, p);
         }
         if (ValueSeals.isBlob(tag)) ValueSeals.checkBlob(s, p, tag);
-        else if (tag == Tags.KEYWORD || tag == Tags.SYMBOL) ValueSeals.checkInterned(s, p);
+        else if (tag == Tags.KEYWORD || tag == Tags.SYMBOL) {
+            ValueSeals.checkInterned(s, p);
+            // Slots compare keywords and symbols by offset: one a lookup by name cannot find (a damaged
+            // bucket chain) reads as absent, and a writer would intern a second block of the same name.
+            if (!h.interner().linked(p))
+                throw Damage.at(s, p, "an interned keyword or symbol that its bucket chain links");
+        }
         if (tag == Tags.SYMBOL_META) return MetaSymbols.verify(h, p, (t, q) -> hash(h, t, q, nested));
         int hv = Util.hasheq(Decoder.decode(h, tag, p));   // scalars only: no handle, no count
         int stored = switch (tag) {

@@ -243,7 +243,7 @@ final class VecNodes {
         if (found != cap || (type == BlockTypes.VEC_BRANCH ? branchLength(cap) : VecNodeDescriptor.leafLength(cap)) > Segment.blockSize(hd))
             throw Damage.at(s, node, (type == BlockTypes.VEC_BRANCH ? "a vector branch" : "a vector leaf")
                 + " of " + cap + " slots, found " + found);
-        if (s.verifyOnRead) VecSeals.check(s, node, false);
+        if (s.verifyOnRead) VecSeals.checkRead(s, node);
         return node;
     }
 
@@ -259,7 +259,7 @@ final class VecNodes {
         if (capacityOf(nw) != cap || elemOf(nw) != elem || PrimLeafDescriptor.leafLength(elem, cap) > Segment.blockSize(hd))
             throw Damage.at(s, node, "a vector-of leaf of " + cap + " elements of type " + elem + ", found "
                 + capacityOf(nw) + " of type " + elemOf(nw));
-        if (s.verifyOnRead) VecSeals.check(s, node, false);
+        if (s.verifyOnRead) VecSeals.checkRead(s, node);
         return node;
     }
 

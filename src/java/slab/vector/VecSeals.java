@@ -69,7 +69,12 @@ public final class VecSeals {
      * is damage; otherwise an unsealed node is accepted when it carries an
      * edit id already handed out (a live transient's).
      */
-    public static void check(Segment s, long node, boolean strict) {
+    public static void check(Segment s, long node, boolean strict) { check(s, node, strict, false); }
+
+    /** check for a read under {:verify :on-read}: an unsealed node must be a transient's of this mapping. */
+    public static void checkRead(Segment s, long node) { check(s, node, false, true); }
+
+    private static void check(Segment s, long node, boolean strict, boolean read) {
         long hd = s.liveHeader(node, "a vector node");
         int type = AllocatorDescriptor.typeOf(hd);
         s.within(node, hd, node, SLOTS_OFFSET, "a vector node");
@@ -79,7 +84,8 @@ public final class VecSeals {
         s.within(node, hd, node, end, "a vector node whose slots fit its block");
         if ((word & SealDescriptor.SEAL_FLAG) == 0) {
             long edit = editOf(word);
-            if (strict || edit == 0 || edit >= s.getLongVolatile(HeaderDescriptor.NEXT_EDIT_OFFSET))
+            if (strict || edit == 0 || edit >= s.getLongVolatile(HeaderDescriptor.NEXT_EDIT_OFFSET)
+                    || (read && !s.ownTransientEdit(edit)))
                 throw Seals.unsealed(s, node, type, word);
             return;
         }
