@@ -79,11 +79,16 @@ final class MapReads {
 
     private static Object step(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
         Heap h = r.heap;
-        Object k = Decoder.decodeIn(h, r, keyTag(s, e), keyPayload(s, e));
+        Object k = value(h, r, keyTag(s, e), keyPayload(s, e));
         if (set) return kv ? f.invoke(acc, k, k) : acc == NO_INIT ? k : f.invoke(acc, k);
-        Object v = Decoder.decodeIn(h, r, valTag(s, e), valPayload(s, e));
+        Object v = value(h, r, valTag(s, e), valPayload(s, e));
         if (kv) return f.invoke(acc, k, v);
         MapEntry me = MapEntry.create(k, v);
         return acc == NO_INIT ? me : f.invoke(acc, me);
+    }
+
+    /** A slot of r's version decoded; longs, the common case, without the decoder's switch. */
+    static Object value(Heap h, Handle r, int tag, long p) {
+        return tag == Tags.LONG ? (Object) p : Decoder.decodeIn(h, r, tag, p);
     }
 }

@@ -56,6 +56,21 @@ public final class Maps {
         }
     }
 
+    /**
+     * (get-in m ks notFound) for a map r and a non-empty ks, looking through
+     * nested maps without a handle for each (see {@link MapPaths}).
+     */
+    public static Object getIn(Handle r, Object ks, Object notFound) {
+        r.check();
+        try {
+            return MapPaths.getIn(r, ks, notFound);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
     public static boolean containsKey(Handle r, Object key) {
         r.check();
         try {
