@@ -79,6 +79,10 @@ final class MapReads {
 
     private static Object step(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
         Heap h = r.heap;
+        // A function with primitive long arguments, (fn [acc ^long k ^long v] ...), gets a long
+        // key and value as they are stored: nothing boxed.
+        if (kv && !set && f instanceof IFn.OLLO p && keyTag(s, e) == Tags.LONG && valTag(s, e) == Tags.LONG)
+            return p.invokePrim(acc, keyPayload(s, e), valPayload(s, e));
         Object k = value(h, r, keyTag(s, e), keyPayload(s, e));
         if (set) return kv ? f.invoke(acc, k, k) : acc == NO_INIT ? k : f.invoke(acc, k);
         Object v = value(h, r, valTag(s, e), valPayload(s, e));
