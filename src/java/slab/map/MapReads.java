@@ -6,6 +6,7 @@ import clojure.lang.IFn;
 import clojure.lang.MapEntry;
 import clojure.lang.Reduced;
 import slab.mem.Segment;
+import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
 import slab.value.Decoder;
@@ -91,8 +92,14 @@ final class MapReads {
         return acc == NO_INIT ? me : f.invoke(acc, me);
     }
 
-    /** A slot of r's version decoded; longs, the common case, without the decoder's switch. */
+    /**
+     * A slot of r's version decoded; longs, the common case, without the
+     * decoder's switch, and nested collections straight to their (borrowing)
+     * handle, which keeps this small enough to inline everywhere.
+     */
     static Object value(Heap h, Handle r, int tag, long p) {
-        return tag == Tags.LONG ? (Object) p : Decoder.decodeIn(h, r, tag, p);
+        if (tag == Tags.LONG) return p;
+        if (Tags.isCollection(tag)) return CollBlocks.decodeIn(r, tag, p);
+        return Decoder.decodeIn(h, r, tag, p);
     }
 }
