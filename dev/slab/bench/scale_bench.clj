@@ -10,8 +10,8 @@
     ... scale-bench sizes=1e3,1e6,1e8    ; or max=1e8: every power of ten from 1k
     ... scale-bench report=target/scale-bench.edn   ; tables and charts of a saved run
 
-  Arguments: sizes=a,b,.. | max=n | colls=long-map,string-map,vector |
-  ops=build,get-hit,get-miss,reduce,seq,update | rounds=n | round-ms=n |
+  Arguments: sizes=a,b,.. | max=n | colls=long-map,string-map,keyword-map,long-scalar,vector |
+  ops=build,get-hit,get-in,get-miss,reduce,seq,update | rounds=n | round-ms=n |
   warmup-ms=n | gc-times=n (System.gc calls per pause figure) |
   out=path.edn (default target/scale-bench.edn) | charts=dir (default
   doc/charts; none to draw nothing) | metric=cpu|wall (what the charts plot,
@@ -40,7 +40,7 @@
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
 
-(def ^:private all-ops [:build :get-hit :get-miss :reduce :seq :update])
+(def ^:private all-ops [:build :get-hit :get-in :get-miss :reduce :seq :update])
 
 ;; --- segments and memory -------------------------------------------------------------
 
@@ -61,7 +61,7 @@
 
 (def ^:private core-bytes-guess
   "Heap bytes per entry assumed for clojure.core before a size has been measured."
-  {:long-map 250.0 :string-map 150.0 :vector 40.0})
+  {:long-map 250.0 :string-map 150.0 :keyword-map 150.0 :long-scalar 100.0 :vector 40.0})
 
 (defn- core-fits?
   "Whether clojure.core's n-entry collection fits: room for it live, a copy

@@ -17,7 +17,7 @@
     (assoc m :c [1 2 3])            ; a new version; m is unchanged
     (= m {:a 1 :b \"two\"})          ; true
     (slab/share {:any [\"nested\" #{:value}]})  ; deep conversion"
-  (:refer-clojure :exclude [hash-map hash-set vector vec vector-of atom])
+  (:refer-clojure :exclude [hash-map hash-set vector vec vector-of atom get-in])
   (:require [clojure.string]
             [slab.impl.common :as common]
             [slab.map :as smap]
@@ -118,6 +118,18 @@
   (when (instance? SharedColl x)
     (.release ^Handle (.slabHandle ^SharedColl x)))
   nil)
+
+;; --- reads ------------------------------------------------------------------------
+
+(defn get-in
+  "clojure.core/get-in, which on a slab map looks through nested slab maps
+  without making a collection object for each map on the way (only the
+  value at the end is one). Anything else goes to clojure.core/get-in."
+  ([m ks] (get-in m ks nil))
+  ([m ks not-found]
+   (if (and (smap/shared-map? m) (pos? (count ks)))   ; count, not seq: a vector's seq is an allocation
+     (smap/get-in-map m ks not-found)
+     (clojure.core/get-in m ks not-found))))
 
 ;; --- segments ---------------------------------------------------------------------
 

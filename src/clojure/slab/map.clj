@@ -140,6 +140,11 @@
   [x]
   (instance? SharedMap x))
 
+(defn get-in-map
+  "See slab.core/get-in: m a slab map, ks not empty."
+  [^SharedMap m ks not-found]
+  (Maps/getIn (.-root m) ks not-found))
+
 (defn hash-map-in
   "A slab map with the given keys and values, in the segment of heap."
   [^Heap heap kvs]

@@ -277,6 +277,10 @@
     (and (map? x)
          (all (= (count expected) (count x))
               (every? true? (mapv (fn [[k v]] (all (contains? x k) (walk= (get x k) v))) expected))
+              ;; get-in follows nested maps' collection blocks without a handle
+              (every? true? (mapv (fn [[k v]] (or (not (map? v))
+                                                 (every? true? (mapv (fn [[k2 v2]] (walk= (slab/get-in x [k k2]) v2)) v))))
+                                  expected))
               (= expected (into {} (seq x)))
               (= expected (persistent! (reduce-kv (fn [m k v] (assoc! m k v)) (transient {}) x)))
               (= expected x) (= x expected) (= (hash x) (hash expected))))

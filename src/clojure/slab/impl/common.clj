@@ -9,19 +9,21 @@
 
 (set! *warn-on-reflection* true)
 
-(defonce ^{:doc "kind tag (slab.value.Tags/MAP ...) -> (fn [^Handle handle meta] collection)"}
-  makers (atom {}))
+(defonce ^{:private true :tag 'objects
+            :doc "kind tag (slab.value.Tags/MAP ...) -> (fn [^Handle handle meta] collection): an
+  array, not a map in an atom, since every nested collection read goes through it."}
+  makers (object-array 64))
 
 (defn register-maker!
   "Makes `f` the constructor the Java core uses for decoded collections of `kind`."
   [kind f]
-  (swap! makers assoc (int kind) f))
+  (aset makers (int kind) f))
 
 (Handles/setFactory
  (reify HandleFactory
    (make [_ kind handle meta]
-     (if-let [f (get @makers kind)]
-       (f handle meta)
+     (if-let [f (aget makers kind)]
+       (.invoke ^clojure.lang.IFn f handle meta)
        (throw (IllegalStateException. (str "slab: no collection type registered for kind " kind)))))))
 
 (defonce ^:private default-segment (atom nil))

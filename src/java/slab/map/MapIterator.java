@@ -6,11 +6,15 @@ import java.lang.ref.Reference;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
+import clojure.lang.AFn;
+import clojure.lang.ArrayChunk;
+import clojure.lang.ChunkedCons;
+import clojure.lang.ISeq;
+import clojure.lang.LazySeq;
 import clojure.lang.MapEntry;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
-import slab.value.Decoder;
 import slab.value.Tags;
 
 /**
@@ -115,16 +119,53 @@ final class MapIterator implements Iterator<Object> {
         if (e == 0) throw new NoSuchElementException();
         try {
             root.check();
-            Object out = switch (mode) {
-                case KEYS -> Decoder.decodeIn(h, root, keyTag(s, e), keyPayload(s, e));
-                case VALS -> Decoder.decodeIn(h, root, valTag(s, e), valPayload(s, e));
-                default -> MapEntry.create(Decoder.decodeIn(h, root, keyTag(s, e), keyPayload(s, e)),
-                    Decoder.decodeIn(h, root, valTag(s, e), valPayload(s, e)));
-            };
+            Object out = decode(e);
             next = advance();
             return out;
         } finally {
             Reference.reachabilityFence(root);
         }
     }
+
+    /**
+     * Fills a with up to a.length next elements, checking the handle once
+     * for all of them (a seq's chunk); returns how many.
+     */
+    int fill(Object[] a) {
+        root.check();
+        try {
+            int n = 0;
+            for (; next != 0 && n < a.length; n++) {
+                a[n] = decode(next);
+                next = advance();
+            }
+            return n;
+        } finally {
+            Reference.reachabilityFence(root);
+        }
+    }
+
+    private Object decode(long e) {
+        return switch (mode) {
+            case KEYS -> MapReads.value(h, root, keyTag(s, e), keyPayload(s, e));
+            case VALS -> MapReads.value(h, root, valTag(s, e), valPayload(s, e));
+            default -> MapEntry.create(MapReads.value(h, root, keyTag(s, e), keyPayload(s, e)),
+                MapReads.value(h, root, valTag(s, e), valPayload(s, e)));
+        };
+    }
+
+    /** A chunked seq of the iterator's elements, 32 to a chunk, each chunk filled by {@link #fill}. */
+    static ISeq chunkedSeq(MapIterator it) {
+        if (!it.hasNext()) return null;
+        return new LazySeq(new AFn() {
+            @Override
+            public Object invoke() {
+                Object[] a = new Object[CHUNK];
+                int n = it.fill(a);
+                return new ChunkedCons(new ArrayChunk(a, 0, n), chunkedSeq(it));
+            }
+        });
+    }
+
+    private static final int CHUNK = 32;
 }

@@ -6,6 +6,7 @@ import clojure.lang.IFn;
 import clojure.lang.MapEntry;
 import clojure.lang.Reduced;
 import slab.mem.Segment;
+import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
 import slab.value.Decoder;
@@ -79,11 +80,26 @@ final class MapReads {
 
     private static Object step(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
         Heap h = r.heap;
-        Object k = Decoder.decodeIn(h, r, keyTag(s, e), keyPayload(s, e));
+        // A function with primitive long arguments, (fn [acc ^long k ^long v] ...), gets a long
+        // key and value as they are stored: nothing boxed.
+        if (kv && !set && f instanceof IFn.OLLO p && keyTag(s, e) == Tags.LONG && valTag(s, e) == Tags.LONG)
+            return p.invokePrim(acc, keyPayload(s, e), valPayload(s, e));
+        Object k = value(h, r, keyTag(s, e), keyPayload(s, e));
         if (set) return kv ? f.invoke(acc, k, k) : acc == NO_INIT ? k : f.invoke(acc, k);
-        Object v = Decoder.decodeIn(h, r, valTag(s, e), valPayload(s, e));
+        Object v = value(h, r, valTag(s, e), valPayload(s, e));
         if (kv) return f.invoke(acc, k, v);
         MapEntry me = MapEntry.create(k, v);
         return acc == NO_INIT ? me : f.invoke(acc, me);
+    }
+
+    /**
+     * A slot of r's version decoded; longs, the common case, without the
+     * decoder's switch, and nested collections straight to their (borrowing)
+     * handle, which keeps this small enough to inline everywhere.
+     */
+    static Object value(Heap h, Handle r, int tag, long p) {
+        if (tag == Tags.LONG) return p;
+        if (Tags.isCollection(tag)) return CollBlocks.decodeIn(r, tag, p);
+        return Decoder.decodeIn(h, r, tag, p);
     }
 }

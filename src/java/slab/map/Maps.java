@@ -47,8 +47,23 @@ public final class Maps {
             long e = MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r));
             if (e == 0) return notFound;
             Segment s = r.heap.segment();
-            return r.kind == Tags.SET ? Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e))
-                : Decoder.decodeIn(r.heap, r, valTag(s, e), valPayload(s, e));
+            return r.kind == Tags.SET ? MapReads.value(r.heap, r, keyTag(s, e), keyPayload(s, e))
+                : MapReads.value(r.heap, r, valTag(s, e), valPayload(s, e));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /**
+     * (get-in m ks notFound) for a map r and a non-empty ks, looking through
+     * nested maps without a handle for each (see {@link MapPaths}).
+     */
+    public static Object getIn(Handle r, Object ks, Object notFound) {
+        r.check();
+        try {
+            return MapPaths.getIn(r, ks, notFound);
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
@@ -145,7 +160,7 @@ public final class Maps {
     public static ISeq seq(Handle r) {
         r.check();
         if (r.count == 0) return null;
-        return RT.chunkIteratorSeq(iterator(r));
+        return MapIterator.chunkedSeq(new MapIterator(r, MapIterator.ENTRIES));
     }
 
     /** reduce-kv for maps; for sets f gets (acc, key, key). Honors reduced. */

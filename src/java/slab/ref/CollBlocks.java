@@ -133,6 +133,16 @@ public final class CollBlocks {
         return kind == Tags.MAP ? BlockTypes.MAP_NODE : kind == Tags.SET ? BlockTypes.SET_NODE : BlockTypes.VEC_BRANCH;
     }
 
+    /**
+     * The root node of the map a MAP slot names, after {@link #check}: a
+     * lookup through a nested map needs nothing else, so it makes no handle
+     * (the version being read holds the block and its nodes).
+     */
+    public static long mapRoot(Segment s, long coll) {
+        check(s, coll, Tags.MAP);
+        return s.getLong(coll + COLL_ROOT_OFFSET);
+    }
+
     /** The collection a slot names, as the Clojure layer's type, on an owning handle. */
     public static Object decode(Heap h, int tag, long coll) {
         Handles.requireFactory();   // before taking counts

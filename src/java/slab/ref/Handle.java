@@ -30,9 +30,17 @@ public final class Handle {
     public final int shift;
     /** A vector-of's element type (slab.vector.PrimLeafDescriptor.ELEM_*); 0 for every other kind. */
     public final int elem;
-    /** Maps and sets: the sum of entry hashes (hasheq = mixCollHash(sum, count)). Others: the hasheq once known. */
-    private int hash;
-    private volatile boolean hashKnown;
+    /**
+     * Maps and sets: the sum of entry hashes (hasheq = mixCollHash(sum, count)).
+     * Others: the hasheq when it was known at construction. Final (as is
+     * hashGiven), so a handle whose hash is known, every borrowing one
+     * included, costs no volatile store to make and is safe to publish.
+     */
+    private final int hash;
+    private final boolean hashGiven;
+    /** A vector's hasheq computed on first use, when not given; valid once computed is true. */
+    private int computedHash;
+    private volatile boolean computed;
     private volatile boolean released;
     /**
      * The one thread that has used this handle so far, or {@link #SHARED}
@@ -47,18 +55,33 @@ public final class Handle {
      * to the Cleaner too. Touched only by that user, so a plain field.
      */
     private int inUserCode;
-    private final Release cleanable;
+    /**
+     * Set by the owning constructor once the handle exists (the action
+     * tracks it); null for the others. Read only by release, which, should
+     * it see null, leaves the counts to the Cleaner.
+     */
+    private Release cleanable;
     /** For a borrowing handle, the handle whose counts keep this one's nodes alive; null for an owning one. */
     private final Handle parent;
 
     /** An owning handle: takes over one count the caller holds on node and one on tail (where non-zero). */
     public Handle(Heap heap, int kind, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
-        this(heap, null, kind, 0, node, tail, count, shift, hash, hashKnown, true);
+        this(heap, kind, 0, node, tail, count, shift, hash, hashKnown);
     }
 
     /** An owning handle on a vector-of (kind VECTOR_OF) of element type elem, or on any other kind with elem 0. */
     public Handle(Heap heap, int kind, int elem, long node, long tail, long count, int shift, int hash, boolean hashKnown) {
-        this(heap, null, kind, elem, node, tail, count, shift, hash, hashKnown, true);
+        this(heap, null, kind, elem, node, tail, count, shift, hash, hashKnown);
+        // Only an owning handle gives counts back on release; the others never need to know their users.
+        this.user = Thread.currentThread();
+        // A read-only heap's handles hold no counts: no block of a read-only mapping is ever freed.
+        if (heap.readOnly()) return;
+        Ownership o = heap.ownership();
+        o.own(node);
+        o.own(tail);
+        if ((node | tail) == 0) return;
+        cleanable = new Release(this, o, node, tail);
+        o.handlesMade.increment();
     }
 
     /**
@@ -68,11 +91,16 @@ public final class Handle {
      * values as cheap as reading scalars.
      */
     Handle(Handle parent, int kind, int elem, long node, long tail, long count, int shift, int hash) {
-        this(parent.heap, parent, kind, elem, node, tail, count, shift, hash, true, false);
+        this(parent.heap, parent, kind, elem, node, tail, count, shift, hash, true);
     }
 
+    /**
+     * The fields alone: small enough for the JIT to inline where a value is
+     * decoded, which a borrowing handle (made for every nested collection
+     * read) needs to cost about what any small object costs.
+     */
     private Handle(Heap heap, Handle parent, int kind, int elem, long node, long tail, long count, int shift, int hash,
-                   boolean hashKnown, boolean owning) {
+                   boolean hashKnown) {
         this.heap = heap;
         this.kind = kind;
         this.elem = elem;
@@ -81,20 +109,8 @@ public final class Handle {
         this.count = count;
         this.shift = shift;
         this.hash = hash;
-        this.hashKnown = hashKnown;
+        this.hashGiven = hashKnown;
         this.parent = parent;
-        // Only an owning handle gives counts back on release; the others never need to know their users.
-        this.user = owning ? Thread.currentThread() : SHARED;
-        // A read-only heap's handles hold no counts: no block of a read-only mapping is ever freed.
-        if (!owning || heap.readOnly()) {
-            this.cleanable = null;
-            return;
-        }
-        Ownership o = heap.ownership();
-        o.own(node);
-        o.own(tail);
-        this.cleanable = (node | tail) == 0 ? null : new Release(this, o, node, tail);
-        if (cleanable != null) o.handlesMade.increment();
     }
 
     /**
@@ -106,8 +122,10 @@ public final class Handle {
      */
     public void check() {
         if (parent != null) parent.check();
-        Object u = user;
-        if (u != SHARED && u != Thread.currentThread()) user = SHARED;
+        else {
+            Object u = user;
+            if (u != SHARED && u != Thread.currentThread()) user = SHARED;
+        }
         if (released) throw new IllegalStateException(
             "This slab collection was released with slab/release! and can no longer be used; "
             + "release a version only after its last use (keep the version itself, or one derived from it).");
@@ -150,7 +168,9 @@ public final class Handle {
      * from it that escaped into user code throws instead of reading on.
      */
     public static Handle scoped(Heap heap, int kind, int elem, long node, long tail, long count, int shift, int hash) {
-        return new Handle(heap, null, kind, elem, node, tail, count, shift, hash, true, false);
+        Handle r = new Handle(heap, null, kind, elem, node, tail, count, shift, hash, true);
+        r.user = SHARED;
+        return r;
     }
 
     public boolean isReleased() { return released; }
@@ -158,21 +178,22 @@ public final class Handle {
     /** Maps and sets: the running sum of entry hashes. */
     public int hashSum() { return hash; }
 
-    public boolean hashKnown() { return hashKnown; }
+    public boolean hashKnown() { return hashGiven || computed; }
 
     /** Clojure's hasheq; for maps and sets O(1), for vectors and lists computed once. */
     public int hasheq() {
         if (kind == Tags.MAP || kind == Tags.SET) return Murmur3.mixCollHash(hash, (int) count);
-        if (!hashKnown) {
+        if (hashGiven) return hash;
+        if (!computed) {
             check();
             try {
-                hash = VecEquality.orderedHash(this);
-                hashKnown = true;
+                computedHash = VecEquality.orderedHash(this);
+                computed = true;
             } finally {
                 Reference.reachabilityFence(this);
             }
         }
-        return hash;
+        return computedHash;
     }
 
     /** Tracks the handle and gives its counts back: the one object a version's tracking costs. */

@@ -40,7 +40,10 @@ public final class Equality {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            case Tags.KEYWORD: return v instanceof Keyword k && h.interner().find(k) == p;   // no decoding, no allocation
+            // Keywords are interned on the heap as in the segment: the stored keyword (decoded
+            // once, then read from the interner's offset table) is identical to an equal probe.
+            // No intern-table lookup per probe, and none for a keyword the segment never stored.
+            case Tags.KEYWORD: return v instanceof Keyword && h.interner().decode(p) == v;
             case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
             case Tags.SYMBOL_META:
                 return v instanceof Symbol && h.interner().decode(MetaSymbols.symbolOffset(h.segment(), tag, p)).equals(v);

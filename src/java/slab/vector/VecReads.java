@@ -90,11 +90,14 @@ final class VecReads {
         int bits = s.vecBits(), mask = (1 << bits) - 1, cnt = count(r);
         long[] payloads = new long[mask + 1];
         byte[] tags = new byte[mask + 1];
+        IFn.OLO prim = f instanceof IFn.OLO p ? p : null;
         for (int base = start & ~mask; base < cnt; base += mask + 1) {
             int cap = capAt(bits, cnt, base);
             readLeaf(s, leafAt(r, s, bits, cnt, base), cap, payloads, tags);
             for (int j = Math.max(0, start - base); j < cap; j++) {
-                init = f.invoke(init, value(h, r, tags[j], payloads[j]));
+                // (fn [acc ^long x] ...) gets a stored long as it is: nothing boxed
+                init = prim != null && tags[j] == Tags.LONG ? prim.invokePrim(init, payloads[j])
+                    : f.invoke(init, value(h, r, tags[j], payloads[j]));
                 if (RT.isReduced(init)) return ((IDeref) init).deref();
             }
         }

@@ -1,0 +1,119 @@
+(ns slab.map.nested-read-test
+  "Proves the read paths that look through nested maps and probe by keyword
+  (slab/get-in, reduce-kv handing out nested maps, keyword probes) give
+  clojure.core's answers, stop at reduced, allocate nothing per nested map on
+  a get-in, and report a damaged nested collection block as damage."
+  (:require [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [slab.core :as slab]
+            [slab.support.generators :as g]
+            [slab.support.util :as u])
+  (:import (java.lang.management ManagementFactory)
+           (com.sun.management ThreadMXBean)
+           (slab.map MapNodeDescriptor)
+           (slab.mem Segment)
+           (slab.ref CollDescriptor Handle SharedColl)
+           (slab.value Tags)))
+
+(set! *warn-on-reflection* true)
+
+(def trials (Long/getLong "slab.trials" 200))
+
+(defn- paths
+  "Key paths into m: every path to a value (nested maps followed), plus
+  paths that go wrong one step in: an absent key, a key past a scalar."
+  [m]
+  (letfn [(walk [prefix x]
+            (when (map? x)
+              (mapcat (fn [[k v]] (cons (conj prefix k) (walk (conj prefix k) v))) x)))]
+    (let [ps (vec (walk [] m))]
+      (concat ps (map #(conj % ::absent) ps) [[::absent] [::absent :x]]))))
+
+(defspec get-in-equals-clojure-core trials
+  (prop/for-all [m (gen/map g/key-gen g/value-gen {:max-elements 8})]
+    (let [s (slab/share m)]
+      (every? (fn [ks] (and (= (get-in m ks) (slab/get-in s ks))
+                            (= (get-in m ks ::nf) (slab/get-in s ks ::nf))
+                            (= (get-in m ks) (slab/get-in s (seq ks)))))   ; a seq of keys, not a vector
+              (paths m)))))
+
+(deftest get-in-through-other-collections
+  (let [m {:a {:v [1 {:x 2}] :s #{:k} :n nil :f false :z 0} :b nil}
+        s (slab/share m)]
+    (doseq [ks [[:a :v 1 :x] [:a :v 0] [:a :v 5] [:a :s :k] [:a :s :q] [:a :n :q] [:a :f :q] [:a :z :q]
+                [:b] [:b :q] [:a] [:a :v]]]
+      (is (= (get-in m ks) (slab/get-in s ks)) (pr-str ks))
+      (is (= (get-in m ks ::nf) (slab/get-in s ks ::nf)) (pr-str ks)))
+    (is (identical? s (slab/get-in s [])))
+    (is (= 1 (slab/get-in {:a 1} [:a])) "anything else is clojure.core/get-in")))
+
+(defn- allocated-bytes ^long []
+  (.getCurrentThreadAllocatedBytes ^ThreadMXBean (ManagementFactory/getThreadMXBean)))
+
+(deftest get-in-makes-no-handle-per-nested-map
+  ;; long keys -> small maps whose :n is a cached Long: the nested map is only looked into
+  (let [n 2000
+        s (slab/share (into {} (map (fn [i] [i {:id i :n (mod i 100) :more {:deep (mod i 7)}}])) (range n)))
+        paths (object-array (map (fn [i] [i :more :deep]) (range n)))
+        run #(areduce ^objects paths i acc 0 (+ acc (long (slab/get-in s (aget ^objects paths i)))))]
+    (dotimes [_ 100] (run))
+    (let [before (allocated-bytes)
+          sum (run)
+          per (/ (double (- (allocated-bytes) before)) n)]
+      (is (= sum (reduce + (map #(mod % 7) (range n)))))
+      (is (< per 1.0) (str per " heap bytes per get-in")))))
+
+(deftest reduce-kv-over-nested-maps-stops-at-reduced
+  (let [m (into {} (map (fn [i] [i {:n i :s (str "v" i)}])) (range 500))
+        s (slab/share m)
+        upto (fn [limit] (fn [acc _ v] (let [acc (+ acc (long (:n v)))] (if (>= acc limit) (reduced acc) acc))))]
+    (is (= (reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m)
+           (reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 s)))
+    (is (= (into {} (map (fn [[k v]] [k (:s v)])) m)
+           (persistent! (reduce-kv (fn [t k v] (assoc! t k (:s v))) (transient {}) s))))
+    (let [calls (volatile! 0)
+          out (reduce-kv (fn [acc k v] (vswap! calls inc) ((upto 1000) acc k v)) 0 s)]
+      (is (>= (long out) 1000))
+      (is (< (long @calls) 500) "reduce-kv stopped at reduced"))
+    (is (= 7 (reduce-kv (fn [_ _ _] (reduced 7)) 0 s)))
+    (is (= :none (reduce-kv (fn [_ _ _] (reduced :x)) :none (slab/hash-map))))))
+
+(deftest keyword-probes-of-keywords-never-stored
+  (let [stored (mapv #(keyword "stored" (str %)) (range 300))
+        s (slab/share (zipmap stored (range)))
+        ;; made after the map, never written to its segment
+        absent (mapv #(keyword "never" (str %)) (range 300))]
+    (is (every? nil? (map #(get s %) absent)))
+    (is (every? #(not (contains? s %)) absent))
+    (is (= (range 300) (map #(get s %) stored)))
+    (is (= (range 300) (map #(get s (keyword "stored" (str %))) (range 300))) "equal keywords made again")
+    (is (nil? (get s (symbol "stored" "1"))) "a symbol with a keyword's name is not the keyword")))
+
+(defn- handle ^Handle [x] (.slabHandle ^SharedColl x))
+
+(deftest a-damaged-nested-collection-block-under-get-in
+  (u/with-temp-dir [dir "slab-nested"]
+    (let [seg (slab/open-segment (str dir "/n.slab") {:capacity "16m"})]
+      (try
+        (slab/set-root! seg :m {1 {:n 3} 2 {:n 4}})
+        (let [m (slab/root seg :m)
+              root (.node (handle m))
+              ;; the root holds both entries (positions 1 and 2); find the one for key 1
+              e (some (fn [i] (let [e (+ root MapNodeDescriptor/ENTRIES_OFFSET (* i MapNodeDescriptor/MAP_ENTRY_LENGTH))]
+                                (when (= 1 (.getLong seg (+ e MapNodeDescriptor/ENTRY_KEY_OFFSET))) e)))
+                      (range 2))
+              coll (.getLong seg (+ e MapNodeDescriptor/ENTRY_VALUE_OFFSET))
+              damaged? (fn [f] (try (f) false
+                                    (catch Throwable t (= :damaged-segment (:slab/error (ex-data t))))))]
+          (is (= Tags/MAP (.getByte seg (+ e MapNodeDescriptor/ENTRY_VALUE_TAG_OFFSET))))
+          (is (= 3 (slab/get-in m [1 :n])))
+          (.putByte seg (+ coll CollDescriptor/COLL_KIND_OFFSET) (byte Tags/VECTOR))
+          (is (damaged? #(slab/get-in m [1 :n])) "a block of the wrong kind")
+          (.putByte seg (+ coll CollDescriptor/COLL_KIND_OFFSET) (byte Tags/MAP))
+          (is (= 3 (slab/get-in m [1 :n])))
+          (.putLong seg (+ coll CollDescriptor/COLL_ROOT_OFFSET) (+ coll 8))
+          (is (damaged? #(slab/get-in m [1 :n])) "a root that is no block")
+          (is (= 4 (slab/get-in m [2 :n])) "the other entry still reads"))
+        (finally (slab/close-segment! seg))))))
