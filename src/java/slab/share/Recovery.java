@@ -104,7 +104,6 @@ public final class Recovery {
      */
     public static Report recover(Sharing sh) {
         sh.s.checkWritable();
-        sh.s.withFileLock(() -> { checkBeforeRecovery(sh); return null; });
         int dead = releaseDead(sh.s, sh.table, sh.slotIndex);
         sh.s.allocator().abandonDeadOwners();
         long[] reclaimed = {-1};
@@ -117,8 +116,10 @@ public final class Recovery {
     }
 
     /**
-     * When a dead process left a slot (or a sweep was cut short) and no other
-     * live process is attached, checks everything the recovery would touch
+     * On open, before this process can use the segment: when a dead process
+     * left a slot (or a sweep was cut short) and no other live process is
+     * attached, so nothing changes the heap meanwhile, checks everything the
+     * recovery would touch
      * (the mark of the sweep, seals included, through the dead ledgers too)
      * and refuses with damaged-segment before a ledger is replayed or a block
      * freed: giving back counts through damaged blocks would free live ones.

@@ -52,7 +52,7 @@ final class Sweeper {
             long[] marks;
             try {
                 long[] marked = {0};
-                marks = mark(sh, frontier, false, null, marked);
+                marks = mark(sh, frontier, false, false, null, marked);
                 checkCovered(s, frontier, marks, marked[0]);
             } catch (RuntimeException e) {
                 // Damage found while marking (nothing changed yet): no sweep, since freeing
@@ -82,7 +82,7 @@ final class Sweeper {
      * damage: recovery runs it on a still segment before it changes anything.
      */
     static void checkBeforeRecovery(Sharing sh) {
-        mark(sh, sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET), true, null, new long[1]);
+        mark(sh, sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET), true, true, null, new long[1]);
     }
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
@@ -90,7 +90,7 @@ final class Sweeper {
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
         List<Object> damaged = new ArrayList<>();
         long[] marked = {0};
-        long[] marks = mark(sh, frontier, true, damaged, marked);
+        long[] marks = mark(sh, frontier, true, false, damaged, marked);
         long[] walkedMarked = {0};
         long[] sums = new long[3];
         // counts held, and references that hold them: plain and offset-weighted sums
@@ -184,7 +184,8 @@ final class Sweeper {
      * view, which reaches the bases nodes borrow from), or through their
      * slots alone (the sweep's, which then makes every node own its slots).
      */
-    private static long[] mark(Sharing sh, long frontier, boolean held, List<Object> damaged, long[] marked) {
+    private static long[] mark(Sharing sh, long frontier, boolean held, boolean replayed, List<Object> damaged,
+                               long[] marked) {
         Segment s = sh.s;
         long[] marks = new long[(int) (((frontier - HeaderDescriptor.HEADER_LENGTH) >>> 4) / 64 + 1)];
         LongStack work = new LongStack();
@@ -206,7 +207,11 @@ final class Sweeper {
             long ledger = s.getLongVolatile(sl + SLOT_LEDGER_OFFSET);
             if (ledger != 0) {
                 work.push(ledger);
-                SegmentLedger.forEach(s, ledger, (block, count) -> work.push(block & ~Ownership.MUTABLE));
+                // replayed (before recovery): only what a replay gives back; a transient's records
+                // (bit 0) are left to the sweep, and a killed one may name a block it freed since
+                SegmentLedger.forEach(s, ledger, (block, count) -> {
+                    if (!replayed || (block & Ownership.MUTABLE) == 0) work.push(block & ~Ownership.MUTABLE);
+                });
             }
         }
         Readers.forEachPin(s, work::push);
