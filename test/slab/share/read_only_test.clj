@@ -183,6 +183,20 @@
           (slab/close-segment! ro))
         (finally (tu/destroy! k))))))
 
+(defn- read-only-child
+  "A JVM that opens p read-only, prints the count of :value's :m, waits for a
+  line, prints it again, closes, and prints :closed."
+  [p]
+  (tu/start-child (pr-str `(do (require '[slab.core :as ~'slab])
+                               (let [seg# (slab/open-segment ~(str p) {:read-only true})]
+                                 (prn {:count (count (:m (slab/root seg# :value)))})
+                                 (read-line)
+                                 (prn {:count (count (:m (slab/root seg# :value)))})
+                                 (slab/close-segment! seg#)
+                                 (println :closed)
+                                 (shutdown-agents))))
+                  :jvm-opts ["-XX:TieredStopAtLevel=1"]))
+
 (deftest a-writer-that-comes-after-a-read-only-opener-is-refused
   ;; A read-only opener reads without counts: a writer opening the file later
   ;; could free blocks under it. Its shared read-only lock makes the writer's
@@ -190,15 +204,7 @@
   (tu/with-temp-dir [dir "read-only-then-writer"]
     (let [p (.resolve dir "seg.slab")
           _ (write-segment! p)
-          k (tu/start-child (pr-str `(do (require '[slab.core :as ~'slab])
-                                         (let [seg# (slab/open-segment ~(str p) {:read-only true})]
-                                           (prn {:count (count (:m (slab/root seg# :value)))})
-                                           (read-line)
-                                           (prn {:count (count (:m (slab/root seg# :value)))})
-                                           (slab/close-segment! seg#)
-                                           (println :closed)
-                                           (shutdown-agents))))
-                            :jvm-opts ["-XX:TieredStopAtLevel=1"])]
+          k (read-only-child p)]
       (try
         (is (= {:count 3000} (tu/read-edn! k 60000)))
         (let [before (digest p)
@@ -229,14 +235,7 @@
     (let [p (.resolve dir "seg.slab")
           _ (write-segment! p)
           seg (slab.mem.Segment/open p (* 64 1024 1024) 5 5)   ; mapped, not attached
-          k (tu/start-child (pr-str `(do (require '[slab.core :as ~'slab])
-                                         (let [seg# (slab/open-segment ~(str p) {:read-only true})]
-                                           (prn {:count (count (:m (slab/root seg# :value)))})
-                                           (read-line)
-                                           (slab/close-segment! seg#)
-                                           (println :closed)
-                                           (shutdown-agents))))
-                            :jvm-opts ["-XX:TieredStopAtLevel=1"])]
+          k (read-only-child p)]
       (try
         (is (= {:count 3000} (tu/read-edn! k 60000)))
         (let [before (digest p)
@@ -245,6 +244,7 @@
           (is (= before (digest p)) "the refused attach changed nothing"))
         (slab.share.Closing/close seg)
         (tu/send-line! k "go")
+        (is (= {:count 3000} (tu/read-edn! k 60000)))
         (is (= :closed (tu/read-edn! k 60000)))
         (is (= 0 (tu/await-exit k 60000)))
         (finally

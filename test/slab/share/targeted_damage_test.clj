@@ -6,6 +6,7 @@
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
             [slab.support.audit :as audit]
+            [slab.support.corruption :refer [read-long write-long!]]
             [slab.support.util :as u])
   (:import (java.io RandomAccessFile)
            (slab.map MapNodeDescriptor)
@@ -14,14 +15,6 @@
            (slab.value InternDescriptor)))
 
 (set! *warn-on-reflection* true)
-
-(defn- read-long ^long [^RandomAccessFile f ^long at]
-  (.seek f at)
-  (Long/reverseBytes (.readLong f)))
-
-(defn- write-long! [^RandomAccessFile f ^long at ^long v]
-  (.seek f at)
-  (.writeLong f (Long/reverseBytes v)))
 
 (defn- error [f] (:error (u/error-of f)))
 

@@ -184,11 +184,15 @@
 
 ;; --- corrupting ---------------------------------------------------------------------
 
-(defn- read-long ^long [^RandomAccessFile f ^long off]
+(defn read-long
+  "The little-endian long at off of file f."
+  ^long [^RandomAccessFile f ^long off]
   (.seek f off)
   (Long/reverseBytes (.readLong f)))
 
-(defn- write-long! [^RandomAccessFile f ^long off ^long v]
+(defn write-long!
+  "Writes v little-endian at off of file f."
+  [^RandomAccessFile f ^long off ^long v]
   (.seek f off)
   (.writeLong f (Long/reverseBytes v)))
 

@@ -70,4 +70,9 @@ public final class MapNodeDescriptor {
         offset += 8;
         ENTRIES_OFFSET = offset;
     }
+
+    /** Bytes a node with this many entries (of es bytes) and children needs, header included. */
+    public static long nodeBytes(int es, int entries, int children) {
+        return ENTRIES_OFFSET + (long) entries * es + (long) children * CHILD_LENGTH;
+    }
 }

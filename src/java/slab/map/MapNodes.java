@@ -47,10 +47,7 @@ final class MapNodes {
     /** Entry length of a map (false) or set (true). */
     static int entryLength(boolean set) { return set ? SET_ENTRY_LENGTH : MAP_ENTRY_LENGTH; }
 
-    /** Bytes a bitmap node with this many entries and children needs. */
-    static long bitmapBytes(int es, int entries, int children) {
-        return ENTRIES_OFFSET + (long) entries * es + (long) children * CHILD_LENGTH;
-    }
+    static long bitmapBytes(int es, int entries, int children) { return MapNodeDescriptor.nodeBytes(es, entries, children); }
 
     /** Is n a bitmap node with one entry and no children (to be inlined by its parent)? */
     static boolean isSingleEntry(Segment s, long n) {

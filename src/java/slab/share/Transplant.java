@@ -164,7 +164,7 @@ final class Transplant {
             entries = Integer.bitCount(dm);
             children = Integer.bitCount(nm);
         }
-        long length = MapNodeDescriptor.ENTRIES_OFFSET + (long) es * entries + (long) MapNodeDescriptor.CHILD_LENGTH * children;
+        long length = MapNodeDescriptor.nodeBytes(es, entries, children);
         src.within(n, hd, n, length, "a map node holding its entries and children");
         MapSeals.check(src, n, true);
         long b = reuse(n);

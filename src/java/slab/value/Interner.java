@@ -212,30 +212,23 @@ public final class Interner {
         if (INTERN_DATA_OFFSET > Segment.blockSize(s.liveHeader(b, "an interned keyword or symbol"))) return false;
         long t = s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
         if (t == 0) return false;
-        long mark = 0, steps = 0, lap = 1;
+        ChainWalk walk = new ChainWalk();
         for (long c = s.getLongVolatile(bucket(t, s.getInt(b + INTERN_HASH_OFFSET))); c != 0; c = s.getLong(c + INTERN_NEXT_OFFSET)) {
             if (c == b) return true;
-            check(c);
-            if (c == mark) throw Damage.at(s, c, "an intern bucket chain that ends, found a cycle");
-            if (++steps == lap) {
-                mark = c;
-                steps = 0;
-                lap <<= 1;
-            }
+            walk.visit(c);
         }
         return false;
     }
 
     /**
-     * Walks a bucket's chain, each block checked. Chains only grow at the
-     * head, so a sound chain ends; a damaged next word can close it into a
-     * cycle, which Brent's method finds within twice the chain's length
-     * (the walk remembers a block at every power of two steps and meets it
-     * again inside a cycle).
+     * One walk along a bucket chain: checks each block, and finds a cycle by
+     * Brent's method (a block remembered at every power of two steps is met
+     * again inside a cycle, within twice the chain's length).
      */
-    private long lookup(long t, long head, int kind, int hash, String ns, String name) {
-        long mark = 0, steps = 0, lap = 1;
-        for (long b = s.getLongVolatile(head); b != 0; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
+    private final class ChainWalk {
+        private long mark, steps, lap = 1;
+
+        void visit(long b) {
             check(b);
             if (b == mark) throw Damage.at(s, b, "an intern bucket chain that ends, found a cycle");
             if (++steps == lap) {
@@ -243,6 +236,18 @@ public final class Interner {
                 steps = 0;
                 lap <<= 1;
             }
+        }
+    }
+
+    /**
+     * Walks a bucket's chain, each block checked. Chains only grow at the
+     * head, so a sound chain ends; a damaged next word can close it into a
+     * cycle, which the ChainWalk finds.
+     */
+    private long lookup(long t, long head, int kind, int hash, String ns, String name) {
+        ChainWalk walk = new ChainWalk();
+        for (long b = s.getLongVolatile(head); b != 0; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
+            walk.visit(b);
             if (s.getInt(b + INTERN_HASH_OFFSET) == hash && s.getByte(b + INTERN_KIND_OFFSET) == kind
                     && matches(b, ns, name)) return b;
         }
