@@ -5,6 +5,7 @@ import static slab.map.MapNodes.*;
 
 import slab.mem.BlockTypes;
 import slab.mem.Segment;
+import slab.mem.SizeClasses;
 import slab.ref.RefCounts;
 import slab.ref.SegmentLineage;
 import slab.value.Tags;
@@ -153,14 +154,37 @@ final class MapEdits {
     /** Moves node n's bytes into a bigger block; n must be owned outright and is freed. */
     static long grow(MapOp op, long n, int moreEntries, int moreChildren) {
         Segment s = op.s;
-        boolean collision = isCollision(s, n);
-        int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
-        int children = collision ? 0 : Integer.bitCount(nodemap(s, n));
-        long bytes = bitmapBytes(op.es, entries, children);
+        int entries = isCollision(s, n) ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
+        int children = isCollision(s, n) ? 0 : Integer.bitCount(nodemap(s, n));
         // Grow by half again, so a transient filling one node moves it a few times, not once per entry.
         int roomE = Math.max(moreEntries, entries / 2 + 1), roomC = Math.max(moreChildren, children / 2);
-        long b = s.allocator().allocate(bitmapBytes(op.es, entries + roomE, children + roomC) - HEADER,
-            collision ? collisionType(op.set) : nodeType(op.set));
+        return move(op, n, bitmapBytes(op.es, entries + roomE, children + roomC), true);
+    }
+
+    /**
+     * Moves owned node n into the smallest block that holds it when its
+     * block is of a bigger size class (a transient leaves room to grow
+     * into), and frees n. Returns where the node is: n itself when it fits
+     * already, or when the segment has no room to spare for the move.
+     */
+    static long fit(MapOp op, long n) {
+        Segment s = op.s;
+        long bytes = isCollision(s, n) ? bitmapBytes(op.es, collisionCount(s, n), 0)
+            : bitmapBytes(op.es, Integer.bitCount(datamap(s, n)), Integer.bitCount(nodemap(s, n)));
+        if (SizeClasses.sizeOf(SizeClasses.classFor(bytes)) >= s.allocator().blockSize(n)) return n;
+        long b = move(op, n, bytes, false);
+        return b == 0 ? n : b;
+    }
+
+    /** Copies owned node n into a new block of blockBytes and frees n; 0 (n untouched) if !wait and no room. */
+    private static long move(MapOp op, long n, long blockBytes, boolean wait) {
+        Segment s = op.s;
+        boolean collision = isCollision(s, n);
+        long bytes = collision ? bitmapBytes(op.es, collisionCount(s, n), 0)
+            : bitmapBytes(op.es, Integer.bitCount(datamap(s, n)), Integer.bitCount(nodemap(s, n)));
+        int type = collision ? collisionType(op.set) : nodeType(op.set);
+        long b = wait ? s.allocator().allocate(blockBytes - HEADER, type) : s.allocator().allocateIfRoom(blockBytes - HEADER, type);
+        if (b == 0) return 0;
         SegmentLineage.clear(s, b);
         s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, bytes - DATAMAP_OFFSET);
         freeShell(op, n);

@@ -141,6 +141,7 @@ public final class MapTransient {
         ensureEditable();
         // Seal before anything publishes the root; a kill while sealing leaves it recorded as
         // mutable, so the sweep frees it unread.
+        if (owned.root != 0 && edit(s, owned.root) == op.edit) fitAll(owned.root, 0);
         MapSeals.sealTransient(s, owned.root, op.es, op.edit);
         ended = true;
         long root = owned.root;
@@ -322,6 +323,31 @@ public final class MapTransient {
         owners.disownMutable(n);
         setRoot(b);
         return b;
+    }
+
+    /**
+     * Moves every node this transient made (n, carrying its edit id, and
+     * those below) into a block of its own size, children first, as regrow
+     * moves one: a map built by assoc! would otherwise keep the room left
+     * to grow into, a third more bytes for a small nested map.
+     */
+    private void fitAll(long n, long parentSlot) {
+        int es = op.es;
+        if (!isCollision(s, n)) {
+            int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
+            for (int j = 0; j < children; j++) {
+                long slot = childSlot(n, es, entries, j);
+                long c = s.getLong(slot);
+                if (edit(s, c) == op.edit) fitAll(c, slot);
+            }
+        }
+        long b = fit(op, n);
+        if (b == n) return;
+        if (parentSlot != 0) s.putLong(parentSlot, b);
+        else {
+            owners.disownMutable(n);
+            setRoot(b);
+        }
     }
 
     /** Makes a node this transient built its root (it held no root before, or its old one is gone). */
