@@ -45,17 +45,35 @@ public final class CollBlocks {
     }
 
     /**
+     * A collection block for a map of count entries (hash sum sum) with root
+     * node root, taking over the caller's count on root, and metadata slot
+     * m (whose count it takes over too, once it returns).
+     */
+    public static long writeMap(Heap h, int sum, int count, long root, Slot m) {
+        Segment s = h.segment();
+        long b = h.allocator().allocate(COLL_LENGTH - HEADER, BlockTypes.COLL);
+        fill(s, b, Tags.MAP, 0, 0, sum, count, root, 0, m);
+        return b;
+    }
+
+    /**
      * Writes the fields of collection block b: the version r describes
      * (kind, shift, element type, hash and count) with these nodes (r's, or
      * their copies in another segment) and metadata slot m.
      */
     public static void fill(Segment s, long b, int kind, Handle r, long root, long tail, Slot m) {
+        fill(s, b, kind, r.shift, r.elem, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq(), (int) r.count,
+            root, tail, m);
+    }
+
+    private static void fill(Segment s, long b, int kind, int shift, int elem, int hash, int count, long root, long tail,
+                             Slot m) {
         s.putByte(b + COLL_KIND_OFFSET, (byte) kind);
         s.putByte(b + COLL_META_TAG_OFFSET, (byte) m.tag);
-        s.putByte(b + COLL_SHIFT_OFFSET, (byte) r.shift);
-        s.putByte(b + COLL_ELEM_OFFSET, (byte) r.elem);
-        s.putInt(b + COLL_HASH_OFFSET, kind == Tags.MAP || kind == Tags.SET ? r.hashSum() : r.hasheq());
-        s.putInt(b + COLL_COUNT_OFFSET, (int) r.count);
+        s.putByte(b + COLL_SHIFT_OFFSET, (byte) shift);
+        s.putByte(b + COLL_ELEM_OFFSET, (byte) elem);
+        s.putInt(b + COLL_HASH_OFFSET, hash);
+        s.putInt(b + COLL_COUNT_OFFSET, count);
         s.putLong(b + COLL_ROOT_OFFSET, root);
         s.putLong(b + COLL_TAIL_OFFSET, tail);
         s.putLong(b + COLL_META_OFFSET, m.payload);

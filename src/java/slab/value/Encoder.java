@@ -120,7 +120,10 @@ public final class Encoder {
         }
         if (v instanceof IRecord) throw Validator.record(v);
         IPersistentMap meta = v instanceof IMeta im ? im.meta() : null;
-        if (v instanceof IPersistentMap m) { encodeBuilt(MapBuild.fromMap(h, m), Tags.MAP, meta, out); return; }
+        if (v instanceof IPersistentMap m) {
+            if (!MapBuild.encodeSmall(h, m, meta, out)) encodeBuilt(MapBuild.fromMap(h, m), Tags.MAP, meta, out);
+            return;
+        }
         if (v instanceof IPersistentSet set) { encodeBuilt(MapBuild.fromSet(h, set), Tags.SET, meta, out); return; }
         int elem = VecBuild.vectorOfType(v);   // a vector-of (clojure.core's or slab's) stays unboxed
         if (elem != 0) { encodeBuilt(VecBuild.vectorOf(h, elem, v), Tags.VECTOR_OF, meta, out); return; }
