@@ -23,9 +23,10 @@
 
 (defn- spread
   "(max - min) / median of the rounds' CPU ns per op, in percent: how much
-  to trust a median on a loaded machine."
+  to trust a median on a loaded machine; — where unknown (a stage rebuilt
+  from the log of a run stopped before it saved its figures)."
   [o side]
-  (if-let [{:keys [median min max]} (get-in o [side :cpu])]
+  (if-let [{:keys [median min max]} (when (get-in o [side :cpu :max]) (get-in o [side :cpu]))]
     (format "%.0f%%" (* 100.0 (/ (- (double max) (double min)) (double median))))
     "—"))
 
