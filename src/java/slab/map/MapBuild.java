@@ -10,12 +10,12 @@ import java.util.Map;
 import slab.mem.BlockTypes;
 import slab.mem.Segment;
 import slab.ref.CollBlocks;
+import slab.ref.Handle;
+import slab.ref.Heap;
 import slab.ref.RefCounts;
 import slab.ref.SegmentLineage;
 import slab.value.Encoder;
 import slab.value.Slot;
-import slab.ref.Handle;
-import slab.ref.Heap;
 import slab.value.Tags;
 import slab.value.Validator;
 
@@ -110,15 +110,9 @@ public final class MapBuild {
                     unwind(h, n, dm, written);
                     return false;
                 }
-                long at = MapNodes.entry(n, es, MapNodes.index(dm, bit));
-                s.putInt(at + MapNodeDescriptor.ENTRY_HASH_OFFSET, k.hash);
-                s.putByte(at + MapNodeDescriptor.ENTRY_KEY_TAG_OFFSET, (byte) k.tag);
-                s.putByte(at + MapNodeDescriptor.ENTRY_VALUE_TAG_OFFSET, (byte) v.tag);
-                s.putShort(at + MapNodeDescriptor.ENTRY_PAD_OFFSET, (short) 0);
-                s.putLong(at + MapNodeDescriptor.ENTRY_KEY_OFFSET, k.payload);
-                s.putLong(at + MapNodeDescriptor.ENTRY_VALUE_OFFSET, v.payload);
+                MapEdits.writeSlots(s, MapNodes.entry(n, es, MapNodes.index(dm, bit)), k, v);
                 written |= bit;
-                sum += Murmur3.mixCollHash(31 * (31 + k.hash) + v.hash, 2);
+                sum += MapOp.mapEntryHash(k.hash, v.hash);
             }
             if (written != dm) throw new IllegalStateException("slab: a map changed while it was being stored");
             if (meta != null && meta.count() > 0) Encoder.encodeMeta(h, meta, mt);

@@ -8,6 +8,7 @@ import slab.mem.Segment;
 import slab.mem.SizeClasses;
 import slab.ref.RefCounts;
 import slab.ref.SegmentLineage;
+import slab.value.Slot;
 import slab.value.Tags;
 import slab.value.Equality;
 
@@ -168,10 +169,8 @@ final class MapEdits {
      * already, or when the segment has no room to spare for the move.
      */
     static long fit(MapOp op, long n) {
-        Segment s = op.s;
-        long bytes = isCollision(s, n) ? bitmapBytes(op.es, collisionCount(s, n), 0)
-            : bitmapBytes(op.es, Integer.bitCount(datamap(s, n)), Integer.bitCount(nodemap(s, n)));
-        if (SizeClasses.sizeOf(SizeClasses.classFor(bytes)) >= s.allocator().blockSize(n)) return n;
+        long bytes = MapSeals.end(op.s, n, op.es);
+        if (SizeClasses.sizeOf(SizeClasses.classFor(bytes)) >= op.s.allocator().blockSize(n)) return n;
         long b = move(op, n, bytes, false);
         return b == 0 ? n : b;
     }
@@ -179,10 +178,8 @@ final class MapEdits {
     /** Copies owned node n into a new block of blockBytes and frees n; 0 (n untouched) if !wait and no room. */
     private static long move(MapOp op, long n, long blockBytes, boolean wait) {
         Segment s = op.s;
-        boolean collision = isCollision(s, n);
-        long bytes = collision ? bitmapBytes(op.es, collisionCount(s, n), 0)
-            : bitmapBytes(op.es, Integer.bitCount(datamap(s, n)), Integer.bitCount(nodemap(s, n)));
-        int type = collision ? collisionType(op.set) : nodeType(op.set);
+        long bytes = MapSeals.end(s, n, op.es);
+        int type = isCollision(s, n) ? collisionType(op.set) : nodeType(op.set);
         long b = wait ? s.allocator().allocate(blockBytes - HEADER, type) : s.allocator().allocateIfRoom(blockBytes - HEADER, type);
         if (b == 0) return 0;
         SegmentLineage.clear(s, b);
@@ -218,19 +215,23 @@ final class MapEdits {
 
     /** Writes the op's key and value as entry i (bytes already made room for). */
     static void writeEntry(MapOp op, long e) {
-        Segment s = op.s;
-        s.putInt(e + ENTRY_HASH_OFFSET, op.k.hash);
-        s.putByte(e + ENTRY_KEY_TAG_OFFSET, (byte) op.k.tag);
-        s.putLong(e + ENTRY_KEY_OFFSET, op.k.payload);
-        if (!op.set) {
-            s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) op.v.tag);
-            s.putLong(e + ENTRY_VALUE_OFFSET, op.v.payload);
+        writeSlots(op.s, e, op.k, op.set ? null : op.v);
+        op.keyUsed = true;
+        op.valUsed = true;
+    }
+
+    /** Writes entry e from slot k and, for a map, slot v (null for a set entry); the entry takes over their counts. */
+    static void writeSlots(Segment s, long e, Slot k, Slot v) {
+        s.putInt(e + ENTRY_HASH_OFFSET, k.hash);
+        s.putByte(e + ENTRY_KEY_TAG_OFFSET, (byte) k.tag);
+        s.putLong(e + ENTRY_KEY_OFFSET, k.payload);
+        if (v != null) {
+            s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) v.tag);
+            s.putLong(e + ENTRY_VALUE_OFFSET, v.payload);
         } else {
             s.putByte(e + ENTRY_VALUE_TAG_OFFSET, (byte) 0);
         }
         s.putShort(e + ENTRY_PAD_OFFSET, (short) 0);
-        op.keyUsed = true;
-        op.valUsed = true;
     }
 
     /** Copies entry bytes from src to dst, adding counts for the copy. */

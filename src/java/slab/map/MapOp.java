@@ -139,6 +139,11 @@ final class MapOp {
     }
 
     int entryHash(int kh, int vh) {
-        return set ? kh : clojure.lang.Murmur3.mixCollHash(31 * (31 + kh) + vh, 2);
+        return set ? kh : mapEntryHash(kh, vh);
+    }
+
+    /** A map entry's share of its map's hash sum: the hasheq of the [k v] pair. */
+    static int mapEntryHash(int kh, int vh) {
+        return clojure.lang.Murmur3.mixCollHash(31 * (31 + kh) + vh, 2);
     }
 }
