@@ -91,12 +91,13 @@
 
 ;; --- persistent!: a transient ending while a process dies --------------------------------------
 
-(def built (-> (:m roots) (assoc :t1 1 :t2 [1 2]) (dissoc 7)))
+;; :t3 and :t4 are small nested collections persistent! lays out in walk order (moves it can die in).
+(def built (-> (:m roots) (assoc :t1 1 :t2 [1 2] :t3 {:a 1 :b 2} :t4 #{1 2}) (dissoc 7)))
 
 (defn persistent-run [file]
   (let [seg (open file)
         m (slab/root seg :m)
-        t (-> (transient m) (assoc! :t1 1) (assoc! :t2 [1 2]) (dissoc! 7))
+        t (-> (transient m) (assoc! :t1 1) (assoc! :t2 [1 2]) (assoc! :t3 {:a 1 :b 2}) (assoc! :t4 #{1 2}) (dissoc! 7))
         tv (conj! (transient (slab/root seg :v)) 3000)]
     (KillPoints/begin)
     (let [p (persistent! t)

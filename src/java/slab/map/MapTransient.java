@@ -141,7 +141,14 @@ public final class MapTransient {
         ensureEditable();
         // Seal before anything publishes the root; a kill while sealing leaves it recorded as
         // mutable, so the sweep frees it unread.
-        if (owned.root != 0 && edit(s, owned.root) == op.edit) fitAll(owned.root, 0);
+        if (owned.root != 0 && edit(s, owned.root) == op.edit) {
+            MapLayout layout = new MapLayout(s);
+            try {
+                layOut(owned.root, 0, layout);
+            } finally {
+                layout.freeOld();   // nothing names the blocks moved from, whatever stopped the walk
+            }
+        }
         MapSeals.sealTransient(s, owned.root, op.es, op.edit);
         ended = true;
         long root = owned.root;
@@ -326,27 +333,44 @@ public final class MapTransient {
     }
 
     /**
-     * Moves every node this transient made (n, carrying its edit id, and
-     * those below) into a block of its own size, children first, as regrow
-     * moves one: a map built by assoc! would otherwise keep the room left
-     * to grow into, a third more bytes for a small nested map.
+     * Lays out every node this transient made (n, carrying its edit id, and
+     * those below) in walk order, parents first: each moves into a block of
+     * its own size, as regrow moves one (a map built by assoc! would
+     * otherwise keep the room left to grow into, a third more bytes for a
+     * small nested map), and the small nested maps and sets its entries
+     * alone hold follow it in the order a walk reads them ({@link MapLayout}).
      */
-    private void fitAll(long n, long parentSlot) {
+    private void layOut(long n, long parentSlot, MapLayout layout) {
         int es = op.es;
-        if (!isCollision(s, n)) {
-            int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
-            for (int j = 0; j < children; j++) {
-                long slot = childSlot(n, es, entries, j);
-                long c = s.getLong(slot);
-                if (edit(s, c) == op.edit) fitAll(c, slot);
+        long b = layout.node(n, es);
+        boolean copied = b != 0;
+        if (!copied) b = fit(op, n);
+        if (b != n) {
+            if (parentSlot != 0) s.putLong(parentSlot, b);
+            else {
+                owners.disownMutable(n);
+                KillPoints.step("persistent");
+                setRoot(b);
             }
+            if (copied) layout.retire(n);
+            n = b;
         }
-        long b = fit(op, n);
-        if (b == n) return;
-        if (parentSlot != 0) s.putLong(parentSlot, b);
-        else {
-            owners.disownMutable(n);
-            setRoot(b);
+        boolean ownsSlots = layout.ownsSlots(n);
+        if (isCollision(s, n)) {
+            if (ownsSlots) for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) layout.entry(entry(n, es, i), es);
+            return;
+        }
+        int dm = datamap(s, n), nm = nodemap(s, n), entries = Integer.bitCount(dm);
+        if (ownsSlots) layout.warm(entry(n, es, 0), entries, es);
+        for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
+            int bit = rem & -rem;
+            if ((dm & bit) != 0) {
+                if (ownsSlots) layout.entry(entry(n, es, index(dm, bit)), es);
+            } else {
+                long slot = childSlot(n, es, entries, index(nm, bit));
+                long c = s.getLong(slot);
+                if (edit(s, c) == op.edit) layOut(c, slot, layout);
+            }
         }
     }
 
