@@ -9,6 +9,7 @@ import slab.mem.Allocator;
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
 import slab.mem.KillPoints;
+import slab.mem.OffsetSort;
 import slab.mem.SealDescriptor;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
@@ -203,7 +204,7 @@ final class MapLayout {
         int n = retired;
         old = new long[0];
         retired = 0;
-        java.util.Arrays.sort(bs, 0, n);
+        bs = OffsetSort.sort(bs, n);
         for (int i = 0; i < n; i++) release(bs[i]);
     }
 
