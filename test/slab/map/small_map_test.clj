@@ -57,4 +57,4 @@
         (testing "every version and its nested maps given back"
           (is (= before (tu/settle! seg before)))
           (is (= 0 (get-in warm [:b :n]))))
-        (is (empty? (:damage (slab/verify seg))))))))
+        (is (nil? (tu/verify-values seg base warm)))))))

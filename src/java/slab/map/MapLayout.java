@@ -4,6 +4,7 @@ import static slab.map.MapNodeDescriptor.*;
 import static slab.map.MapNodes.*;
 import static slab.ref.CollDescriptor.COLL_LENGTH;
 import static slab.ref.CollDescriptor.COLL_ROOT_OFFSET;
+import static slab.ref.CollDescriptor.COLL_TAIL_OFFSET;
 
 import slab.mem.Allocator;
 import slab.mem.AllocatorDescriptor;
@@ -14,12 +15,14 @@ import slab.mem.SealDescriptor;
 import slab.mem.Segment;
 import slab.mem.SizeClasses;
 import slab.ref.CollBlocks;
+import slab.ref.Lineage;
 import slab.ref.LineageDescriptor;
 import slab.ref.SegmentLineage;
 import slab.value.Tags;
+import slab.vector.VecSeals;
 
 /**
- * Lays a transient's nodes, and the small nested maps and sets they alone
+ * Lays a transient's nodes, and the small nested collections they alone
  * hold, out in the order a walk reads them, at persistent!: each is
  * copied into a fresh block of its own size right after the one before. A
  * map built by assoc! gets its nodes and nested values in the order they
@@ -29,15 +32,16 @@ import slab.value.Tags;
  * out in walk order (doc/benchmarks.md, "Layout").
  *
  * <p>Only what this transient alone holds moves: its own nodes (count 1,
- * no lineage), and a nested collection block and its root node, each with
- * count 1, the node sealed, without children and without lineage (nothing
- * borrows from it), named by a slot of a node the transient made that
- * itself has no lineage. Nothing else can know their offsets: a handle
- * would hold a count, a published version would too. The new blocks are
- * taken with allocateIfRoom, the old ones freed only at the end (freeing
- * as we go would hand their holes to the next move, in build order
- * again). At most {@link #MAX_BYTES} move per persistent!, so the copy
- * costs bounded room; the rest stay where they were built.
+ * no lineage), and a nested collection block and its one node (a map's or
+ * set's root without children, a small vector's tail leaf), each with
+ * count 1, the node sealed and without lineage (nothing borrows from it),
+ * named by a slot of a node the transient made that itself has no
+ * lineage. Nothing else can know their offsets: a handle would hold a
+ * count, a published version would too. The new blocks are taken with
+ * allocateIfRoom, the old ones freed only at the end (freeing as we go
+ * would hand their holes to the next move, in build order again). At most
+ * {@link #MAX_BYTES} move per persistent!, so the copy costs bounded
+ * room; the rest stay where they were built.
  *
  * <p>A kill part-way leaves the transient's root recorded as mutable: the
  * sweep frees it, everything only it reached and the blocks moved from.
@@ -50,17 +54,23 @@ final class MapLayout {
 
     private final Segment s;
     private final Allocator a;
+    private final Lineage.Memory lineage;
     private long moved;
     private long[] old = new long[64];
     private int retired;
     /** At most this many blocks move: the list of those moved from stays a small part of the heap. */
     private final long maxRetired = Math.min(Integer.MAX_VALUE - 8, Runtime.getRuntime().maxMemory() / 16 / Long.BYTES);
     @SuppressWarnings("unused") private long warmed;
+    /** A nested map moves with at most this many nodes (a map of a few dozen entries). */
+    static final int MAX_TREE_NODES = 8;
+    private final long[] tree = new long[MAX_TREE_NODES], copied = new long[MAX_TREE_NODES];
+    private int treeCount, copiedCount;
     private boolean stopped;
 
-    MapLayout(Segment s) {
+    MapLayout(Segment s, Lineage.Memory lineage) {
         this.s = s;
         this.a = s.allocator();
+        this.lineage = lineage;
     }
 
     /** Whether node n (made by the transient) may have its slots' blocks moved: nothing borrows them. */
@@ -68,77 +78,175 @@ final class MapLayout {
         return s.getLong(n + LineageDescriptor.BASE_OFFSET) == 0 && s.getLong(n + LineageDescriptor.HEIR_OFFSET) == 0;
     }
 
-    /** Moves the small nested map or set in entry e's key and value slots (es: the outer entry length). */
+    /** Moves the small nested collections in entry e's key and value slots (es: the outer entry length). */
     void entry(long e, int es) {
         if (stopped) return;
-        if (isNestedMap(keyTag(s, e))) slot(e + ENTRY_KEY_OFFSET);
-        if (es == MAP_ENTRY_LENGTH && isNestedMap(valTag(s, e))) slot(e + ENTRY_VALUE_OFFSET);
+        int kt = keyTag(s, e);
+        if (isMovable(kt)) slot(e + ENTRY_KEY_OFFSET, kt);
+        if (es != MAP_ENTRY_LENGTH) return;
+        int vt = valTag(s, e);
+        if (isMovable(vt)) slot(e + ENTRY_VALUE_OFFSET, vt);
     }
 
-    private static boolean isNestedMap(int tag) { return tag == Tags.MAP || tag == Tags.SET; }
+    /** Maps and sets (their root node), vectors and vector-ofs that fit their tail (the tail leaf). */
+    private static boolean isMovable(int tag) {
+        return tag == Tags.MAP || tag == Tags.SET || tag == Tags.VECTOR || tag == Tags.VECTOR_OF;
+    }
+
+    /** The collection block field naming the one node a small collection of this tag has. */
+    private static int nodeField(int tag) {
+        return tag == Tags.MAP || tag == Tags.SET ? COLL_ROOT_OFFSET : COLL_TAIL_OFFSET;
+    }
 
     /**
-     * Reads the first word of the blocks the entries [first, first + count)
-     * name, collection blocks then their nodes, before any moves: each pass's
-     * loads are independent, so the CPU overlaps their cache misses instead
-     * of taking two in turn per entry as the moves would.
+     * Reads the first word of the blocks the values of entries [first,
+     * first + count) name, collection blocks then their nodes, before any
+     * moves: each pass's loads are independent, so the CPU overlaps their
+     * cache misses instead of taking two in turn per entry as the moves would.
      */
     void warm(long first, int count, int es) {
         if (stopped || es != MAP_ENTRY_LENGTH) return;
         long sum = 0;
         for (int i = 0; i < count; i++) {
             long e = first + (long) i * es;
-            if (isNestedMap(valTag(s, e))) sum += s.getLong(valPayload(s, e));
+            if (isMovable(valTag(s, e)) && inHeap(valPayload(s, e))) sum += s.getLong(valPayload(s, e));
         }
         for (int i = 0; i < count; i++) {
             long e = first + (long) i * es;
-            if (isNestedMap(valTag(s, e))) {
-                long root = s.getLong(valPayload(s, e) + COLL_ROOT_OFFSET);
-                if (root > 0 && root < s.capacity()) sum += s.getLong(root);
+            int vt = valTag(s, e);
+            if (isMovable(vt) && inHeap(valPayload(s, e))) {
+                long node = s.getLong(valPayload(s, e) + nodeField(vt));
+                if (inHeap(node)) sum += s.getLong(node);
             }
         }
         warmed = sum;   // keeps the loads
     }
 
-    private void slot(long at) {
+    /** Whether off can be read as a block (a damaged slot is left to the checked reads to report). */
+    private boolean inHeap(long off) {
+        return off > 0 && (off & 7) == 0 && off <= s.capacity() - COLL_LENGTH;
+    }
+
+    private void slot(long at, int tag) {
         long coll = s.getLong(at);
-        if (!movable(coll, BlockTypes.COLL)) return;
-        long root = s.getLong(coll + COLL_ROOT_OFFSET);
-        long rootEnd = 0;
-        if (root != 0) {
-            rootEnd = smallNodeEnd(root);
-            if (rootEnd == 0) return;
-        }
-        long bytes = blockBytes(COLL_LENGTH) + (root == 0 ? 0 : blockBytes(rootEnd));
-        if (stopped || moved + bytes > MAX_BYTES || retired + 2 > maxRetired) {
+        if (!inHeap(coll) || !movable(coll, BlockTypes.COLL)) return;
+        int field = nodeField(tag);
+        // The other node field must be empty: a map has no tail, a small vector no root.
+        if (s.getLong(coll + (field == COLL_ROOT_OFFSET ? COLL_TAIL_OFFSET : COLL_ROOT_OFFSET)) != 0) return;
+        long node = s.getLong(coll + field);
+        treeCount = 0;
+        long nodeBytes = node == 0 ? 0 : treeBytes(node, field == COLL_TAIL_OFFSET);
+        if (nodeBytes < 0) return;
+        long bytes = blockBytes(COLL_LENGTH) + nodeBytes;
+        if (stopped || moved + bytes > MAX_BYTES || retired + 1 + treeCount > maxRetired) {
             stopped = true;
             return;
         }
-        long newRoot = 0;
-        if (root != 0) {
-            newRoot = a.allocateIfRoom(rootEnd - HEADER, MapNodes.type(s, root));
-            if (newRoot == 0) {
+        copiedCount = 0;
+        long newColl = 0;
+        try {
+            long newNode = node == 0 ? 0 : copyTree(node);
+            if (node == 0 || newNode != 0) newColl = a.allocateIfRoom(COLL_LENGTH - HEADER, BlockTypes.COLL);
+            if (newColl == 0) {
+                dropCopies(0, null);
                 stopped = true;
                 return;
             }
-            SegmentLineage.clear(s, newRoot);
-            s.copy(root + DATAMAP_OFFSET, newRoot + DATAMAP_OFFSET, rootEnd - DATAMAP_OFFSET);
+            s.copy(coll + HEADER, newColl + HEADER, COLL_LENGTH - HEADER);
+            s.putLong(newColl + field, newNode);
+            CollBlocks.seal(s, newColl);
+        } catch (RuntimeException | Error e) {
+            dropCopies(newColl, e);
+            throw e;
         }
-        long newColl = a.allocateIfRoom(COLL_LENGTH - HEADER, BlockTypes.COLL);
-        if (newColl == 0) {
-            if (newRoot != 0) release(newRoot);
-            stopped = true;
-            return;
-        }
-        s.copy(coll + HEADER, newColl + HEADER, COLL_LENGTH - HEADER);
-        s.putLong(newColl + COLL_ROOT_OFFSET, newRoot);
-        CollBlocks.seal(s, newColl);
         s.putLong(at, newColl);
         moved += bytes;
         // The old blocks hold nothing now (their counts went with their bytes), and nothing names them.
         retire(coll);
-        if (root != 0) retire(root);
+        for (int i = 0; i < treeCount; i++) retire(tree[i]);
         KillPoints.step("persistent");
+    }
+
+    /**
+     * Frees the copies made for a move that did not happen (shells: the
+     * counts their slots name stayed with the originals), and coll if not 0.
+     */
+    private void dropCopies(long coll, Throwable cause) {
+        try {
+            for (int i = 0; i < copiedCount; i++) release(copied[i]);
+            if (coll != 0) release(coll);
+        } catch (RuntimeException | Error e) {
+            if (cause == null) throw e;
+            cause.addSuppressed(e);
+        } finally {
+            copiedCount = 0;
+        }
+    }
+
+    /**
+     * The bytes of the blocks of the tree at n if it may move: a vector
+     * leaf (leaf) or a map or set node and the nodes below it, at most
+     * {@link #MAX_TREE_NODES}, each live, held by one count, sealed and
+     * without lineage. -1 if not. Notes the nodes in tree.
+     */
+    private long treeBytes(long n, boolean leaf) {
+        if (!inHeap(n) || treeCount == MAX_TREE_NODES) return -1;
+        for (int i = 0; i < treeCount; i++) if (tree[i] == n) return -1;   // named twice: damage, left to the checked reads
+        long hd = s.getLongVolatile(n);
+        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || AllocatorDescriptor.refcountOf(hd) != 1
+                || !ownsSlots(n)) return -1;
+        int t = AllocatorDescriptor.typeOf(hd);
+        long end = leaf ? VecSeals.sealedLeafEnd(s, n, t) : sealedNodeEnd(n, t);
+        if (end <= 0 || end > a.blockSize(n)) return -1;
+        tree[treeCount++] = n;
+        long bytes = blockBytes(end);
+        if (leaf || isCollision(s, n)) return bytes;
+        int es = entryLengthOf(t), entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
+        for (int j = 0; j < children; j++) {
+            long sub = treeBytes(s.getLong(childSlot(n, es, entries, j)), false);
+            if (sub < 0) return -1;
+            bytes += sub;
+        }
+        return bytes;
+    }
+
+    /** The end of map or set node n's contents (block type t) if it is sealed; else 0. */
+    private long sealedNodeEnd(long n, int t) {
+        if (t != BlockTypes.MAP_NODE && t != BlockTypes.MAP_COLLISION && t != BlockTypes.SET_NODE && t != BlockTypes.SET_COLLISION)
+            return 0;
+        if ((edit(s, n) & SealDescriptor.SEAL_FLAG) == 0) return 0;
+        return MapSeals.end(s, n, entryLengthOf(t));
+    }
+
+    private static int entryLengthOf(int type) {
+        return type == BlockTypes.MAP_NODE || type == BlockTypes.MAP_COLLISION ? MAP_ENTRY_LENGTH : SET_ENTRY_LENGTH;
+    }
+
+    /**
+     * Copies the tree at n, which treeBytes accepted, parents first; a
+     * copied node whose children moved is sealed again. 0 when out of room
+     * (what was copied is listed in copied).
+     */
+    private long copyTree(long n) {
+        int t = a.typeOf(n);
+        boolean map = t != BlockTypes.VEC_LEAF && t != BlockTypes.VEC_PRIM_LEAF;
+        long end = map ? sealedNodeEnd(n, t) : VecSeals.sealedLeafEnd(s, n, t);
+        long b = a.allocateIfRoom(end - HEADER, t);
+        if (b == 0) return 0;
+        copied[copiedCount++] = b;
+        SegmentLineage.clear(s, b);
+        s.copy(n + LineageDescriptor.END_OFFSET, b + LineageDescriptor.END_OFFSET, end - LineageDescriptor.END_OFFSET);
+        if (!map || isCollision(s, b)) return b;
+        int es = entryLengthOf(t), entries = Integer.bitCount(datamap(s, b)), children = Integer.bitCount(nodemap(s, b));
+        if (children == 0) return b;
+        for (int j = 0; j < children; j++) {
+            long slot = childSlot(b, es, entries, j);
+            long c = copyTree(s.getLong(slot));
+            if (c == 0) return 0;
+            s.putLong(slot, c);
+        }
+        MapSeals.seal(s, b, es);
+        return b;
     }
 
     /**
@@ -160,8 +268,15 @@ final class MapLayout {
             stopped = true;
             return 0;
         }
-        SegmentLineage.clear(s, b);
-        s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, end - DATAMAP_OFFSET);
+        try {
+            SegmentLineage.clear(s, b);
+            s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, end - DATAMAP_OFFSET);
+        } catch (RuntimeException | Error e) {
+            copied[0] = b;
+            copiedCount = 1;
+            dropCopies(0, e);
+            throw e;
+        }
         moved += bytes;
         return b;
     }
@@ -171,21 +286,6 @@ final class MapLayout {
         long hd = s.getLongVolatile(b);
         return AllocatorDescriptor.stateOf(hd) == AllocatorDescriptor.STATE_LIVE
             && AllocatorDescriptor.typeOf(hd) == type && AllocatorDescriptor.refcountOf(hd) == 1;
-    }
-
-    /** The end of node n's contents if it is a sealed map or set node without children or lineage held by one count; else 0. */
-    private long smallNodeEnd(long n) {
-        long hd = s.getLongVolatile(n);
-        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || AllocatorDescriptor.refcountOf(hd) != 1) return 0;
-        int t = AllocatorDescriptor.typeOf(hd);
-        int es;
-        if (t == BlockTypes.MAP_NODE || t == BlockTypes.MAP_COLLISION) es = MAP_ENTRY_LENGTH;
-        else if (t == BlockTypes.SET_NODE || t == BlockTypes.SET_COLLISION) es = SET_ENTRY_LENGTH;
-        else return 0;
-        if ((edit(s, n) & SealDescriptor.SEAL_FLAG) == 0 || !ownsSlots(n)) return 0;
-        if (!isCollision(s, n) && nodemap(s, n) != 0) return 0;
-        long end = MapSeals.end(s, n, es);
-        return end <= a.blockSize(n) ? end : 0;
     }
 
     /** Notes b, which nothing names any more, to be freed by {@link #freeOld}. */
@@ -200,6 +300,12 @@ final class MapLayout {
      * of missing several lines each.
      */
     void freeOld() {
+        if (retired == 0) return;
+        // A thread releasing a node's next-to-last count (the Cleaner's, of a handle dropped
+        // meanwhile) still reads its lineage words under the lineage lock after the decrement
+        // that let it move: once the lock has been free, no such read is under way.
+        lineage.lock();
+        lineage.unlock();
         long[] bs = old;
         int n = retired;
         old = new long[0];

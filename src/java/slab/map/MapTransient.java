@@ -142,12 +142,18 @@ public final class MapTransient {
         // Seal before anything publishes the root; a kill while sealing leaves it recorded as
         // mutable, so the sweep frees it unread.
         if (owned.root != 0 && edit(s, owned.root) == op.edit) {
-            MapLayout layout = new MapLayout(s);
+            MapLayout layout = new MapLayout(s, h.lineage());
             try {
                 layOut(owned.root, 0, layout);
-            } finally {
-                layout.freeOld();   // nothing names the blocks moved from, whatever stopped the walk
+            } catch (RuntimeException | Error e) {
+                try {
+                    layout.freeOld();   // nothing names the blocks moved from, whatever stopped the walk
+                } catch (RuntimeException | Error f) {
+                    e.addSuppressed(f);
+                }
+                throw e;
             }
+            layout.freeOld();
         }
         MapSeals.sealTransient(s, owned.root, op.es, op.edit);
         ended = true;

@@ -33,6 +33,17 @@ public final class VecSeals {
         };
     }
 
+    /**
+     * Offset past the last byte of leaf node's contents if it is a sealed
+     * leaf (VEC_LEAF or VEC_PRIM_LEAF) of block type type; else 0.
+     */
+    public static long sealedLeafEnd(Segment s, long node, int type) {
+        if (type != BlockTypes.VEC_LEAF && type != BlockTypes.VEC_PRIM_LEAF) return 0;
+        long word = s.getLong(node + NODE_WORD_OFFSET);
+        if ((word & SealDescriptor.SEAL_FLAG) == 0) return 0;
+        return Math.max(0, end(type, word));
+    }
+
     private static int compute(Segment s, long node, int type, long word) {
         return Seals.of(s, node, NODE_WORD_OFFSET, end(type, word), NODE_WORD_OFFSET, KEPT);
     }
