@@ -1,8 +1,10 @@
 (ns slab.bench.layout-bench
   "Where the blocks of a map sit, and what that costs a walk: reduce-kv over
   a 1M-entry map of small maps, summing :n, for clojure.core's map before
-  and after full GCs, slab's map as persistent! left it, and the same slab
-  map after snapshot!, which copies node by node in walk order.
+  and after full GCs, slab's map as persistent! left it (laid out in walk
+  order), the same entries added by persistent assoc (each nested map where
+  it was made: nothing lays that map out), and the first map after
+  snapshot!, which copies node by node in walk order.
 
     bin/lein run -m slab.bench.layout-bench          ; 1M entries
     bin/lein run -m slab.bench.layout-bench 100000"
@@ -47,6 +49,9 @@
         m (slab/with-segment seg (build (slab/hash-map) n))
         _ (slab/set-root! seg :m m)
         as-built (cpu-ns-per-entry m)
+        by-assoc (slab/with-segment seg (reduce (fn [m i] (assoc m i {:id i :n (* 3 (long i))})) (slab/hash-map) (range n)))
+        assoc-built (cpu-ns-per-entry by-assoc)
+        _ (slab/release! by-assoc)
         _ (slab/snapshot! seg b)
         ro (slab/open-segment b {:read-only true})
         copied (cpu-ns-per-entry (slab/root ro :m))]
@@ -54,6 +59,7 @@
     (println (format "  clojure.core, before any full GC   %7.1f" before-gc))
     (println (format "  clojure.core, after full GCs       %7.1f" after-gc))
     (println (format "  slab, as persistent! left it       %7.1f" as-built))
+    (println (format "  slab, built by persistent assoc    %7.1f" assoc-built))
     (println (format "  slab, after snapshot! (walk order) %7.1f" copied))
     (slab/close-segment! ro)
     (slab/close-segment! seg)

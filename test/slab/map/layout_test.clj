@@ -70,6 +70,16 @@
           (is (< 0.95 (ascending-share (persistent! (reduce (fn [acc k] (conj! acc (node-of k))) (transient []) keyed))))))
         (is (nil? (tu/verify-values seg m sets keyed records big vecs prims)))))))
 
+(deftest holes-left-by-earlier-frees-do-not-scatter-the-layout
+  (let [seg (tu/anonymous (* 256 tu/MiB))]
+    (slab/with-segment seg
+      (let [junk (mapv #(slab/hash-map :id % :n %) (range 60000))
+            _ (run! slab/release! (take-nth 2 junk))   ; every other block of those classes free
+            m (build (slab/hash-map) (fn [t i] (assoc! t i {:id i :n (* 3 i)})) 20000)]
+        (is (= {:id 7 :n 21} (get m 7)))
+        (is (< 0.95 (ascending-share (walk-offsets m))) "the copies go to untouched room, not into the holes")
+        (is (nil? (tu/verify-values seg m (slab/vec (take-nth 2 (rest junk))))))))))
+
 (deftest what-others-can-name-stays-put
   (let [seg (tu/anonymous (* 64 tu/MiB))]
     (slab/with-segment seg
@@ -127,7 +137,7 @@
 ;; Entries of every kind, some values handed in as slab collections also held
 ;; outside (shared: they must not move), some read back from the transient
 ;; before persistent! (held: must still read right after it).
-(defspec laid-out-maps-read-as-built 150
+(defspec laid-out-maps-read-as-built 100
   (prop/for-all [entries (gen/vector (gen/tuple g/any-key nested-value gen/boolean gen/boolean) 0 60)]
     (slab/with-segment prop-seg
       ;; keywords and symbols stay interned once stored: store everything once before measuring
@@ -145,7 +155,8 @@
             ok (and (= (count expect) (count m))
                     ;; compared from slab's side (slab's = holds a stored NaN equal to a NaN)
                     (every? (fn [[k v]] (= (slab/vector (get m k)) [v])) expect)
-                    (every? (fn [[k v]] (= (slab/vector v) [(get expect k)])) held)
+                    ;; a handle read out before persistent! reads as the map does after it
+                    (every? (fn [[k v]] (= (slab/vector v) (slab/vector (get m k)))) held)
                     (every? (fn [sv] (some #(identical? % sv) (vals m)) true) @outside)
                     (nil? (tu/verify-values prop-seg m)))]
         (slab/release! m)

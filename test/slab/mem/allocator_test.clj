@@ -472,3 +472,24 @@
       (.putLongVolatile s off h)
       (.free a off)
       (is (= 0 (in-use a))))))
+
+(deftest fresh-allocation-skips-holes
+  (let [seg (u/anonymous (* 64 u/MiB))
+        ^Allocator a (.allocator seg)
+        size (SizeClasses/sizeOf (SizeClasses/classFor (+ 40 header-bytes)))
+        base (in-use a)
+        blocks (vec (repeatedly 20000 #(.allocate a 40 0)))]
+    (run! #(.free a (long %)) (take-nth 2 blocks))
+    (testing "allocateIfRoom fills the holes"
+      (let [b (.allocateIfRoom a 40 0)]
+        (is (some #{b} (take-nth 2 blocks)))
+        (.free a b)))
+    (testing "allocateFresh hands out consecutive blocks of untouched room"
+      (let [fresh (vec (repeatedly 5000 #(.allocateFresh a 40 0)))
+            steps (map - (rest fresh) fresh)]
+        (is (not-any? (set (take-nth 2 blocks)) fresh))
+        (is (< 0.98 (/ (count (filter #(= size %) steps)) (double (count steps)))))
+        (run! #(.free a (long %)) fresh)))
+    (run! #(.free a (long %)) (take-nth 2 (rest blocks)))
+    (is (= base (in-use a)) "every block given back")
+    (is (some? (u/audit seg nil nil)))))

@@ -24,24 +24,26 @@ import slab.vector.VecSeals;
 /**
  * Lays a transient's nodes, and the small nested collections they alone
  * hold, out in the order a walk reads them, at persistent!: each is
- * copied into a fresh block of its own size right after the one before. A
- * map built by assoc! gets its nodes and nested values in the order they
- * were added, which for hashed keys is no order a walk follows: reduce-kv
- * over a million such entries then misses cache and TLB twice per entry
- * (collection block, then node), ten times slower than the same map laid
- * out in walk order (doc/benchmarks.md, "Layout").
+ * copied into a fresh block of its own size right after the one before.
+ * A map built by assoc! gets its nodes and nested values in the order
+ * they were added, which for hashed keys is no order a walk follows:
+ * reduce-kv over a million such entries then misses cache and TLB twice
+ * per entry (collection block, then node), several times slower than the
+ * same map laid out in walk order (doc/benchmarks.md, "Layout").
  *
  * <p>Only what this transient alone holds moves: its own nodes (count 1,
- * no lineage), and a nested collection block and its one node (a map's or
- * set's root without children, a small vector's tail leaf), each with
- * count 1, the node sealed and without lineage (nothing borrows from it),
- * named by a slot of a node the transient made that itself has no
+ * no lineage), and a nested collection block and its nodes (a map's or
+ * set's, at most {@link #MAX_TREE_NODES}; a small vector's tail leaf),
+ * each with count 1, sealed and without lineage (nothing borrows from
+ * them), named by a slot of a node the transient made that itself has no
  * lineage. Nothing else can know their offsets: a handle would hold a
- * count, a published version would too. The new blocks are taken with
- * allocateIfRoom, the old ones freed only at the end (freeing as we go
- * would hand their holes to the next move, in build order again). At most
- * {@link #MAX_BYTES} move per persistent!, so the copy costs bounded
- * room; the rest stay where they were built.
+ * count, a published version would too. Past the first
+ * {@link #FRESH_AFTER_BLOCKS}, the copies come from untouched room
+ * (allocateFresh), before that from any room (allocateIfRoom). The old blocks
+ * are freed only at the end (freeing as we go would hand their holes to
+ * the next move, in build order again). At most {@link #MAX_BYTES} move
+ * per persistent!, so the copy costs bounded room; the rest stay where
+ * they were built.
  *
  * <p>A kill part-way leaves the transient's root recorded as mutable: the
  * sweep frees it, everything only it reached and the blocks moved from.
@@ -67,10 +69,21 @@ final class MapLayout {
     private int treeCount, copiedCount;
     private boolean stopped;
 
+    /**
+     * Copies past this many take untouched room (Allocator.allocateFresh):
+     * a bulk build's. Fewer (a few paths of an edited big map, a small map)
+     * are read from cache whatever their place, and fill holes.
+     */
+    static final int FRESH_AFTER_BLOCKS = 1024;
+
     MapLayout(Segment s, Lineage.Memory lineage) {
         this.s = s;
         this.a = s.allocator();
         this.lineage = lineage;
+    }
+
+    private long allocate(long payload, int type) {
+        return retired >= FRESH_AFTER_BLOCKS ? a.allocateFresh(payload, type) : a.allocateIfRoom(payload, type);
     }
 
     /** Whether node n (made by the transient) may have its slots' blocks moved: nothing borrows them. */
@@ -146,7 +159,7 @@ final class MapLayout {
         long newColl = 0;
         try {
             long newNode = node == 0 ? 0 : copyTree(node);
-            if (node == 0 || newNode != 0) newColl = a.allocateIfRoom(COLL_LENGTH - HEADER, BlockTypes.COLL);
+            if (node == 0 || newNode != 0) newColl = allocate(COLL_LENGTH - HEADER, BlockTypes.COLL);
             if (newColl == 0) {
                 dropCopies(0, null);
                 stopped = true;
@@ -231,7 +244,7 @@ final class MapLayout {
         int t = a.typeOf(n);
         boolean map = t != BlockTypes.VEC_LEAF && t != BlockTypes.VEC_PRIM_LEAF;
         long end = map ? sealedNodeEnd(n, t) : VecSeals.sealedLeafEnd(s, n, t);
-        long b = a.allocateIfRoom(end - HEADER, t);
+        long b = allocate(end - HEADER, t);
         if (b == 0) return 0;
         copied[copiedCount++] = b;
         SegmentLineage.clear(s, b);
@@ -263,7 +276,7 @@ final class MapLayout {
             stopped = true;
             return 0;
         }
-        long b = a.allocateIfRoom(end - HEADER, MapNodes.type(s, n));
+        long b = allocate(end - HEADER, MapNodes.type(s, n));
         if (b == 0) {
             stopped = true;
             return 0;

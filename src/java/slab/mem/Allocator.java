@@ -87,10 +87,23 @@ public final class Allocator {
      * (and for the Cleaner's own thread, which must never wait on itself).
      */
     public long allocateIfRoom(long payload, int type) {
-        return allocate(payload, type, false);
+        return allocate(payload, type, false, false);
     }
 
-    private long allocate(long payload, int type, boolean wait) {
+    /**
+     * As {@link #allocateIfRoom}, from untouched room where there is some:
+     * consecutive calls get consecutive blocks of their size class (from
+     * the end of a span, or a new one), not holes left by earlier frees,
+     * while a quarter of the segment has never been used. For copies laid
+     * out in the order they will be read.
+     */
+    public long allocateFresh(long payload, int type) {
+        return allocate(payload, type, false, true);
+    }
+
+    private long allocate(long payload, int type, boolean wait) { return allocate(payload, type, wait, false); }
+
+    private long allocate(long payload, int type, boolean wait, boolean fresh) {
         s.checkOpen();
         s.checkWritable();
         if (payload < 0 || type < 0 || type > 0xFF)
@@ -101,7 +114,7 @@ public final class Allocator {
             return 0;
         }
         int cls = SizeClasses.classFor(payload + BLOCK_HEADER_LENGTH);
-        long off = tryAllocate(cls, type, false);
+        long off = tryAllocate(cls, type, false, fresh);
         if (off == 0) {
             if (!wait) {
                 reclaimEmpty();
@@ -160,12 +173,18 @@ public final class Allocator {
         try { pressureHook.run(); } catch (RuntimeException ignored) { }
     }
 
-    /** thorough: look through every span the arena owns for room before taking pages (under pressure). */
-    private long tryAllocate(int cls, int type, boolean thorough) {
+    private long tryAllocate(int cls, int type, boolean thorough) { return tryAllocate(cls, type, thorough, false); }
+
+    /**
+     * thorough: look through every span the arena owns for room before
+     * taking pages (under pressure); fresh: bump through a span without
+     * holes, or a fresh one (Arena.allocateFresh).
+     */
+    private long tryAllocate(int cls, int type, boolean thorough, boolean fresh) {
         if (!isSmall(cls)) return allocateLarge(cls, type);
         Arena a = acquireArena();
         try {
-            long off = a.allocate(cls, thorough);
+            long off = fresh ? a.allocateFresh(cls) : a.allocate(cls, thorough);
             if (off != 0) s.putLongRelease(off, header(cls, STATE_LIVE, type, 1));   // after the bump (see Spans.pop)
             return off;
         } finally {
@@ -246,6 +265,31 @@ public final class Allocator {
             if (span == 0) return 0;
             current[cls] = span;
             return Spans.pop(s, span, cls);   // nextSpan only returns a span with room
+        }
+
+        /**
+         * A block from the end of the current span while it has no holes;
+         * else from a fresh span, which becomes current (the one it replaces,
+         * if it has room, is left for allocate to find); with no pages left,
+         * as allocate.
+         */
+        long allocateFresh(int cls) {
+            // Where most of the segment is in use, a span per call's class would crowd out the
+            // classes that need pages: there, holes are better than none.
+            if (capacity - s.getLongVolatile(FRONTIER_OFFSET) < capacity / 4) return allocate(cls, false);
+            long span = current[cls];
+            if (span != 0 && s.getLong(span + SPAN_LOCAL_OFFSET) == 0) {
+                long b = Spans.pop(s, span, cls);
+                if (b != 0) return b;
+            }
+            long sp = fresh(cls);
+            if (sp == 0) return allocate(cls, false);
+            if (span != 0 && hasRoom(span, cls)) {
+                if (roomy[cls] == null) roomy[cls] = new SpanSet();
+                roomy[cls].add(span);
+            }
+            current[cls] = sp;
+            return Spans.pop(s, sp, cls);
         }
 
         private boolean hasRoom(long sp, int cls) {
