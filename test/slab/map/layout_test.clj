@@ -163,3 +163,20 @@
         (run! slab/release! @outside)
         (run! (fn [[_ v]] (when (instance? SharedColl v) (slab/release! v))) held)
         (and ok (= before (tu/settle! prop-seg before)))))))
+
+(deftest repeated-layouts-strand-no-room
+  ;; builds big enough to take untouched room, each dropped a few builds later:
+  ;; the segment's high-water mark must level off, not climb with every layout
+  (let [seg (tu/anonymous (* 1024 tu/MiB))
+        high-water #(:frontier (tu/stats (.allocator ^Segment seg)))]
+    (slab/with-segment seg
+      (loop [i 0, window clojure.lang.PersistentQueue/EMPTY, early nil]
+        (if (< i 700)
+          (let [m (build (slab/hash-map) (fn [t j] (assoc! t j {:a j :b i})) (+ 1100 (mod (* i 37) 900)))
+                window (conj window m)
+                window (if (> (count window) 4) (do (slab/release! (peek window)) (pop window)) window)]
+            (recur (inc i) window (if (= i 100) (high-water) early)))
+          (let [late (high-water)]
+            (is (<= late (+ early (quot early 8)))
+                (str "high-water mark " early " after 100 builds, " late " after 700"))
+            (is (nil? (tu/verify-values seg (slab/vec window))))))))))

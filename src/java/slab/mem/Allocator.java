@@ -93,9 +93,9 @@ public final class Allocator {
     /**
      * As {@link #allocateIfRoom}, from untouched room where there is some:
      * consecutive calls get consecutive blocks of their size class (from
-     * the end of a span, or a new one), not holes left by earlier frees,
-     * while a quarter of the segment has never been used. For copies laid
-     * out in the order they will be read.
+     * the untouched end of a span, then a span of free pages), not holes
+     * left by earlier frees, while a quarter of the segment has never been
+     * used. For copies laid out in the order they will be read.
      */
     public long allocateFresh(long payload, int type) {
         return allocate(payload, type, false, true);
@@ -268,18 +268,19 @@ public final class Allocator {
         }
 
         /**
-         * A block from the end of the current span while it has no holes;
-         * else from a fresh span, which becomes current (the one it replaces,
-         * if it has room, is left for allocate to find); with no pages left,
-         * as allocate.
+         * A block from the untouched end of the current span (its holes are
+         * left for allocate); once that is used up, from a span of free
+         * pages, which becomes current (the one it replaces, holding holes,
+         * is left for allocate to find). Every span is bumped to its end
+         * before the next is taken, so this strands no room. With no pages
+         * left, or where most of the segment is in use (spans of one class
+         * would crowd out the classes that need pages), as allocate.
          */
         long allocateFresh(int cls) {
-            // Where most of the segment is in use, a span per call's class would crowd out the
-            // classes that need pages: there, holes are better than none.
             if (capacity - s.getLongVolatile(FRONTIER_OFFSET) < capacity / 4) return allocate(cls, false);
             long span = current[cls];
-            if (span != 0 && s.getLong(span + SPAN_LOCAL_OFFSET) == 0) {
-                long b = Spans.pop(s, span, cls);
+            if (span != 0) {
+                long b = Spans.bump(s, span, cls);
                 if (b != 0) return b;
             }
             long sp = fresh(cls);
@@ -289,7 +290,7 @@ public final class Allocator {
                 roomy[cls].add(span);
             }
             current[cls] = sp;
-            return Spans.pop(s, sp, cls);
+            return Spans.bump(s, sp, cls);
         }
 
         private boolean hasRoom(long sp, int cls) {

@@ -42,13 +42,17 @@ final class Spans {
      */
     static long pop(Segment s, long span, int cls) {
         long b = s.getLong(span + SPAN_LOCAL_OFFSET);
-        if (b != 0) {
-            s.putLong(span + SPAN_LOCAL_OFFSET, s.getLong(b + NEXT_FREE_OFFSET));
-        } else {
-            b = s.getLong(span + SPAN_BUMP_OFFSET);
-            if (b >= end(span, cls)) return 0;
-            s.putLong(span + SPAN_BUMP_OFFSET, b + SizeClasses.sizeOf(cls));
-        }
+        if (b == 0) return bump(s, span, cls);
+        s.putLong(span + SPAN_LOCAL_OFFSET, s.getLong(b + NEXT_FREE_OFFSET));
+        s.putLong(span + SPAN_USED_OFFSET, s.getLong(span + SPAN_USED_OFFSET) + 1);
+        return b;
+    }
+
+    /** As pop, from the span's untouched end only (its free list left for later); 0 when it has none. */
+    static long bump(Segment s, long span, int cls) {
+        long b = s.getLong(span + SPAN_BUMP_OFFSET);
+        if (b >= end(span, cls)) return 0;
+        s.putLong(span + SPAN_BUMP_OFFSET, b + SizeClasses.sizeOf(cls));
         s.putLong(span + SPAN_USED_OFFSET, s.getLong(span + SPAN_USED_OFFSET) + 1);
         return b;
     }
