@@ -206,8 +206,7 @@ final class MapLayout {
         if (!inHeap(n) || treeCount == MAX_TREE_NODES) return -1;
         for (int i = 0; i < treeCount; i++) if (tree[i] == n) return -1;   // named twice: damage, left to the checked reads
         long hd = s.getLongVolatile(n);
-        if (AllocatorDescriptor.stateOf(hd) != AllocatorDescriptor.STATE_LIVE || AllocatorDescriptor.refcountOf(hd) != 1
-                || !ownsSlots(n)) return -1;
+        if (!heldOnce(hd) || !ownsSlots(n)) return -1;
         int t = AllocatorDescriptor.typeOf(hd);
         long end = leaf ? VecSeals.sealedLeafEnd(s, n, t) : sealedNodeEnd(n, t);
         if (end <= 0 || end > a.blockSize(n)) return -1;
@@ -244,11 +243,9 @@ final class MapLayout {
         int t = a.typeOf(n);
         boolean map = t != BlockTypes.VEC_LEAF && t != BlockTypes.VEC_PRIM_LEAF;
         long end = map ? sealedNodeEnd(n, t) : VecSeals.sealedLeafEnd(s, n, t);
-        long b = allocate(end - HEADER, t);
+        long b = copyBlock(n, end, t);
         if (b == 0) return 0;
         copied[copiedCount++] = b;
-        SegmentLineage.clear(s, b);
-        s.copy(n + LineageDescriptor.END_OFFSET, b + LineageDescriptor.END_OFFSET, end - LineageDescriptor.END_OFFSET);
         if (!map || isCollision(s, b)) return b;
         int es = entryLengthOf(t), entries = Integer.bitCount(datamap(s, b)), children = Integer.bitCount(nodemap(s, b));
         if (children == 0) return b;
@@ -276,29 +273,45 @@ final class MapLayout {
             stopped = true;
             return 0;
         }
-        long b = allocate(end - HEADER, MapNodes.type(s, n));
+        long b = copyBlock(n, end, MapNodes.type(s, n));
         if (b == 0) {
             stopped = true;
             return 0;
         }
+        moved += bytes;
+        return b;
+    }
+
+    /**
+     * A new block of type holding node n's contents after its lineage words
+     * (up to end), its own lineage words cleared; 0 when there is no room.
+     */
+    private long copyBlock(long n, long end, int type) {
+        long b = allocate(end - HEADER, type);
+        if (b == 0) return 0;
         try {
             SegmentLineage.clear(s, b);
-            s.copy(n + DATAMAP_OFFSET, b + DATAMAP_OFFSET, end - DATAMAP_OFFSET);
+            s.copy(n + LineageDescriptor.END_OFFSET, b + LineageDescriptor.END_OFFSET, end - LineageDescriptor.END_OFFSET);
         } catch (RuntimeException | Error e) {
-            copied[0] = b;
-            copiedCount = 1;
-            dropCopies(0, e);
+            try {
+                release(b);
+            } catch (RuntimeException | Error f) {
+                e.addSuppressed(f);
+            }
             throw e;
         }
-        moved += bytes;
         return b;
     }
 
     /** Whether block b is live, of type, and held by one count alone. */
     private boolean movable(long b, int type) {
         long hd = s.getLongVolatile(b);
-        return AllocatorDescriptor.stateOf(hd) == AllocatorDescriptor.STATE_LIVE
-            && AllocatorDescriptor.typeOf(hd) == type && AllocatorDescriptor.refcountOf(hd) == 1;
+        return heldOnce(hd) && AllocatorDescriptor.typeOf(hd) == type;
+    }
+
+    /** Whether header hd is a live block's with a count of 1. */
+    private static boolean heldOnce(long hd) {
+        return AllocatorDescriptor.stateOf(hd) == AllocatorDescriptor.STATE_LIVE && AllocatorDescriptor.refcountOf(hd) == 1;
     }
 
     /** Notes b, which nothing names any more, to be freed by {@link #freeOld}. */

@@ -343,7 +343,7 @@ public final class MapTransient {
      * those below) in walk order, parents first: each moves into a block of
      * its own size, as regrow moves one (a map built by assoc! would
      * otherwise keep the room left to grow into, a third more bytes for a
-     * small nested map), and the small nested maps and sets its entries
+     * small nested map), and the small nested collections its entries
      * alone hold follow it in the order a walk reads them ({@link MapLayout}).
      */
     private void layOut(long n, long parentSlot, MapLayout layout) {
