@@ -337,7 +337,10 @@ final class MapLayout {
         old = new long[0];
         retired = 0;
         bs = OffsetSort.sort(bs, n);
-        for (int i = 0; i < n; i++) release(bs[i]);
+        for (int i = 0; i < n; i++) {
+            release(bs[i]);
+            if (i == 0) KillPoints.step("persistent");   // some freed, some not: the sweep takes the rest
+        }
     }
 
     private void release(long b) {
