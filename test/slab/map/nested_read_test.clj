@@ -117,3 +117,68 @@
           (is (damaged? #(slab/get-in m [1 :n])) "a root that is no block")
           (is (= 4 (slab/get-in m [2 :n])) "the other entry still reads"))
         (finally (slab/close-segment! seg))))))
+
+;; --- reading ahead (slab.map.NestedWarm) -------------------------------------------------
+
+(defn- scattered
+  "A slab map of n entries built by persistent assoc, so its nested values
+  lie in the order they were added, not the order a walk reads them: the
+  walks read them ahead."
+  [n value-of]
+  (reduce (fn [m i] (assoc m i (value-of i))) (slab/hash-map) (range n)))
+
+(deftest walks-read-ahead-of-scattered-nested-values-and-read-the-same
+  (let [value-of (fn [i] (case (int (mod i 5))
+                           0 {:n i :s (str "v" i)}
+                           1 #{i (- i)}
+                           2 [i (inc i)]
+                           3 (slab/vector-of :double (double i))
+                           i))
+        n 3000
+        s (scattered n value-of)
+        m (into {} (map (fn [i] [i (value-of i)])) (range n))]
+    (is (= m s))
+    (is (= (reduce-kv (fn [acc k v] (conj acc [k v])) [] m) (reduce-kv (fn [acc k v] (conj acc [k v])) [] s)))
+    (is (= (reduce conj [] m) (reduce conj [] s)))
+    (is (= (seq m) (seq s)))
+    (is (= (vals m) (vals s)))
+    (is (= (into [] (map val) m) (into [] (map val) s)))))
+
+(deftest reading-ahead-trusts-no-offset
+  (u/with-temp-dir [dir "slab-ahead"]
+    (let [seg (slab/open-segment (str dir "/a.slab") {:capacity "16m"})]
+      (try
+        (slab/with-segment seg
+          (slab/set-root! seg :m (scattered 2000 (fn [i] {:n i}))))
+        ;; The versions the build dropped pass their counts on to the published one when the
+        ;; Cleaner gives them back, reading its slots: let that finish before damaging one.
+        (u/settle! seg -1)
+        (let [m (slab/root seg :m)
+              frontier (:frontier (u/stats (.allocator seg)))
+              ;; a nested value's slot in a child of the root with several entries
+              slot (let [root (.node (handle m))
+                         entries (Integer/bitCount (.getInt seg (+ root MapNodeDescriptor/DATAMAP_OFFSET)))
+                         children (Integer/bitCount (.getInt seg (+ root MapNodeDescriptor/NODEMAP_OFFSET)))
+                         child #(.getLong seg (+ root MapNodeDescriptor/ENTRIES_OFFSET
+                                                 (* entries MapNodeDescriptor/MAP_ENTRY_LENGTH)
+                                                 (* % MapNodeDescriptor/CHILD_LENGTH)))
+                         node (first (filter #(> (Integer/bitCount (.getInt seg (+ % MapNodeDescriptor/DATAMAP_OFFSET))) 8)
+                                             (map child (range children))))]
+                     (when node
+                       (+ node MapNodeDescriptor/ENTRIES_OFFSET MapNodeDescriptor/ENTRY_VALUE_OFFSET)))
+              good (.getLong seg slot)
+              damaged? (fn [f] (= :damaged-segment (:error (u/error-of f))))]
+          (is (some? slot) "found a node with several nested values")
+          (is (= Tags/MAP (.getByte seg (+ (- slot MapNodeDescriptor/ENTRY_VALUE_OFFSET) MapNodeDescriptor/ENTRY_VALUE_TAG_OFFSET))))
+          (is (.readableAhead seg good CollDescriptor/COLL_LENGTH))
+          (is (not (.readableAhead seg 0 8)))
+          (is (not (.readableAhead seg (inc good) 8)) "unaligned")
+          (is (not (.readableAhead seg (- frontier 8) 16)) "past the frontier")
+          (is (not (.readableAhead seg (* 1024 1024 1024) 8)) "past the mapping")
+          (doseq [bad [0 -8 (+ good 3) (- frontier 8) (* 1024 1024 1024) Long/MIN_VALUE]]
+            (.putLong seg slot (long bad))
+            (is (damaged? #(reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m)) (str "reduce-kv, slot " bad))
+            (is (damaged? #(doall (map (comp :n val) m))) (str "seq, slot " bad)))
+          (.putLong seg slot good)
+          (is (= (reduce + (range 2000)) (reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m))))
+        (finally (slab/close-segment! seg))))))

@@ -69,6 +69,10 @@ final class MapIterator implements Iterator<Object> {
         long maps = checkNode(s, n, es, depth * bits);
         collision[depth] = maps == COLLISION;
         pending[depth] = collision[depth] ? 0 : (int) maps | (int) (maps >>> 32);
+        int entries = collision[depth] ? 0 : Integer.bitCount((int) maps);
+        if (mode != KEYS && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
+        int children = collision[depth] ? 0 : Integer.bitCount((int) (maps >>> 32));
+        if (children > 1) NestedWarm.children(s, n, es, entries, children);
     }
 
     /**

@@ -62,7 +62,6 @@ final class MapLayout {
     private int retired;
     /** At most this many blocks move: the list of those moved from stays a small part of the heap. */
     private final long maxRetired = Math.min(Integer.MAX_VALUE - 8, Runtime.getRuntime().maxMemory() / 16 / Long.BYTES);
-    @SuppressWarnings("unused") private long warmed;
     /** A nested map moves with at most this many nodes (a map of a few dozen entries). */
     static final int MAX_TREE_NODES = 8;
     private final long[] tree = new long[MAX_TREE_NODES], copied = new long[MAX_TREE_NODES];
@@ -112,27 +111,13 @@ final class MapLayout {
     }
 
     /**
-     * Reads the first word of the blocks the values of entries [first,
-     * first + count) name, collection blocks then their nodes, before any
-     * moves: each pass's loads are independent, so the CPU overlaps their
-     * cache misses instead of taking two in turn per entry as the moves would.
+     * Touches the nested collections the values of entries [first, first +
+     * count) name, before any moves ({@link NestedWarm#values}), so their
+     * cache misses overlap instead of coming two in turn per entry.
      */
     void warm(long first, int count, int es) {
         if (stopped || es != MAP_ENTRY_LENGTH) return;
-        long sum = 0;
-        for (int i = 0; i < count; i++) {
-            long e = first + (long) i * es;
-            if (isMovable(valTag(s, e)) && inHeap(valPayload(s, e))) sum += s.getLong(valPayload(s, e));
-        }
-        for (int i = 0; i < count; i++) {
-            long e = first + (long) i * es;
-            int vt = valTag(s, e);
-            if (isMovable(vt) && inHeap(valPayload(s, e))) {
-                long node = s.getLong(valPayload(s, e) + nodeField(vt));
-                if (inHeap(node)) sum += s.getLong(node);
-            }
-        }
-        warmed = sum;   // keeps the loads
+        NestedWarm.values(s, first, count, es);
     }
 
     /** Whether off can be read as a block (a damaged slot is left to the checked reads to report). */

@@ -857,6 +857,14 @@ public final class Segment implements AutoCloseable {
         return getLong(off);
     }
 
+    /**
+     * Whether len bytes at off lie in the heap below the frontier last seen,
+     * 8-aligned: what a read ahead (a prefetch, never trusted) may touch.
+     */
+    public boolean readableAhead(long off, long len) {
+        return off >= heapBase && (off & 7) == 0 && off <= frontierSeen - len;
+    }
+
     /** The header's state and type bits, as {@link #header}'s callers compare them. */
     public static int stateAndType(long hd) { return (int) (hd >>> AllocatorDescriptor.TYPE_SHIFT) & 0xFFFF; }
 

@@ -1,0 +1,100 @@
+package slab.map;
+
+import static slab.map.MapNodes.valPayload;
+import static slab.map.MapNodes.valTag;
+import static slab.ref.CollDescriptor.COLL_LENGTH;
+import static slab.ref.CollDescriptor.COLL_ROOT_OFFSET;
+import static slab.ref.CollDescriptor.COLL_TAIL_OFFSET;
+
+import slab.mem.Segment;
+import slab.value.Tags;
+
+/**
+ * Touches what a walk is about to read, before it reads it: the children of
+ * a node, and the collection blocks, then the nodes, that a run of map
+ * entries' nested collection values name: the loads of
+ * each pass are independent, so the CPU overlaps their cache and TLB misses
+ * instead of taking two in turn per entry. Values a walk reads in address
+ * order (laid out by persistent!) stream in anyway, so {@link #ifScattered}
+ * leaves them alone. Nothing here is trusted: an offset outside the heap's
+ * used part is skipped, and the checked reads that follow report damage.
+ */
+final class NestedWarm {
+    private NestedWarm() {}
+
+    /** Two values this far apart (a page) are not read as a stream. */
+    private static final long NEAR = 4096;
+
+    private static long sink;
+
+    /**
+     * Keeps the loads that made sum (the JIT drops loads nothing uses)
+     * without a store per call: a static field every reading thread wrote
+     * would bounce its cache line between cores.
+     */
+    private static void keep(long sum) {
+        if (sum == 0x5eed_5eed_5eed_5eedL) sink = sum;
+    }
+
+    /**
+     * Warms the values of the n entries of length es from first (a node's
+     * run of entries) unless their collection blocks lie in ascending,
+     * nearby order.
+     */
+    static void ifScattered(Segment s, long first, int n, int es) {
+        long last = -1;
+        int pairs = 0, far = 0;
+        for (int i = 0; i < n; i++) {
+            long e = first + (long) i * es;
+            if (!isNested(valTag(s, e))) {
+                if (i >= 1 && last < 0) return;   // scalar values: no scan of the rest
+                continue;
+            }
+            long c = valPayload(s, e);
+            if (last >= 0) {
+                pairs++;
+                if (c < last || c - last > NEAR) far++;
+            }
+            last = c;
+        }
+        if (pairs > 0 && 2 * far >= pairs) values(s, first, n, es);
+    }
+
+    /** Reads the first word of the collection block, then of the node, that each of the n entries' values names. */
+    static void values(Segment s, long first, int n, int es) {
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            long e = first + (long) i * es;
+            long c = valPayload(s, e);
+            if (isNested(valTag(s, e)) && s.readableAhead(c, COLL_LENGTH)) sum += s.getLong(c);
+        }
+        for (int i = 0; i < n; i++) {
+            long e = first + (long) i * es;
+            int tag = valTag(s, e);
+            long c = valPayload(s, e);
+            if (!isNested(tag) || !s.readableAhead(c, COLL_LENGTH)) continue;
+            long node = s.getLong(c + (tag == Tags.MAP || tag == Tags.SET ? COLL_ROOT_OFFSET : COLL_TAIL_OFFSET));
+            if (s.readableAhead(node, Long.BYTES)) sum += s.getLong(node);
+        }
+        keep(sum);
+    }
+
+    /**
+     * Reads the first word of each of bitmap node n's children, n having
+     * this many entries and children: a walk visits them in turn, and in a
+     * big map each is a miss of its own (the bottom nodes of a 100M-entry
+     * map hold three entries each, so one per three entries).
+     */
+    static void children(Segment s, long n, int es, int entries, int children) {
+        long sum = 0;
+        for (int j = 0; j < children; j++) {
+            long c = s.getLong(MapNodes.childSlot(n, es, entries, j));
+            if (s.readableAhead(c, Long.BYTES)) sum += s.getLong(c);
+        }
+        keep(sum);
+    }
+
+    private static boolean isNested(int tag) {
+        return tag == Tags.MAP || tag == Tags.SET || tag == Tags.VECTOR || tag == Tags.VECTOR_OF;
+    }
+}
