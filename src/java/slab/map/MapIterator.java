@@ -40,6 +40,12 @@ final class MapIterator implements Iterator<Object> {
     private final int bits;
     private int depth = -1;
     private long next;
+    /**
+     * Elements handed out so far: entering a node reads ahead of the walk
+     * (NestedWarm) only once a chunk's worth has been, and only in big
+     * maps, so (first m) reads nothing ahead.
+     */
+    private long yielded;
     /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
     private long nilEntry;
 
@@ -69,9 +75,9 @@ final class MapIterator implements Iterator<Object> {
         long maps = checkNode(s, n, es, depth * bits);
         collision[depth] = maps == COLLISION;
         pending[depth] = collision[depth] ? 0 : (int) maps | (int) (maps >>> 32);
-        int entries = collision[depth] ? 0 : Integer.bitCount((int) maps);
+        if (yielded < CHUNK || root.count < NestedWarm.AHEAD_FROM || collision[depth]) return;
+        int entries = Integer.bitCount((int) maps), children = Integer.bitCount((int) (maps >>> 32));
         if (mode != KEYS && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
-        int children = collision[depth] ? 0 : Integer.bitCount((int) (maps >>> 32));
         if (children > 1) NestedWarm.children(s, n, es, entries, children);
     }
 
@@ -124,6 +130,7 @@ final class MapIterator implements Iterator<Object> {
         try {
             root.check();
             Object out = decode(e);
+            yielded++;
             next = advance();
             return out;
         } finally {
@@ -141,6 +148,7 @@ final class MapIterator implements Iterator<Object> {
             int n = 0;
             for (; next != 0 && n < a.length; n++) {
                 a[n] = decode(next);
+                yielded++;
                 next = advance();
             }
             return n;

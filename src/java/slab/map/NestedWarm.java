@@ -22,6 +22,13 @@ import slab.value.Tags;
 final class NestedWarm {
     private NestedWarm() {}
 
+    /**
+     * Walks of maps smaller than this do not read ahead: their nodes are
+     * few, likely in cache, and the extra passes would cost a hot walk more
+     * than the misses they overlap.
+     */
+    static final long AHEAD_FROM = 4096;
+
     /** Two values this far apart (a page) are not read as a stream. */
     private static final long NEAR = 4096;
 

@@ -68,6 +68,8 @@ public final class Segment implements AutoCloseable {
     private static final AtomicLong ANON_COUNTER = new AtomicLong();
 
     private final MemorySegment ms;
+    /** The mapping's length: the capacity, or for a snapshot opened read-only the file's, which ends at its frontier. */
+    private final long mappedEnd;
     private final Arena arena;
     /** Commits go through RandomAccessFile, whose writes an interrupt cannot abort (see zeroFill). */
     private final RandomAccessFile file;
@@ -107,6 +109,7 @@ public final class Segment implements AutoCloseable {
     private Segment(MemorySegment ms, Arena arena, RandomAccessFile file, Path path, boolean readOnly, boolean snapshot,
                     boolean verifyOnRead) {
         this.ms = ms;
+        this.mappedEnd = ms.byteSize();
         this.verifyOnRead = verifyOnRead;
         this.arena = arena;
         this.file = file;
@@ -858,11 +861,21 @@ public final class Segment implements AutoCloseable {
     }
 
     /**
-     * Whether len bytes at off lie in the heap below the frontier last seen,
-     * 8-aligned: what a read ahead (a prefetch, never trusted) may touch.
+     * Whether len bytes at off lie in the heap, below the frontier and inside
+     * the mapping, 8-aligned: what a read ahead (a prefetch whose value
+     * nothing trusts) may touch. Never throws: a damaged frontier word, or a
+     * segment closed meanwhile, is left to the checked reads to report.
      */
     public boolean readableAhead(long off, long len) {
-        return off >= heapBase && (off & 7) == 0 && off <= frontierSeen - len;
+        if (off < heapBase || (off & 7) != 0) return false;
+        if (off <= Math.min(frontierSeen, mappedEnd) - len) return true;
+        long fr;
+        try {
+            fr = frontierNow();   // it grows; a build's own blocks lie past what reads last saw
+        } catch (RuntimeException | InternalError e) {
+            return false;
+        }
+        return off <= Math.min(fr, mappedEnd) - len;
     }
 
     /** The header's state and type bits, as {@link #header}'s callers compare them. */
