@@ -9,6 +9,7 @@ import static slab.ref.CollDescriptor.COLL_TAIL_OFFSET;
 import slab.mem.Allocator;
 import slab.mem.AllocatorDescriptor;
 import slab.mem.BlockTypes;
+import slab.mem.FreeMemory;
 import slab.mem.KillPoints;
 import slab.mem.OffsetSort;
 import slab.mem.SealDescriptor;
@@ -42,8 +43,9 @@ import slab.vector.VecSeals;
  * (allocateFresh), before that from any room (allocateIfRoom). The old blocks
  * are freed only at the end (freeing as we go would hand their holes to
  * the next move, in build order again). At most {@link #MAX_BYTES} move
- * per persistent!, so the copy costs bounded room; the rest stay where
- * they were built.
+ * per persistent!, and past {@link #UNCHECKED_BYTES} at most an eighth of
+ * the physical memory left, so the copy costs bounded room; the rest stay
+ * where they were built.
  *
  * <p>A kill part-way leaves the transient's root recorded as mutable: the
  * sweep frees it, everything only it reached and the blocks moved from.
@@ -51,6 +53,13 @@ import slab.vector.VecSeals;
 final class MapLayout {
     /** Bytes of blocks moved per persistent!: a 10M-entry map of small maps fits (the heap allowing). */
     static final long MAX_BYTES = 2L << 30;
+    /**
+     * Moves past this many bytes ask how much physical memory is left
+     * (FreeMemory) and take at most an eighth of it: the copies are new
+     * memory until the end frees the originals, and a map that nearly fills
+     * the machine (100M small maps, 18.5 GB of 24 GiB) must still be built.
+     */
+    static final long UNCHECKED_BYTES = 64L << 20;
 
     private static final int HEADER = AllocatorDescriptor.BLOCK_HEADER_LENGTH;
 
@@ -58,6 +67,9 @@ final class MapLayout {
     private final Allocator a;
     private final Lineage.Memory lineage;
     private long moved;
+    /** Bytes that may move: UNCHECKED_BYTES until more are wanted, then what FreeMemory allows. */
+    private long budget = UNCHECKED_BYTES;
+    private boolean budgetChecked;
     private long[] old = new long[64];
     private int retired;
     /** At most this many blocks move: the list of those moved from stays a small part of the heap. */
@@ -83,6 +95,15 @@ final class MapLayout {
 
     private long allocate(long payload, int type) {
         return retired >= FRESH_AFTER_BLOCKS ? a.allocateFresh(payload, type) : a.allocateIfRoom(payload, type);
+    }
+
+    /** Whether bytes more may move (see UNCHECKED_BYTES). */
+    private boolean affords(long bytes) {
+        if (moved + bytes <= budget) return true;
+        if (budgetChecked) return false;
+        budgetChecked = true;
+        budget = Math.max(UNCHECKED_BYTES, Math.min(MAX_BYTES, FreeMemory.bytes() / 8));
+        return moved + bytes <= budget;
     }
 
     /** Whether node n (made by the transient) may have its slots' blocks moved: nothing borrows them. */
@@ -136,7 +157,7 @@ final class MapLayout {
         long nodeBytes = node == 0 ? 0 : treeBytes(node, field == COLL_TAIL_OFFSET);
         if (nodeBytes < 0) return;
         long bytes = blockBytes(COLL_LENGTH) + nodeBytes;
-        if (stopped || moved + bytes > MAX_BYTES || retired + 1 + treeCount > maxRetired) {
+        if (stopped || !affords(bytes) || retired + 1 + treeCount > maxRetired) {
             stopped = true;
             return;
         }
@@ -254,7 +275,7 @@ final class MapLayout {
         if (stopped) return 0;
         long end = MapSeals.end(s, n, es);
         long bytes = blockBytes(end);
-        if (moved + bytes > MAX_BYTES || retired + 1 > maxRetired) {
+        if (!affords(bytes) || retired + 1 > maxRetired) {
             stopped = true;
             return 0;
         }

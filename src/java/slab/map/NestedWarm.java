@@ -12,12 +12,13 @@ import slab.value.Tags;
 /**
  * Touches what a walk is about to read, before it reads it: the children of
  * a node, and the collection blocks, then the nodes, that a run of map
- * entries' nested collection values name: the loads of
- * each pass are independent, so the CPU overlaps their cache and TLB misses
- * instead of taking two in turn per entry. Values a walk reads in address
- * order (laid out by persistent!) stream in anyway, so {@link #ifScattered}
- * leaves them alone. Nothing here is trusted: an offset outside the heap's
- * used part is skipped, and the checked reads that follow report damage.
+ * entries' nested collection values name. The loads of each pass are
+ * independent, so the CPU overlaps their cache and TLB misses instead of
+ * taking them in turn. Values a walk reads in address order (laid out by
+ * persistent!) stream in anyway, so {@link #ifScattered} leaves them alone.
+ * Nothing here is trusted: an offset outside the heap's used part or the
+ * mapping is skipped (Segment.readableAhead), and the checked reads that
+ * follow report damage.
  */
 final class NestedWarm {
     private NestedWarm() {}
