@@ -19,7 +19,6 @@ import slab.ref.CollBlocks;
 import slab.ref.Lineage;
 import slab.ref.LineageDescriptor;
 import slab.ref.SegmentLineage;
-import slab.value.Tags;
 import slab.vector.VecSeals;
 
 /**
@@ -115,20 +114,10 @@ final class MapLayout {
     void entry(long e, int es) {
         if (stopped) return;
         int kt = keyTag(s, e);
-        if (isMovable(kt)) slot(e + ENTRY_KEY_OFFSET, kt);
+        if (NestedWarm.isNested(kt)) slot(e + ENTRY_KEY_OFFSET, kt);
         if (es != MAP_ENTRY_LENGTH) return;
         int vt = valTag(s, e);
-        if (isMovable(vt)) slot(e + ENTRY_VALUE_OFFSET, vt);
-    }
-
-    /** Maps and sets (their root node), vectors and vector-ofs that fit their tail (the tail leaf). */
-    private static boolean isMovable(int tag) {
-        return tag == Tags.MAP || tag == Tags.SET || tag == Tags.VECTOR || tag == Tags.VECTOR_OF;
-    }
-
-    /** The collection block field naming the one node a small collection of this tag has. */
-    private static int nodeField(int tag) {
-        return tag == Tags.MAP || tag == Tags.SET ? COLL_ROOT_OFFSET : COLL_TAIL_OFFSET;
+        if (NestedWarm.isNested(vt)) slot(e + ENTRY_VALUE_OFFSET, vt);
     }
 
     /**
@@ -143,13 +132,13 @@ final class MapLayout {
 
     /** Whether off can be read as a block (a damaged slot is left to the checked reads to report). */
     private boolean inHeap(long off) {
-        return off > 0 && (off & 7) == 0 && off <= s.capacity() - COLL_LENGTH;
+        return s.readableAhead(off, COLL_LENGTH);
     }
 
     private void slot(long at, int tag) {
         long coll = s.getLong(at);
         if (!inHeap(coll) || !movable(coll, BlockTypes.COLL)) return;
-        int field = nodeField(tag);
+        int field = NestedWarm.nodeField(tag);
         // The other node field must be empty: a map has no tail, a small vector no root.
         if (s.getLong(coll + (field == COLL_ROOT_OFFSET ? COLL_TAIL_OFFSET : COLL_ROOT_OFFSET)) != 0) return;
         long node = s.getLong(coll + field);

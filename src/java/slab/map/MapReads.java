@@ -60,10 +60,10 @@ final class MapReads {
             return acc;
         }
         int dm = (int) maps, nm = (int) (maps >>> 32);
-        int entries = Integer.bitCount(dm);
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
         if (r.count >= NestedWarm.AHEAD_FROM) {
             if (!set && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
-            if (Integer.bitCount(nm) > 1) NestedWarm.children(s, n, es, entries, Integer.bitCount(nm));
+            if (children > 1) NestedWarm.children(s, n, es, entries, children);
         }
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;

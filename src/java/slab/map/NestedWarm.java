@@ -81,7 +81,7 @@ final class NestedWarm {
             int tag = valTag(s, e);
             long c = valPayload(s, e);
             if (!isNested(tag) || !s.readableAhead(c, COLL_LENGTH)) continue;
-            long node = s.getLong(c + (tag == Tags.MAP || tag == Tags.SET ? COLL_ROOT_OFFSET : COLL_TAIL_OFFSET));
+            long node = s.getLong(c + nodeField(tag));
             if (s.readableAhead(node, Long.BYTES)) sum += s.getLong(node);
         }
         keep(sum);
@@ -102,7 +102,17 @@ final class NestedWarm {
         keep(sum);
     }
 
-    private static boolean isNested(int tag) {
+    /**
+     * Maps, sets, vectors and vector-ofs: collections whose block names, when
+     * they are small, one node (see {@link #nodeField}), which walks read
+     * ahead and persistent!'s layout moves.
+     */
+    static boolean isNested(int tag) {
         return tag == Tags.MAP || tag == Tags.SET || tag == Tags.VECTOR || tag == Tags.VECTOR_OF;
+    }
+
+    /** The collection block field naming that node: a map's or set's root, a vector's tail leaf. */
+    static int nodeField(int tag) {
+        return tag == Tags.MAP || tag == Tags.SET ? COLL_ROOT_OFFSET : COLL_TAIL_OFFSET;
     }
 }
