@@ -3,7 +3,7 @@
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
             [slab.support.util :as u])
-  (:import (slab.mem AllocatorDescriptor HeaderDescriptor Segment)
+  (:import (slab.mem AllocatorDescriptor BlockTypes HeaderDescriptor Segment)
            (slab.map MapNodeDescriptor)
            (slab.ref Handle SharedColl)
            (slab.share SharingDescriptor)
@@ -91,6 +91,42 @@
   (let [h (.getLong seg off)]
     (.putLong seg off (bit-or (bit-and h (bit-not (bit-shift-left 0xFFFF AllocatorDescriptor/CLASS_SHIFT)))
                               (bit-shift-left (long cls) AllocatorDescriptor/CLASS_SHIFT)))))
+
+(defn- set-header-field!
+  "Sets the 8-bit field (state or type) or 16-bit size class at shift in the block header at off."
+  [^Segment seg off shift bits v]
+  (let [off (long off) shift (long shift)
+        h (.getLong seg off)
+        mask (bit-shift-left (dec (bit-shift-left 1 (long bits))) shift)]
+    (.putLong seg off (bit-or (bit-and h (bit-not mask)) (bit-shift-left (long v) shift)))))
+
+(deftest a-vector-trie-node-not-as-allocated
+  ;; nth checks a trie node in two compares (its header exactly as allocated: class, state
+  ;; and type; its capacity); any other header or capacity takes the full check.
+  (with-seg [seg {}]
+    (slab/set-root! seg :v (vec (range 1000)))   ; one branch level: the root's children are leaves
+    (let [v (slab/root seg :v)
+          root (.node (handle v))
+          leaf (.getLong seg (+ root (VecNodeDescriptor/childOffset 1)))   ; elements 32..63
+          h (.getLong seg leaf)
+          nw (.getLong seg (+ leaf VecNodeDescriptor/NODE_WORD_OFFSET))
+          cls (AllocatorDescriptor/classOf h)
+          restore! (fn [] (.putLong seg leaf h) (.putLong seg (+ leaf VecNodeDescriptor/NODE_WORD_OFFSET) nw))]
+      (is (= [40 900] [(nth v 40) (nth v 900)]))
+      (doseq [[what f] [["a free block" #(set-header-field! seg leaf AllocatorDescriptor/STATE_SHIFT 8 AllocatorDescriptor/STATE_FREE)]
+                        ["a branch's type" #(set-header-field! seg leaf AllocatorDescriptor/TYPE_SHIFT 8 BlockTypes/VEC_BRANCH)]
+                        ["a smaller size class" #(set-header-field! seg leaf AllocatorDescriptor/CLASS_SHIFT 16 (dec cls))]
+                        ["a size class of 251" #(set-header-field! seg leaf AllocatorDescriptor/CLASS_SHIFT 16 251)]
+                        ["a capacity of 31" #(.putLong seg (+ leaf VecNodeDescriptor/NODE_WORD_OFFSET) (dec nw))]]]
+        (f)
+        (is (= :damaged (outcome #(nth v 40))) what)
+        (is (= [:value 900] (outcome #(nth v 900))) (str what ": another leaf reads as before"))
+        (restore!))
+      (testing "a larger size class still holds the leaf: read through the full check"
+        (set-header-field! seg leaf AllocatorDescriptor/CLASS_SHIFT 16 (inc cls))
+        (is (= [:value 40] (outcome #(nth v 40))))
+        (restore!))
+      (is (= (range 1000) (map #(nth v %) (range 1000)))))))
 
 (deftest a-size-class-of-251
   (testing "in a node's header: whole reads and verify report it"

@@ -140,7 +140,10 @@ final class MapNodes {
      * agree with the key's hash on every bit the path used, as in a sound
      * trie: a child offset redirected to another node is caught there.
      */
-    static long find(Heap h, long n, Object key, int hash, int es) {
+    static long find(Heap h, long n, Object key, int hash, int es) { return find(h, n, key, hash, es, false); }
+
+    /** find, reading each node's next lines ahead when ahead (a big map: see {@link NestedWarm#lines}). */
+    static long find(Heap h, long n, Object key, int hash, int es, boolean ahead) {
         Segment s = h.segment();
         int bits = s.mapBits();
         int shift = 0;
@@ -151,6 +154,7 @@ final class MapNodes {
             // bounds the walk), since a lookup reads one entry or child of each node; the size
             // checks are checkNode's, on the walks that read whole nodes, and verify's.
             long hd = s.header(n, "a map or set node");
+            if (ahead) NestedWarm.lines(s, n);
             long maps;
             if (Segment.stateAndType(hd) == bitmapNode) {
                 maps = s.getLong(n + DATAMAP_OFFSET);

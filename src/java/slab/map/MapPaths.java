@@ -45,7 +45,8 @@ final class MapPaths {
                 node = CollBlocks.mapRoot(s, p);
             }
             Object k = kv != null ? kv.nth(i) : ka[i];
-            long e = MapNodes.find(h, node, k, Util.hasheq(k), MapNodeDescriptor.MAP_ENTRY_LENGTH);
+            long e = MapNodes.find(h, node, k, Util.hasheq(k), MapNodeDescriptor.MAP_ENTRY_LENGTH,
+                i == 0 && r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
             if (e == 0) return notFound;
             tag = valTag(s, e);
             p = valPayload(s, e);

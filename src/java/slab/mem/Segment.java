@@ -852,12 +852,33 @@ public final class Segment implements AutoCloseable {
      * middle 16 bits); the size class is left to liveHeader's callers.
      */
     public long header(long off, String what) {
-        if (off < heapBase || off >= frontierSeen || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) {
-            long fr = frontierNow();
-            if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0)
-                throw Damage.at(this, off, what + " (a block offset in the heap, below the frontier " + fr + ")");
-        }
+        if (off < heapBase || off >= frontierSeen || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0) outsideHeap(off, what);
         return getLong(off);
+    }
+
+    /** header's slow path, out of line so that header stays small enough for the JIT to inline into every walk. */
+    private void outsideHeap(long off, String what) {
+        long fr = frontierNow();
+        if (off < heapBase || off >= fr || (off & (AllocatorDescriptor.ALIGNMENT - 1)) != 0)
+            throw Damage.at(this, off, what + " (a block offset in the heap, below the frontier " + fr + ")");
+    }
+
+    /**
+     * Whether the header word hd, read by {@link #header} at off, is exactly
+     * top in its upper half (size class, state and type: see {@link #top})
+     * with the block below the frontier last read: the whole of liveHeader's
+     * check and the caller's type check in two compares, for blocks whose
+     * class the reader knows (a vector's full trie nodes). False sends the
+     * caller to the full check, which also rereads the frontier.
+     */
+    public boolean isExactly(long off, long hd, int top, long size) {
+        return (int) (hd >>> AllocatorDescriptor.TYPE_SHIFT) == top && off + size <= frontierSeen;
+    }
+
+    /** The upper half of the header word of a live block of this type and size class. */
+    public static int top(int cls, int type) {
+        return cls << (AllocatorDescriptor.CLASS_SHIFT - AllocatorDescriptor.TYPE_SHIFT)
+            | AllocatorDescriptor.STATE_LIVE << (AllocatorDescriptor.STATE_SHIFT - AllocatorDescriptor.TYPE_SHIFT) | type;
     }
 
     /**
@@ -876,6 +897,15 @@ public final class Segment implements AutoCloseable {
             return false;
         }
         return off <= Math.min(fr, mappedEnd) - len;
+    }
+
+    /**
+     * readableAhead for the bytes after a block whose header was just read
+     * by {@link #header} (so off is in the heap and aligned): only the end
+     * is compared, against the frontier last read and the mapping.
+     */
+    public boolean readableAfter(long off, long len) {
+        return off <= Math.min(frontierSeen, mappedEnd) - len;
     }
 
     /** The header's state and type bits, as {@link #header}'s callers compare them. */

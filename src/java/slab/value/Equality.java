@@ -30,6 +30,13 @@ public final class Equality {
      * compared through a handle borrowing parent's counts (no count, no Cleaner).
      */
     public static boolean equalsValue(Heap h, Handle parent, int tag, long p, Object v) {
+        // The commonest keys first, in a method small enough to inline into every probe.
+        if (tag == Tags.LONG && v instanceof Long l) return l == p;
+        if (tag == Tags.KEYWORD) return v instanceof Keyword && h.interner().decode(p) == v;
+        return equalsAny(h, parent, tag, p, v);
+    }
+
+    private static boolean equalsAny(Heap h, Handle parent, int tag, long p, Object v) {
         switch (tag) {
             case Tags.NIL: return v == null;
             case Tags.FALSE: return v == Boolean.FALSE || (v instanceof Boolean b && !b);

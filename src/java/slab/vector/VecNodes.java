@@ -7,6 +7,7 @@ import slab.mem.Allocator;
 import slab.mem.BlockTypes;
 import slab.mem.Damage;
 import slab.mem.Segment;
+import slab.mem.SizeClasses;
 import slab.ref.Handle;
 import slab.ref.Heap;
 import slab.ref.RefCounts;
@@ -271,10 +272,39 @@ final class VecNodes {
     /** The trie leaf holding index i (i below tailoff), every node on the way checked. */
     static long leafFor(Segment s, long root, int elem, int shift, int bits, int i) {
         long node = root;
-        int w = 1 << bits, mask = w - 1;
+        int mask = (1 << bits) - 1;
         for (int level = shift; level > 0; level -= bits)
-            node = s.getLong(checked(s, node, BlockTypes.VEC_BRANCH, w) + childOffset((i >>> level) & mask));
-        return checkedLeaf(s, node, elem, w);
+            node = s.getLong(fullNode(s, node, BlockTypes.VEC_BRANCH, bits) + childOffset((i >>> level) & mask));
+        return elem == 0 ? fullNode(s, node, BlockTypes.VEC_LEAF, bits) : checkedLeaf(s, node, elem, 1 << bits);
+    }
+
+    // Every trie node (all but the tail) has 1 << bits slots, so its block's size class is known
+    // before it is read: one compare of the header's upper half checks class, state and type.
+    private static final int[] FULL_BRANCH_TOP = new int[MAX_BITS + 1], FULL_LEAF_TOP = new int[MAX_BITS + 1];
+    private static final long[] FULL_BRANCH_SIZE = new long[MAX_BITS + 1], FULL_LEAF_SIZE = new long[MAX_BITS + 1];
+    static {
+        for (int b = MIN_BITS; b <= MAX_BITS; b++) {
+            int bc = SizeClasses.classFor(branchLength(1 << b)), lc = SizeClasses.classFor(VecNodeDescriptor.leafLength(1 << b));
+            FULL_BRANCH_TOP[b] = Segment.top(bc, BlockTypes.VEC_BRANCH);
+            FULL_LEAF_TOP[b] = Segment.top(lc, BlockTypes.VEC_LEAF);
+            FULL_BRANCH_SIZE[b] = SizeClasses.sizeOf(bc);
+            FULL_LEAF_SIZE[b] = SizeClasses.sizeOf(lc);
+        }
+    }
+
+    /**
+     * {@link #checked} for a full trie node (a branch, or a slot leaf, of
+     * 1 << bits slots) in the fewest compares: its header exactly as
+     * allocated and its node word's capacity. Anything else (and a segment
+     * verifying on read) takes the full check, which reports the damage.
+     */
+    static long fullNode(Segment s, long node, int type, int bits) {
+        boolean branch = type == BlockTypes.VEC_BRANCH;
+        long hd = s.header(node, branch ? "a vector branch" : "a vector leaf");
+        if (s.isExactly(node, hd, branch ? FULL_BRANCH_TOP[bits] : FULL_LEAF_TOP[bits], branch ? FULL_BRANCH_SIZE[bits] : FULL_LEAF_SIZE[bits])
+                && (s.getLong(node + NODE_WORD_OFFSET) & CAPACITY_MASK) == 1 << bits && !s.verifyOnRead)
+            return node;
+        return checked(s, node, type, 1 << bits);
     }
 
     /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
