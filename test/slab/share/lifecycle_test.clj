@@ -5,7 +5,7 @@
             [slab.core :as slab]
             [slab.support.util :as u :refer [temp-path]])
   (:import (java.io RandomAccessFile)
-           (java.util.concurrent CountDownLatch Executors TimeUnit)
+           (java.util.concurrent Callable CountDownLatch Executors ForkJoinPool TimeUnit)
            (slab.mem Segment)))
 
 (set! *warn-on-reflection* true)
@@ -443,6 +443,36 @@
         (is (= {:a 1 :b [1 2 3]} m2))
         (is (false? (:swept @seen)) "a sweep cannot run inside the update that asked for it")
         (is (:swept (slab/recover! seg)) "and runs once outside"))
+      (finally (slab/close-segment! seg)))))
+
+(deftest a-transient-call-nested-in-an-update-on-a-pool-thread-does-not-hold-up-recover!
+  ;; The common pool's workers reset their thread-locals each time they go idle, so a
+  ;; transient must not keep a thread's gate depth across calls: a call nested in another
+  ;; update (here from a probe key's equals) would look top-level and wait for a pending
+  ;; sweep, which waits for the update (review: recover! stalled 10 s and did not sweep).
+  (let [seg (slab/open-segment (temp-path "nested-pool") {:capacity (* 64 1024 1024)})
+        on-pool (fn [f] (.get (.submit (ForkJoinPool/commonPool) ^Callable f) 60 TimeUnit/SECONDS))]
+    (try
+      (let [m (slab/with-segment seg (slab/share {[1 2] :v :other 1}))
+            t (slab/with-segment seg (transient (slab/hash-map)))
+            _ (on-pool (fn [] (assoc! t :a 1)))
+            _ (Thread/sleep 500)                     ; the worker goes idle
+            inside (promise)
+            fired (atom false)
+            probe (proxy [java.util.AbstractList] []
+                    (size [] (when (compare-and-set! fired false true)
+                               (deliver inside true)
+                               (Thread/sleep 300)      ; recover! is waiting for this update now
+                               (assoc! t :b 2))
+                      2)
+                    (get [i] (inc (long i)))
+                    (hashCode [] (hash [1 2])))
+            task (future (on-pool (fn [] (dissoc m probe))))
+            _ (is (true? (deref inside 10000 :timeout)))
+            report (slab/recover! seg)]
+        (is (= {:other 1} @task))
+        (is (:swept report) "the sweep ran once the update left")
+        (is (= {:a 1 :b 2} (persistent! t))))
       (finally (slab/close-segment! seg)))))
 
 (deftest close-waits-for-a-sweep-in-progress

@@ -23,10 +23,6 @@ public final class SingleUser {
     @SuppressWarnings("unused") private int busy;
     private final WriteGate gate;
     private int ticket;
-    // The gate's depth cell of the thread that last used this guard, kept so that a run of
-    // calls from one thread looks up no thread-local (written only while busy is held).
-    private Thread lastThread;
-    private int[] lastDepth;
 
     /** A guard whose calls also pass gate (each call may allocate and move counts). */
     public SingleUser(WriteGate gate) { this.gate = gate; }
@@ -35,16 +31,11 @@ public final class SingleUser {
         if (!BUSY.compareAndSet(this, 0, 1))
             throw new ConcurrentModificationException("slab: a transient was used from two threads at once; "
                 + "a transient belongs to one thread at a time (hand it over only between calls)");
-        Thread t = Thread.currentThread();
-        if (t != lastThread) {
-            lastDepth = gate.depthOfThisThread();
-            lastThread = t;
-        }
-        ticket = gate.enter(lastDepth);
+        ticket = gate.enter();
     }
 
     public void exit() {
-        gate.exit(ticket, lastDepth);
+        gate.exit(ticket);
         BUSY.setRelease(this, 0);
     }
 }

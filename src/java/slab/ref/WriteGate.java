@@ -33,19 +33,8 @@ public final class WriteGate {
      * runs, unless this thread is the sweeper or already inside (an update
      * nested in another, which must finish for the sweep to start at all).
      */
-    public int enter() { return enter(depth.get()); }
-
-    /**
-     * The calling thread's depth cell, for a caller that enters often from
-     * the same thread (a transient) and keeps it, to pass to
-     * {@link #enter(int[])} and {@link #exit(int, int[])} without a
-     * thread-local lookup each time.
-     */
-    public int[] depthOfThisThread() { return depth.get(); }
-
-    /** enter, given the calling thread's depth cell ({@link #depthOfThisThread}). */
-    public int enter(int[] depth) {
-        if (depth[0]++ > 0) return NESTED;
+    public int enter() {
+        if (depth.get()[0]++ > 0) return NESTED;
         int i = (int) (Thread.currentThread().threadId() & (STRIPES - 1)) * PAD;
         while (true) {
             inside.getAndIncrement(i);
@@ -56,11 +45,8 @@ public final class WriteGate {
         }
     }
 
-    public void exit(int ticket) { exit(ticket, depth.get()); }
-
-    /** exit, given the calling thread's depth cell. */
-    public void exit(int ticket, int[] depth) {
-        depth[0]--;
+    public void exit(int ticket) {
+        depth.get()[0]--;
         if (ticket != NESTED) inside.getAndDecrement(ticket);
     }
 
