@@ -30,6 +30,22 @@
   (is (same-answers? (slab/share expected)))
   (is (same-answers? (reduce-kv assoc (slab/hash-map) expected)) "built by persistent assoc, not laid out"))
 
+(deftest a-transient-of-a-big-map-reads-ahead-and-builds-what-clojure-core-builds
+  ;; assoc! into a transient of 32,768 entries or more reads each node's next lines ahead too
+  (let [extra (into {} (map (fn [i] [i i])) (range (- n 5000) (+ n 5000)))   ; half new keys, half replaced
+        gone (range 0 n 7)
+        slab-m (as-> (transient (slab/share expected)) t
+                 (reduce-kv assoc! t extra)
+                 (reduce dissoc! t gone)
+                 (persistent! t))
+        core-m (as-> (transient expected) t
+                 (reduce-kv assoc! t extra)
+                 (reduce dissoc! t gone)
+                 (persistent! t))]
+    (is (= (count core-m) (count slab-m)))
+    (is (= core-m slab-m))
+    (is (same-answers? (slab/share expected)))))
+
 (defn- write-long! [^RandomAccessFile f ^long off ^long v]
   (.seek f off)
   (.write f (.array (.putLong (.order (ByteBuffer/allocate 8) ByteOrder/LITTLE_ENDIAN) v))))

@@ -195,7 +195,9 @@ public final class MapTransient {
         long n = editableRoot();
         long parentSlot = 0;
         int shift = 0;
+        boolean ahead = count >= NestedWarm.LOOKUP_AHEAD_FROM;   // as a lookup in a big map does
         while (true) {
+            if (ahead) NestedWarm.linesAt(s, n);
             if (isCollision(s, n)) {
                 int i = collisionIndex(op, n);
                 if (i >= 0) {

@@ -86,6 +86,12 @@ final class NestedWarm {
             keep(s.getLong(n + 64) + s.getLong(n + 128) + s.getLong(n + 192) + s.getLong(n + 256));
     }
 
+    /** {@link #lines} for a node no check has read yet (a transient's walk): every bound is compared. */
+    static void linesAt(Segment s, long n) {
+        if (s.readableAhead(n + 64, 64 * 3 + 8))
+            keep(s.getLong(n + 64) + s.getLong(n + 128) + s.getLong(n + 192) + s.getLong(n + 256));
+    }
+
     /** Reads the first word of the collection block, then of the node, that each of the n entries' values names. */
     static void values(Segment s, long first, int n, int es) {
         long sum = 0;
