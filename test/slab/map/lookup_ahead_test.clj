@@ -30,18 +30,31 @@
   (is (same-answers? (slab/share expected)))
   (is (same-answers? (reduce-kv assoc (slab/hash-map) expected)) "built by persistent assoc, not laid out"))
 
+(deftest equality-with-a-big-map
+  (let [m (slab/share expected)
+        ks (set (keys expected))
+        s (slab/share ks)]
+    (is (= m expected))
+    (is (.equals ^Object m expected))
+    (is (not= m (assoc expected 7 :other)))
+    (is (not= m (dissoc (assoc expected -1 {:n 0}) 7)))
+    (is (= s ks))
+    (is (not= s (conj (disj ks 7) -1)))))
+
 (deftest a-transient-of-a-big-map-reads-ahead-and-builds-what-clojure-core-builds
   ;; assoc! into a transient of 32,768 entries or more reads each node's next lines ahead too
   (let [extra (into {} (map (fn [i] [i i])) (range (- n 5000) (+ n 5000)))   ; half new keys, half replaced
         gone (range 0 n 7)
-        slab-m (as-> (transient (slab/share expected)) t
-                 (reduce-kv assoc! t extra)
-                 (reduce dissoc! t gone)
-                 (persistent! t))
+        t (as-> (transient (slab/share expected)) t
+            (reduce-kv assoc! t extra)
+            (reduce dissoc! t gone))
+        found (mapv #(get t %) probes)
+        slab-m (persistent! t)
         core-m (as-> (transient expected) t
                  (reduce-kv assoc! t extra)
                  (reduce dissoc! t gone)
                  (persistent! t))]
+    (is (= (mapv #(get core-m %) probes) found) "get on the transient")
     (is (= (count core-m) (count slab-m)))
     (is (= core-m slab-m))
     (is (same-answers? (slab/share expected)))))
