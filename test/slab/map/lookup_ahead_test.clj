@@ -5,9 +5,9 @@
   offset as damage."
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
+            [slab.support.corruption :as c]
             [slab.support.util :as u])
   (:import (java.io RandomAccessFile)
-           (java.nio ByteBuffer ByteOrder)
            (slab.map MapNodeDescriptor)
            (slab.mem HeaderDescriptor)
            (slab.ref Handle SharedColl)))
@@ -59,10 +59,6 @@
     (is (= core-m slab-m))
     (is (same-answers? (slab/share expected)))))
 
-(defn- write-long! [^RandomAccessFile f ^long off ^long v]
-  (.seek f off)
-  (.write f (.array (.putLong (.order (ByteBuffer/allocate 8) ByteOrder/LITTLE_ENDIAN) v))))
-
 (deftest lookups-stay-inside-a-read-only-snapshot
   ;; The snapshot's file ends at its frontier: the nodes allocated last lie within four lines
   ;; of its end, and a frontier word raised in the file must not let a lookup read past it.
@@ -76,7 +72,7 @@
             size (.length (java.io.File. snap))]
         (try
           (with-open [f (RandomAccessFile. snap "rw")]
-            (write-long! f HeaderDescriptor/FRONTIER_OFFSET (* 100 1024 1024)))
+            (c/write-long! f HeaderDescriptor/FRONTIER_OFFSET (* 100 1024 1024)))
           ;; a checked read past the file makes the segment read the raised frontier
           (is (= :damaged-segment (:error (u/error-of #(.header seg (+ size 4096) "a block past the file")))))
           (is (not (.readableAfter seg (- size 64) (+ (* 4 64) 8))) "the lines past the file")

@@ -9,10 +9,10 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [slab.core :as slab]
             [slab.support.generators :as g]
+            [slab.support.corruption :as c]
             [slab.support.util :as u])
   (:import (java.io RandomAccessFile)
            (java.lang.management ManagementFactory)
-           (java.nio ByteBuffer ByteOrder)
            (com.sun.management ThreadMXBean)
            (slab.map MapNodeDescriptor)
            (slab.mem HeaderDescriptor Segment)
@@ -199,10 +199,6 @@
         (is (not (.readableAhead seg (- frontier 4) 8))))
       (finally (.close seg)))))
 
-(defn- write-long! [^RandomAccessFile f ^long off ^long v]
-  (.seek f off)
-  (.write f (.array (.putLong (.order (ByteBuffer/allocate 8) ByteOrder/LITTLE_ENDIAN) v))))
-
 (deftest reading-ahead-stays-inside-a-read-only-snapshot
   ;; A snapshot opened read-only maps its file only, which ends at its frontier; a frontier
   ;; word raised in the file afterwards must not let a read ahead past the mapping, where it
@@ -228,13 +224,13 @@
                   first-n (fn [] (reduce-kv (fn [_ _ v] (reduced (:n v))) nil m))
                   expected (first-n)]
               (is (> children 16))
-              (write-long! f HeaderDescriptor/FRONTIER_OFFSET (.capacity seg))
+              (c/write-long! f HeaderDescriptor/FRONTIER_OFFSET (.capacity seg))
               ;; a checked read past the file sees the raised frontier (and reports the damage)
               (is (= :damaged-segment (:error (u/error-of #(.header seg (+ size 4096) "a block past the file")))))
               (is (not (.readableAhead seg (- size 8) 16)) "past the file, below the raised frontier")
               (is (not (.readableAhead seg (+ size 4096) 8)))
               (doseq [bad [size (+ size 4096) (- (.capacity seg) 64)]]
-                (write-long! f slot bad)
+                (c/write-long! f slot bad)
                 (is (= expected (first-n)) (str "a walk that stops before the damaged child, child at " bad))
                 (is (= :damaged-segment (:error (u/error-of #(reduce-kv (fn [a _ _] (inc a)) 0 m))))
                     "a walk that reaches it"))))

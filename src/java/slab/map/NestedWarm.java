@@ -82,14 +82,19 @@ final class NestedWarm {
      * following it.
      */
     static void lines(Segment s, long n) {
-        if (s.readableAfter(n, 64 * 4 + 8))
-            keep(s.getLong(n + 64) + s.getLong(n + 128) + s.getLong(n + 192) + s.getLong(n + 256));
+        if (s.readableAfter(n, LINES_SPAN)) touchLines(s, n);
     }
 
     /** {@link #lines} for a node no check has read yet (a transient's walk): every bound is compared. */
     static void linesAt(Segment s, long n) {
-        if (s.readableAhead(n + 64, 64 * 3 + 8))
-            keep(s.getLong(n + 64) + s.getLong(n + 128) + s.getLong(n + 192) + s.getLong(n + 256));
+        if (s.readableAhead(n, LINES_SPAN)) touchLines(s, n);
+    }
+
+    /** The bytes from a node's start to the end of the last word {@link #touchLines} reads. */
+    private static final long LINES_SPAN = 64 * 4 + Long.BYTES;
+
+    private static void touchLines(Segment s, long n) {
+        keep(s.getLong(n + 64) + s.getLong(n + 128) + s.getLong(n + 192) + s.getLong(n + 256));
     }
 
     /** Reads the first word of the collection block, then of the node, that each of the n entries' values names. */

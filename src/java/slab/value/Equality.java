@@ -32,10 +32,14 @@ public final class Equality {
     public static boolean equalsValue(Heap h, Handle parent, int tag, long p, Object v) {
         // The commonest keys first, in a method small enough to inline into every probe.
         if (tag == Tags.LONG && v instanceof Long l) return l == p;
+        // Keywords are interned on the heap as in the segment: the stored keyword (decoded
+        // once, then read from the interner's offset table) is identical to an equal probe.
+        // No intern-table lookup per probe, and none for a keyword the segment never stored.
         if (tag == Tags.KEYWORD) return v instanceof Keyword && h.interner().decode(p) == v;
         return equalsAny(h, parent, tag, p, v);
     }
 
+    /** equalsValue for every tag but KEYWORD, which it answers itself. */
     private static boolean equalsAny(Heap h, Handle parent, int tag, long p, Object v) {
         switch (tag) {
             case Tags.NIL: return v == null;
@@ -47,10 +51,6 @@ public final class Equality {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            // Keywords are interned on the heap as in the segment: the stored keyword (decoded
-            // once, then read from the interner's offset table) is identical to an equal probe.
-            // No intern-table lookup per probe, and none for a keyword the segment never stored.
-            case Tags.KEYWORD: return v instanceof Keyword && h.interner().decode(p) == v;
             case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
             case Tags.SYMBOL_META:
                 return v instanceof Symbol && h.interner().decode(MetaSymbols.symbolOffset(h.segment(), tag, p)).equals(v);
