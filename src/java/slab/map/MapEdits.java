@@ -10,7 +10,6 @@ import slab.ref.RefCounts;
 import slab.ref.SegmentLineage;
 import slab.value.Slot;
 import slab.value.Tags;
-import slab.value.Equality;
 
 /**
  * The primitive edits every map and set update is written against. A
@@ -352,7 +351,7 @@ final class MapEdits {
         int cnt = collisionCount(op.s, n);
         for (int i = 0; i < cnt; i++) {
             long e = entry(n, op.es, i);
-            if (Equality.equalsValue(op.h, keyTag(op.s, e), keyPayload(op.s, e), op.key)) return i;
+            if (op.keyAt(keyTag(op.s, e), keyPayload(op.s, e))) return i;
         }
         return -1;
     }

@@ -13,6 +13,7 @@ import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
 import slab.ref.SharedColl;
+import slab.value.Hashing;
 import slab.value.Decoder;
 import slab.value.Equality;
 import slab.value.Tags;
@@ -47,7 +48,7 @@ public final class MapEquality {
         Segment s = h.segment();
         for (Object x : m.entrySet()) {
             java.util.Map.Entry<?, ?> me = (java.util.Map.Entry<?, ?>) x;
-            long e = MapNodes.find(h, r.node, me.getKey(), Util.hasheq(me.getKey()), es);
+            long e = MapNodes.find(h, r.node, me.getKey(), Hashing.ofKey(me.getKey()), es);
             if (e == 0 || !Equality.equalsValue(h, r, valTag(s, e), valPayload(s, e), me.getValue())) return false;
         }
         return true;
@@ -62,7 +63,7 @@ public final class MapEquality {
         Segment s = h.segment();
         for (Object x : m.entrySet()) {
             java.util.Map.Entry<?, ?> me = (java.util.Map.Entry<?, ?>) x;
-            long e = MapNodes.find(h, r.node, me.getKey(), Util.hasheq(me.getKey()), es);
+            long e = MapNodes.find(h, r.node, me.getKey(), Hashing.ofKey(me.getKey()), es);
             if (e == 0 || !Util.equals(Decoder.decodeIn(h, r, valTag(s, e), valPayload(s, e)), me.getValue())) return false;
         }
         return true;
@@ -72,7 +73,7 @@ public final class MapEquality {
     private static boolean containsAll(Handle r, Object o) {
         if (!(o instanceof java.util.Set<?> other) || other.size() != r.count) return false;
         int es = entryLength(true);
-        for (Object k : other) if (MapNodes.find(r.heap, r.node, k, Util.hasheq(k), es) == 0) return false;
+        for (Object k : other) if (MapNodes.find(r.heap, r.node, k, Hashing.ofKey(k), es) == 0) return false;
         return true;
     }
 

@@ -79,6 +79,7 @@ final class MapIterator implements Iterator<Object> {
         int entries = Integer.bitCount((int) maps), children = Integer.bitCount((int) (maps >>> 32));
         if (mode != KEYS && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
         if (children > 1) NestedWarm.children(s, n, es, entries, children);
+        if (mode != VALS && entries > 1) NestedWarm.keywordKeys(h, s, entry(n, es, 0), entries, es);
     }
 
     /**

@@ -149,6 +149,7 @@ final class MapNodes {
         int shift = 0;
         boolean set = es == SET_ENTRY_LENGTH;
         int bitmapNode = Segment.live(set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE);
+        long kwOff = Equality.knownOffset(h, key);   // read before the walk needs it, so the loads overlap
         while (n != 0) {
             // The light form of checkNode (offset, state and type, depth, disjoint bitmaps: what
             // bounds the walk), since a lookup reads one entry or child of each node; the size
@@ -169,7 +170,7 @@ final class MapNodes {
                     long e = entry(n, es, i);
                     int he = entryHash(s, e);
                     if (he != hash) throw misplaced(s, n, e, he);
-                    if (Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key)) return e;
+                    if (Equality.equalsKey(h, keyTag(s, e), keyPayload(s, e), key, kwOff)) return e;
                 }
                 return 0;
             }
@@ -179,7 +180,7 @@ final class MapNodes {
                 long e = entry(n, es, index(dm, bit));
                 int he = entryHash(s, e);
                 if (((he ^ hash) & prefixMask(shift, bits)) != 0) throw misplaced(s, n, e, he);
-                return he == hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), key) ? e : 0;
+                return he == hash && Equality.equalsKey(h, keyTag(s, e), keyPayload(s, e), key, kwOff) ? e : 0;
             }
             int nm = (int) (maps >>> 32);
             if ((nm & bit) == 0) return 0;

@@ -4,7 +4,10 @@ import slab.mem.Segment;
 import slab.ref.Heap;
 import slab.ref.RefCounts;
 import slab.value.Encoder;
+import slab.value.Equality;
+import slab.value.Hashing;
 import slab.value.Slot;
+import slab.value.Tags;
 import slab.value.Validator;
 
 /**
@@ -25,6 +28,8 @@ final class MapOp {
     final boolean trusted;
 
     Object key;
+    /** key's interned offset when it is a keyword this process knows (see {@link #keyAt}), else 0. */
+    long keywordOffset;
     final Slot k = new Slot();
     final Slot v = new Slot();
     /** The key and value slots were stored in a node, which now owns their counts. */
@@ -110,6 +115,7 @@ final class MapOp {
             }
         }
         Encoder.encodeTrusted(h, key, k);
+        keywordOffset = k.tag == Tags.KEYWORD ? k.payload : 0;
         if (!set) {
             try {
                 Encoder.encodeTrusted(h, val, v);
@@ -127,7 +133,13 @@ final class MapOp {
         borrowing = 0;
         storedCount = 0;
         countDelta = hashDelta = 0;
-        k.set(0, 0, clojure.lang.Util.hasheq(key));
+        k.set(0, 0, Hashing.ofKey(key));
+        keywordOffset = Equality.knownOffset(h, key);
+    }
+
+    /** Whether the key stored as (tag, p) is this op's key. */
+    boolean keyAt(int tag, long p) {
+        return Equality.equalsKey(h, tag, p, key, keywordOffset);
     }
 
     /** Releases the encoded slots no node took. */

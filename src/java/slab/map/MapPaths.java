@@ -4,11 +4,11 @@ import static slab.map.MapNodes.*;
 
 import clojure.lang.IPersistentVector;
 import clojure.lang.RT;
-import clojure.lang.Util;
 import slab.mem.Segment;
 import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.Hashing;
 import slab.value.Tags;
 
 /**
@@ -45,7 +45,7 @@ final class MapPaths {
                 node = CollBlocks.mapRoot(s, p);
             }
             Object k = kv != null ? kv.nth(i) : ka[i];
-            long e = MapNodes.find(h, node, k, Util.hasheq(k), MapNodeDescriptor.MAP_ENTRY_LENGTH,
+            long e = MapNodes.find(h, node, k, Hashing.ofKey(k), MapNodeDescriptor.MAP_ENTRY_LENGTH,
                 i == 0 && r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
             if (e == 0) return notFound;
             tag = valTag(s, e);

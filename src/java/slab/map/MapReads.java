@@ -64,6 +64,7 @@ final class MapReads {
         if (r.count >= NestedWarm.AHEAD_FROM) {
             if (!set && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
             if (children > 1) NestedWarm.children(s, n, es, entries, children);
+            if (entries > 1) NestedWarm.keywordKeys(r.heap, s, entry(n, es, 0), entries, es);
         }
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;

@@ -17,8 +17,8 @@ import slab.ref.SingleUser;
 import slab.ref.Heap;
 import slab.ref.Ownership;
 import slab.ref.RefCounts;
+import slab.value.Hashing;
 import slab.value.Decoder;
-import slab.value.Equality;
 import slab.value.Tags;
 
 /**
@@ -103,7 +103,7 @@ public final class MapTransient {
 
     /** The entry for key, or 0. */
     private long find(Object key) {
-        return MapNodes.find(h, owned.root, key, clojure.lang.Util.hasheq(key), op.es);
+        return MapNodes.find(h, owned.root, key, Hashing.ofKey(key), op.es);
     }
 
     // --- updates ------------------------------------------------------------------------
@@ -214,7 +214,7 @@ public final class MapTransient {
             if ((dm & bit) != 0) {
                 long e = entry(n, es, index(dm, bit));
                 int he = entryHash(s, e);
-                if (he == op.k.hash && Equality.equalsValue(h, keyTag(s, e), keyPayload(s, e), op.key)) {
+                if (he == op.k.hash && op.keyAt(keyTag(s, e), keyPayload(s, e))) {
                     if (!op.set && !sameValue(op, e)) replaceValue(op, n, e);
                     return;
                 }

@@ -54,7 +54,7 @@ final class MapUpdates {
             int idx = index(dm, bit);
             long e = entry(n, es, idx);
             int he = entryHash(s, e);
-            if (he == op.k.hash && Equality.equalsValue(op.h, keyTag(s, e), keyPayload(s, e), op.key)) {
+            if (he == op.k.hash && op.keyAt(keyTag(s, e), keyPayload(s, e))) {
                 if (op.set || sameValue(op, e)) return n;
                 long copy = copy(op, n, 0, 0);
                 replaceValue(op, copy, entry(copy, es, idx));
@@ -106,7 +106,7 @@ final class MapUpdates {
         if ((dm & bit) != 0) {
             int idx = index(dm, bit);
             long e = entry(n, es, idx);
-            if (entryHash(s, e) != op.k.hash || !Equality.equalsValue(op.h, keyTag(s, e), keyPayload(s, e), op.key)) return n;
+            if (entryHash(s, e) != op.k.hash || !op.keyAt(keyTag(s, e), keyPayload(s, e))) return n;
             removed(op, e);
             if (entries == 1 && children == 0) return 0;
             // Below the root a node left with one entry is inlined by its parent.

@@ -10,10 +10,10 @@ import clojure.lang.ISeq;
 import clojure.lang.MapEntry;
 import clojure.lang.RT;
 import clojure.lang.Reduced;
-import clojure.lang.Util;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.Hashing;
 import slab.value.Decoder;
 import slab.value.Tags;
 
@@ -44,7 +44,7 @@ public final class Maps {
     public static Object valAt(Handle r, Object key, Object notFound) {
         r.check();
         try {
-            long e = MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
+            long e = MapNodes.find(r.heap, r.node, key, Hashing.ofKey(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
             if (e == 0) return notFound;
             Segment s = r.heap.segment();
             return r.kind == Tags.SET ? MapReads.value(r.heap, r, keyTag(s, e), keyPayload(s, e))
@@ -74,7 +74,7 @@ public final class Maps {
     public static boolean containsKey(Handle r, Object key) {
         r.check();
         try {
-            return MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM) != 0;
+            return MapNodes.find(r.heap, r.node, key, Hashing.ofKey(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM) != 0;
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
@@ -85,7 +85,7 @@ public final class Maps {
     public static MapEntry entryAt(Handle r, Object key) {
         r.check();
         try {
-            long e = MapNodes.find(r.heap, r.node, key, Util.hasheq(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
+            long e = MapNodes.find(r.heap, r.node, key, Hashing.ofKey(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
             if (e == 0) return null;
             Segment s = r.heap.segment();
             return MapEntry.create(Decoder.decodeIn(r.heap, r, keyTag(s, e), keyPayload(s, e)),

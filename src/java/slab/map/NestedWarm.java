@@ -1,5 +1,7 @@
 package slab.map;
 
+import static slab.map.MapNodes.keyPayload;
+import static slab.map.MapNodes.keyTag;
 import static slab.map.MapNodes.valPayload;
 import static slab.map.MapNodes.valTag;
 import static slab.ref.CollDescriptor.COLL_LENGTH;
@@ -7,6 +9,8 @@ import static slab.ref.CollDescriptor.COLL_ROOT_OFFSET;
 import static slab.ref.CollDescriptor.COLL_TAIL_OFFSET;
 
 import slab.mem.Segment;
+import slab.ref.Heap;
+import slab.value.Interner;
 import slab.value.Tags;
 
 /**
@@ -112,6 +116,26 @@ final class NestedWarm {
             if (!isNested(tag) || !s.readableAhead(c, COLL_LENGTH)) continue;
             long node = s.getLong(c + nodeField(tag));
             if (s.readableAhead(node, Long.BYTES)) sum += s.getLong(node);
+        }
+        keep(sum);
+    }
+
+    /**
+     * Reads the interner's decode-table slots of the n entries' keyword keys
+     * (see {@link Interner#warm}): with many distinct keywords each decode
+     * is a miss in that table, one after another as a walk steps through
+     * the entries, where these loads overlap them. Keys of another type
+     * (the first entry's tells) are not scanned, nor keys of a table small
+     * enough to stay in cache (measured: 10k keywords, a walk 15% slower
+     * with the loads; 100k level; 1M 10-40% faster).
+     */
+    static void keywordKeys(Heap h, Segment s, long first, int n, int es) {
+        Interner in = h.interner();
+        if (keyTag(s, first) != Tags.KEYWORD || !in.worthWarming()) return;
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            long e = first + (long) i * es;
+            if (keyTag(s, e) == Tags.KEYWORD) sum += in.warm(keyPayload(s, e));
         }
         keep(sum);
     }

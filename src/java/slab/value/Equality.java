@@ -35,8 +35,24 @@ public final class Equality {
         // Keywords are interned on the heap as in the segment: the stored keyword (decoded
         // once, then read from the interner's offset table) is identical to an equal probe.
         // No intern-table lookup per probe, and none for a keyword the segment never stored.
-        if (tag == Tags.KEYWORD) return v instanceof Keyword && h.interner().decode(p) == v;
+        if (tag == Tags.KEYWORD) return v instanceof Keyword && h.interner().decode(p, Tags.KEYWORD) == v;
         return equalsAny(h, parent, tag, p, v);
+    }
+
+    /**
+     * equalsValue of a probe key whose interned offset is known (kwOff: a
+     * keyword's, from {@link Interner#knownOffset} or the key's encoding; 0
+     * when not known). A keyword is interned once per segment, so it equals
+     * exactly the keyword slots that hold its offset, and nothing else.
+     */
+    public static boolean equalsKey(Heap h, int tag, long p, Object key, long kwOff) {
+        if (kwOff != 0) return tag == Tags.KEYWORD && p == kwOff;
+        return equalsValue(h, null, tag, p, key);
+    }
+
+    /** The offset a probe key's keyword slots would hold, if known to this process (for equalsKey). */
+    public static long knownOffset(Heap h, Object key) {
+        return key instanceof Keyword k ? h.interner().knownOffset(k) : 0;
     }
 
     /** equalsValue for every tag but KEYWORD, which it answers itself. */
@@ -51,9 +67,9 @@ public final class Equality {
                 if (v instanceof BigInt bi) return bi.bipart == null && bi.lpart == p;
                 if (v instanceof BigInteger bi) return bi.bitLength() < 64 && bi.longValue() == p;
                 return false;
-            case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p).equals(v);
+            case Tags.SYMBOL: return v instanceof Symbol && h.interner().decode(p, Tags.SYMBOL).equals(v);
             case Tags.SYMBOL_META:
-                return v instanceof Symbol && h.interner().decode(MetaSymbols.symbolOffset(h.segment(), tag, p)).equals(v);
+                return v instanceof Symbol && h.interner().decode(MetaSymbols.symbolOffset(h.segment(), tag, p), Tags.SYMBOL).equals(v);
             case Tags.DOUBLE:
                 return (v instanceof Double || v instanceof Float) && sameFloating(Double.longBitsToDouble(p), ((Number) v).doubleValue());
             case Tags.FLOAT:

@@ -1,5 +1,6 @@
 package slab.value;
 
+import clojure.lang.Keyword;
 import clojure.lang.Murmur3;
 import clojure.lang.Util;
 import slab.ref.CollBlocks;
@@ -12,6 +13,18 @@ import slab.ref.Heap;
  */
 public final class Hashing {
     private Hashing() {}
+
+    /**
+     * Util.hasheq of a probe key, with the commonest key classes (final, so
+     * one compare each) answered before Util.hasheq's interface check and
+     * call, which every caller in the JVM shares a profile for.
+     */
+    public static int ofKey(Object key) {
+        if (key instanceof Keyword k) return k.hasheq();
+        if (key instanceof Long l) return Murmur3.hashLong(l);
+        if (key instanceof String str) return Murmur3.hashInt(str.hashCode());
+        return Util.hasheq(key);
+    }
 
     public static int hasheq(Heap h, int tag, long p) {
         switch (tag) {

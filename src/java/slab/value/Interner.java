@@ -20,15 +20,19 @@ import slab.mem.Segment;
  * <p>The table is a fixed array of bucket heads in the segment; each bucket
  * is a chain of interned blocks, extended by compare-and-set on the head, so
  * every process interns into the same table without locks. Each process
- * keeps two caches in front of it (name to offset, offset to name), which is
- * what makes encoding a keyword cost about what encoding a long does.
+ * keeps caches in front of it (name to offset, offset to name), which is
+ * what makes encoding a keyword cost about what encoding a long does, and
+ * lets a lookup of a keyword key compare offsets ({@link #knownOffset}).
  */
 public final class Interner {
     private final Segment s;
-    private final ConcurrentHashMap<Object, Long> offsets = new ConcurrentHashMap<>();
-    /** offset -> value for every keyword and symbol this process has decoded (see {@link Decoded}). */
-    private volatile Decoded decoded = new Decoded(1 << 10);
+    private final ConcurrentHashMap<Object, Long> symbols = new ConcurrentHashMap<>();
+    private volatile KeywordOffsets keywords = new KeywordOffsets(1 << 10);
+    /** offset -> keyword, and -> symbol, for every one this process has decoded (see {@link Decoded}). */
+    private volatile Decoded keywordsDecoded = new Decoded(1 << 10), symbolsDecoded = new Decoded(1 << 6);
     private volatile long table;
+    /** The bucket chains this process has walked (see {@link ChainIndex}); guarded by this. */
+    private final ChainIndex chains = new ChainIndex();
 
     public Interner(Segment s) {
         this.s = s;
@@ -36,44 +40,104 @@ public final class Interner {
 
     /** The offset of the interned block for a keyword or symbol, interning it if needed. */
     public long intern(Object kwOrSym) {
-        Long cached = offsets.get(kwOrSym);
-        if (cached != null) return cached;
-        long off = internSlow(kwOrSym);
-        offsets.put(kwOrSym, off);
+        long off = known(kwOrSym);
+        if (off != 0) return off;
+        off = internSlow(kwOrSym);
+        rememberOffset(kwOrSym, off);
         return off;
     }
 
     /** The interned block for a keyword or symbol, or 0 if this segment has never seen it. */
     public long find(Object kwOrSym) {
-        Long cached = offsets.get(kwOrSym);
-        if (cached != null) return cached;
+        long off = known(kwOrSym);
+        if (off != 0) return off;
         // Looking up must not create the table (a read-only segment cannot).
         long t = table != 0 ? table : s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
         if (t == 0) return 0;
         Symbol sym = kwOrSym instanceof Keyword k ? k.sym : (Symbol) kwOrSym;
         int kind = kwOrSym instanceof Keyword ? INTERN_KEYWORD : INTERN_SYMBOL;
         int hash = Util.hasheq(kwOrSym);
-        long off = lookup(t, bucket(t, hash), kind, hash, sym.getNamespace(), sym.getName());
-        if (off != 0) offsets.put(kwOrSym, off);
+        off = lookup(t, kind, hash, sym.getNamespace(), sym.getName());
+        if (off != 0) rememberOffset(kwOrSym, off);
         return off;
     }
 
-    /** The keyword or symbol interned at off; after the first time, without allocating. */
-    public Object decode(long off) {
-        Object v = decoded.get(off);
+    /**
+     * The offset of k's interned block if this process has interned or found
+     * k in this segment, else 0 (which says nothing: another process
+     * may have interned it). Two flat-array loads, no allocation: what a
+     * lookup compares stored keyword slots against.
+     */
+    public long knownOffset(Keyword k) {
+        return keywords.get(k);
+    }
+
+    private long known(Object kwOrSym) {
+        if (kwOrSym instanceof Keyword k) return keywords.get(k);
+        Long cached = symbols.get(kwOrSym);
+        return cached == null ? 0 : cached;
+    }
+
+    /**
+     * The keyword (tag KEYWORD) or symbol (SYMBOL) interned at off; after the
+     * first time, without allocating or reading the segment. Damage if the
+     * block holds the other kind. Keywords and symbols are remembered in
+     * tables of their own, so a hit proves the kind without loading the
+     * object's class (in a walk over a million distinct keywords, a cache
+     * miss per key that clojure.core, holding the keyword, does not pay).
+     */
+    public Object decode(long off, int tag) {
+        boolean keyword = tag == Tags.KEYWORD;
+        Object v = (keyword ? keywordsDecoded : symbolsDecoded).get(off);
         if (v != null) return v;
         v = read(off);
-        remember(off, v);
+        if ((v instanceof Keyword) != keyword)
+            throw Damage.at(s, off, "an interned " + (keyword ? "keyword" : "symbol") + ", found " + v);
+        // Not remembered as v's offset: only intern and find, which walk the chain, know a
+        // block is the one the segment links for v (a damaged slot could name another).
+        rememberDecoded(off, v);
         return v;
     }
 
-    private synchronized void remember(long off, Object v) {
-        Decoded d = decoded;
+    /**
+     * Reads the decode-table slot where off would be first looked for, and
+     * returns something made from it (so the JIT keeps the loads): a walk
+     * about to decode many keywords calls this for each first, so that their
+     * cache misses overlap. Reads nothing of the segment.
+     */
+    public long warm(long off) {
+        return keywordsDecoded.warm(off);
+    }
+
+    /** Whether the keyword decode table is big enough (2 MiB of offsets) for {@link #warm} to pay. */
+    public boolean worthWarming() {
+        return keywordsDecoded.keys.length >= 1 << 18;
+    }
+
+    private synchronized void rememberDecoded(long off, Object v) {
+        boolean keyword = v instanceof Keyword;
+        Decoded d = keyword ? keywordsDecoded : symbolsDecoded;
         if (d.get(off) != null) return;
         if (!d.put(off, v)) {
             d = d.grown();
             d.put(off, v);
-            decoded = d;
+            if (keyword) keywordsDecoded = d;
+            else symbolsDecoded = d;
+        }
+    }
+
+    private void rememberOffset(Object kwOrSym, long off) {
+        if (kwOrSym instanceof Keyword k) rememberKeyword(k, off);
+        else symbols.put(kwOrSym, off);
+    }
+
+    private synchronized void rememberKeyword(Keyword k, long off) {
+        KeywordOffsets t = keywords;
+        if (t.get(k) != 0) return;
+        if (!t.put(k, off)) {
+            t = t.grown();
+            t.put(k, off);
+            keywords = t;
         }
     }
 
@@ -110,6 +174,11 @@ public final class Interner {
                 if (k == off) return values[i];
                 if (k == 0) return null;
             }
+        }
+
+        long warm(long off) {
+            int i = slot(off, mask);
+            return keys[i] + (values[i] == null ? 1 : 0);
         }
 
         /** Adds off -> v (absent); false, adding nothing, when the table is half full. */
@@ -152,14 +221,6 @@ public final class Interner {
         return bytes;
     }
 
-    /** decode of a KEYWORD or SYMBOL slot: damage if the block holds the other kind. */
-    public Object decode(long off, int tag) {
-        Object v = decode(off);
-        if ((v instanceof Keyword) != (tag == Tags.KEYWORD))
-            throw Damage.at(s, off, "an interned " + (tag == Tags.KEYWORD ? "keyword" : "symbol") + ", found " + v);
-        return v;
-    }
-
     // --- the table ---------------------------------------------------------------
 
     private long table() {
@@ -190,7 +251,7 @@ public final class Interner {
         long created = 0;
         while (true) {
             long first = s.getLongVolatile(head);
-            long found = lookup(t, head, kind, hash, ns, name);
+            long found = lookup(t, kind, hash, ns, name);
             if (found != 0) {
                 if (created != 0) s.allocator().free(created);
                 return found;
@@ -207,16 +268,14 @@ public final class Interner {
      * left by a process killed while interning (before the seal or the CAS):
      * garbage that no slot names, whose seal is not to be trusted.
      */
-    public boolean linked(long b) {
-        // b itself is not checked: a torn block is what this looks for
+    public synchronized boolean linked(long b) {
+        // b itself is not checked first: a torn block is what this looks for
         if (INTERN_DATA_OFFSET > Segment.blockSize(s.liveHeader(b, "an interned keyword or symbol"))) return false;
         long t = s.getLongVolatile(HeaderDescriptor.INTERN_TABLE_OFFSET);
         if (t == 0) return false;
-        ChainWalk walk = new ChainWalk();
-        for (long c = s.getLongVolatile(bucket(t, s.getInt(b + INTERN_HASH_OFFSET))); c != 0; c = s.getLong(c + INTERN_NEXT_OFFSET)) {
-            if (c == b) return true;
-            walk.visit(c);
-        }
+        int hash = s.getInt(b + INTERN_HASH_OFFSET);
+        index(t, hash);
+        for (int i = chains.first(hash); i >= 0; i = chains.next(hash, i + 1)) if (chains.offsetAt(i) == b) return true;
         return false;
     }
 
@@ -240,18 +299,38 @@ public final class Interner {
     }
 
     /**
-     * Walks a bucket's chain, each block checked. Chains only grow at the
-     * head, so a sound chain ends; a damaged next word can close it into a
-     * cycle, which the ChainWalk finds.
+     * The block interned for (kind, ns, name) of this hash, or 0: the chain
+     * indexed first, then the blocks of the hash compared by name.
      */
-    private long lookup(long t, long head, int kind, int hash, String ns, String name) {
-        ChainWalk walk = new ChainWalk();
-        for (long b = s.getLongVolatile(head); b != 0; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
-            walk.visit(b);
-            if (s.getInt(b + INTERN_HASH_OFFSET) == hash && s.getByte(b + INTERN_KIND_OFFSET) == kind
-                    && matches(b, ns, name)) return b;
+    private synchronized long lookup(long t, int kind, int hash, String ns, String name) {
+        index(t, hash);
+        for (int i = chains.first(hash); i >= 0; i = chains.next(hash, i + 1)) {
+            long b = chains.offsetAt(i);
+            if (s.getByte(b + INTERN_KIND_OFFSET) == kind && matches(b, ns, name)) return b;
         }
         return 0;
+    }
+
+    /**
+     * Brings the index of hash's bucket up to its head: walks the blocks
+     * linked since the last walk (all of them the first time), each checked.
+     * Chains only grow at the head, so a sound chain ends, or meets the head
+     * of the last walk; a damaged next word can close it into a cycle, which
+     * the ChainWalk finds. A block whose hash is not of this bucket is never
+     * indexed (it can match no lookup, as in a walk by name).
+     */
+    private void index(long t, int hash) {   // holds this
+        int bucket = hash & (INTERN_BUCKETS - 1);
+        long head = s.getLongVolatile(bucket(t, hash));
+        long stop = chains.walkedFrom(bucket);
+        if (head == stop) return;
+        ChainWalk walk = new ChainWalk();
+        for (long b = head; b != 0 && b != stop; b = s.getLong(b + INTERN_NEXT_OFFSET)) {
+            walk.visit(b);
+            int hb = s.getInt(b + INTERN_HASH_OFFSET);
+            if ((hb & (INTERN_BUCKETS - 1)) == bucket) chains.add(hb, b);
+        }
+        chains.walkedFrom(bucket, head);
     }
 
     private boolean matches(long b, String ns, String name) {

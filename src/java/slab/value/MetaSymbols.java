@@ -66,11 +66,9 @@ public final class MetaSymbols {
         return s.getInt(b + META_SYMBOL_HASH_OFFSET);
     }
 
-    /** The interned symbol of block b, which must be a symbol. */
+    /** The interned symbol of block b (damage if it names a keyword). */
     private static Symbol symbol(Heap h, long b) {
-        Object sym = h.interner().decode(h.segment().getLong(b + META_SYMBOL_SYMBOL_OFFSET));
-        if (!(sym instanceof Symbol found)) throw Damage.at(h.segment(), b, "a symbol-with-metadata block naming a symbol");
-        return found;
+        return (Symbol) h.interner().decode(h.segment().getLong(b + META_SYMBOL_SYMBOL_OFFSET), Tags.SYMBOL);
     }
 
     /** The symbol, with its metadata, that block b holds. */
