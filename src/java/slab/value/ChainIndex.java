@@ -17,15 +17,19 @@ import static slab.value.InternDescriptor.INTERN_BUCKETS;
  * Interner holds its lock around every use.
  */
 final class ChainIndex {
-    private final long[] walked = new long[INTERN_BUCKETS];
-    private long[] offsets = new long[1 << 10];
-    private int[] hashes = new int[1 << 10];
+    /** Made on the first walk: most segments a process opens it interns nothing in. */
+    private long[] walked;
+    private long[] offsets = new long[1 << 6];
+    private int[] hashes = new int[1 << 6];
     private int size;
 
     /** The head bucket's last walk began at; 0 if it was never walked. */
-    long walkedFrom(int bucket) { return walked[bucket]; }
+    long walkedFrom(int bucket) { return walked == null ? 0 : walked[bucket]; }
 
-    void walkedFrom(int bucket, long head) { walked[bucket] = head; }
+    void walkedFrom(int bucket, long head) {
+        if (walked == null) walked = new long[INTERN_BUCKETS];
+        walked[bucket] = head;
+    }
 
     private static int slot(int hash, int mask) {
         return (int) ((hash * 0x9E3779B97F4A7C15L) >>> 32) & mask;
