@@ -87,6 +87,7 @@ final class Sweeper {
 
     /** Walks the heap against a mark pass: what is reachable, what is live but unreachable, what is free. */
     public static Report verify(Sharing sh) {
+        sh.heap.interner().forgetWalks();
         long frontier = sh.s.getLongVolatile(HeaderDescriptor.FRONTIER_OFFSET);
         List<Object> damaged = new ArrayList<>();
         long[] marked = {0};

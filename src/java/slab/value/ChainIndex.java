@@ -66,8 +66,19 @@ final class ChainIndex {
     private void grow() {
         long[] oldOffsets = offsets;
         int[] oldHashes = hashes;
-        offsets = new long[oldOffsets.length * 2];
-        hashes = new int[oldHashes.length * 2];
+        // Both made before either is installed: an OutOfMemoryError leaves the index as it was.
+        long[] newOffsets = new long[oldOffsets.length * 2];
+        int[] newHashes = new int[oldHashes.length * 2];
+        offsets = newOffsets;
+        hashes = newHashes;
         for (int i = 0; i < oldOffsets.length; i++) if (oldOffsets[i] != 0) put(oldHashes[i], oldOffsets[i]);
+    }
+
+    /** Forgets every walk, so the next look at each bucket walks (and checks) its whole chain again. */
+    void clear() {
+        walked = null;
+        offsets = new long[1 << 6];
+        hashes = new int[1 << 6];
+        size = 0;
     }
 }

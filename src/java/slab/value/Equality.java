@@ -40,14 +40,18 @@ public final class Equality {
     }
 
     /**
-     * equalsValue of a probe key whose interned offset is known (kwOff: a
+     * equalsValue of a probe key whose interned offset may be known (kwOff: a
      * keyword's, from {@link Interner#knownOffset} or the key's encoding; 0
-     * when not known). A keyword is interned once per segment, so it equals
-     * exactly the keyword slots that hold its offset, and nothing else.
+     * when not known). A keyword slot holding that offset is the probe, with
+     * nothing to decode or check. Any other slot is compared as equalsValue
+     * does, which checks what it reads: a slot is compared only when its
+     * entry's hash is the probe's, so that is rare in a sound map (another
+     * keyword of the same hash), and in a damaged one it is what reports a
+     * slot naming no interned block, or finds a name the damage gave a
+     * second block.
      */
     public static boolean equalsKey(Heap h, int tag, long p, Object key, long kwOff) {
-        if (kwOff != 0) return tag == Tags.KEYWORD && p == kwOff;
-        return equalsValue(h, null, tag, p, key);
+        return (p == kwOff && kwOff != 0 && tag == Tags.KEYWORD) || equalsValue(h, null, tag, p, key);
     }
 
     /** The offset a probe key's keyword slots would hold, if known to this process (for equalsKey). */

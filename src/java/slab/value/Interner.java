@@ -299,6 +299,16 @@ public final class Interner {
     }
 
     /**
+     * Makes the next look at each bucket walk its whole chain again, each
+     * block checked: verify calls this first, so that damage to a chain
+     * since this process last walked it is found, and linked answers from
+     * the chain as it is now.
+     */
+    public synchronized void forgetWalks() {
+        chains.clear();
+    }
+
+    /**
      * The block interned for (kind, ns, name) of this hash, or 0: the chain
      * indexed first, then the blocks of the hash compared by name.
      */
