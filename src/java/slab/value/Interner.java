@@ -22,10 +22,13 @@ import slab.mem.Segment;
  * every process interns into the same table without locks. Each process
  * keeps caches in front of it (name to offset, offset to name), which is
  * what makes encoding a keyword cost about what encoding a long does, and
- * lets a lookup of a keyword key compare offsets ({@link #knownOffset}).
+ * lets a lookup of a keyword key compare offsets ({@link #knownOffset}),
+ * and an index of the chains it has walked ({@link ChainIndex}), so that
+ * interning a name it has not seen walks only what was linked since.
  */
 public final class Interner {
     private final Segment s;
+    /** name -> offset of every symbol, and keyword, this process has interned or found. */
     private final ConcurrentHashMap<Object, Long> symbols = new ConcurrentHashMap<>();
     private volatile KeywordOffsets keywords = new KeywordOffsets(1 << 10);
     /** offset -> keyword, and -> symbol, for every one this process has decoded (see {@link Decoded}). */
