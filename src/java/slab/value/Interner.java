@@ -28,7 +28,7 @@ import slab.mem.Segment;
  */
 public final class Interner {
     private final Segment s;
-    /** name -> offset of every symbol, and keyword, this process has interned or found. */
+    /** symbol -> offset of every symbol this process has interned or found (keywords: the table below). */
     private final ConcurrentHashMap<Object, Long> symbols = new ConcurrentHashMap<>();
     private volatile KeywordOffsets keywords = new KeywordOffsets(1 << 10);
     /** offset -> keyword, and -> symbol, for every one this process has decoded (see {@link Decoded}). */
