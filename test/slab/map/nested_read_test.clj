@@ -122,6 +122,10 @@
 
 ;; --- reading ahead (slab.map.NestedWarm) -------------------------------------------------
 
+(def ^:private ahead-n
+  "Entries enough for the walks to read ahead (NestedWarm.AHEAD_FROM is 4,096)."
+  5000)
+
 (defn- scattered
   "A slab map of n entries built by persistent assoc, so its nested values
   lie in the order they were added, not the order a walk reads them: the
@@ -136,7 +140,7 @@
                            2 [i (inc i)]
                            3 (slab/vector-of :double (double i))
                            i))
-        n 3000
+        n ahead-n
         s (scattered n value-of)
         m (into {} (map (fn [i] [i (value-of i)])) (range n))]
     (is (= m s))
@@ -146,26 +150,63 @@
     (is (= (vals m) (vals s)))
     (is (= (into [] (map val) m) (into [] (map val) s)))))
 
+;; Walks of big maps gather the next entries before stepping any (MapReads.Ahead,
+;; MapIterator.following): the order, the calls of f and where reduced stops must not change.
+(deftest walks-that-gather-ahead-call-f-as-clojure-core-does
+  (let [ks (concat [nil] (range ahead-n) (map #(keyword (str "k" %)) (range 300)))
+        value-of (fn [k] (if (and (number? k) (even? k)) {:n k} k))
+        m (into {} (map (fn [k] [k (value-of k)])) ks)
+        s (reduce (fn [s k] (assoc s k (value-of k))) (slab/hash-map) ks)
+        calls (fn [reduce-fn coll stop]
+                (let [seen (volatile! [])]
+                  [(reduce-fn (fn [acc & kv]
+                                (vswap! seen conj kv)
+                                (if (= (count @seen) stop) (reduced [:stopped acc]) (inc acc)))
+                              0 coll)
+                   @seen]))]
+    (is (= m s))
+    (doseq [stop [1 2 31 32 33 64 65 1000 (count m) (inc (count m))]]
+      (testing (str "stopping at call " stop)
+        (is (= (calls reduce-kv m stop) (calls reduce-kv s stop)))
+        (is (= (calls reduce m stop) (calls reduce s stop)))))
+    (testing "seqs and iterators, keys and vals, from the first element on"
+      (is (= (seq m) (seq s)))
+      (is (= (keys m) (keys s)))
+      (is (= (vals m) (vals s)))
+      (is (= (iterator-seq (.iterator ^Iterable m)) (iterator-seq (.iterator ^Iterable s))))
+      (is (= (take 40 s) (take 40 m)))
+      (is (= (first s) (first m) [nil nil])))
+    (testing "sets"
+      (let [cs (set ks)
+            ss (reduce conj (slab/hash-set) ks)]
+        (is (= (seq cs) (seq ss)))
+        (doseq [stop [1 33 (count cs)]]
+          (is (= (calls reduce cs stop) (calls reduce ss stop))))))))
+
 (deftest reading-ahead-trusts-no-offset
   (u/with-temp-dir [dir "slab-ahead"]
-    (let [seg (slab/open-segment (str dir "/a.slab") {:capacity "16m"})]
+    (let [seg (slab/open-segment (str dir "/a.slab") {:capacity "64m"})]
       (try
         (slab/with-segment seg
-          (slab/set-root! seg :m (scattered 2000 (fn [i] {:n i}))))
+          (slab/set-root! seg :m (scattered ahead-n (fn [i] {:n i}))))
         ;; The versions the build dropped pass their counts on to the published one when the
         ;; Cleaner gives them back, reading its slots: let that finish before damaging one.
         (u/settle! seg -1)
         (let [m (slab/root seg :m)
               frontier (:frontier (u/stats (.allocator seg)))
-              ;; a nested value's slot in a child of the root with several entries
-              slot (let [root (.node (handle m))
-                         entries (Integer/bitCount (.getInt seg (+ root MapNodeDescriptor/DATAMAP_OFFSET)))
-                         children (Integer/bitCount (.getInt seg (+ root MapNodeDescriptor/NODEMAP_OFFSET)))
-                         child #(.getLong seg (+ root MapNodeDescriptor/ENTRIES_OFFSET
-                                                 (* entries MapNodeDescriptor/MAP_ENTRY_LENGTH)
-                                                 (* % MapNodeDescriptor/CHILD_LENGTH)))
-                         node (first (filter #(> (Integer/bitCount (.getInt seg (+ % MapNodeDescriptor/DATAMAP_OFFSET))) 8)
-                                             (map child (range children))))]
+              ;; the first nested value's slot of the first node (breadth first) with several entries
+              slot (let [datamap #(.getInt seg (+ (long %) MapNodeDescriptor/DATAMAP_OFFSET))
+                         children (fn [node]
+                                    (let [entries (Integer/bitCount (datamap node))]
+                                      (for [j (range (Integer/bitCount (.getInt seg (+ (long node) MapNodeDescriptor/NODEMAP_OFFSET))))]
+                                        (.getLong seg (+ (long node) MapNodeDescriptor/ENTRIES_OFFSET
+                                                         (* entries MapNodeDescriptor/MAP_ENTRY_LENGTH)
+                                                         (* j MapNodeDescriptor/CHILD_LENGTH))))))
+                         node (->> (iterate #(mapcat children %) [(.node (handle m))])
+                                   (take-while seq)
+                                   (mapcat identity)
+                                   (filter #(>= (Integer/bitCount (datamap %)) 2))
+                                   first)]
                      (when node
                        (+ node MapNodeDescriptor/ENTRIES_OFFSET MapNodeDescriptor/ENTRY_VALUE_OFFSET)))
               good (.getLong seg slot)
@@ -182,7 +223,7 @@
             (is (damaged? #(reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m)) (str "reduce-kv, slot " bad))
             (is (damaged? #(doall (map (comp :n val) m))) (str "seq, slot " bad)))
           (.putLong seg slot good)
-          (is (= (reduce + (range 2000)) (reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m))))
+          (is (= (reduce + (range ahead-n)) (reduce-kv (fn [acc _ v] (+ acc (long (:n v)))) 0 m))))
         (finally (slab/close-segment! seg))))))
 
 (deftest reading-ahead-sees-blocks-allocated-since-the-last-checked-read

@@ -40,14 +40,13 @@ final class MapIterator implements Iterator<Object> {
     private final int bits;
     private int depth = -1;
     private long next;
-    /**
-     * Elements handed out so far: entering a node reads ahead of the walk
-     * (NestedWarm) only once a chunk's worth has been, and only in big
-     * maps, so (first m) reads nothing ahead.
-     */
+    /** Elements handed out so far (see {@link #readsAhead}). */
     private long yielded;
     /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
     private long nilEntry;
+    /** Entries the walk has gathered ahead of next (see {@link #following}). */
+    private final long[] ahead = new long[CHUNK];
+    private int aheadAt, aheadCount;
 
     MapIterator(Handle root, int mode) {
         root.check();
@@ -59,7 +58,7 @@ final class MapIterator implements Iterator<Object> {
         this.bits = s.mapBits();
         if (root.node != 0) push(root.node, 0);
         nilEntry = MapNodes.find(h, root.node, null, 0, es);
-        next = nilEntry != 0 ? nilEntry : advance();
+        next = nilEntry != 0 ? nilEntry : following();
         Reference.reachabilityFence(root);
     }
 
@@ -75,11 +74,35 @@ final class MapIterator implements Iterator<Object> {
         long maps = checkNode(s, n, es, depth * bits);
         collision[depth] = maps == COLLISION;
         pending[depth] = collision[depth] ? 0 : (int) maps | (int) (maps >>> 32);
-        if (yielded < CHUNK || root.count < NestedWarm.AHEAD_FROM || collision[depth]) return;
+        if (!readsAhead() || collision[depth]) return;
         int entries = Integer.bitCount((int) maps), children = Integer.bitCount((int) (maps >>> 32));
-        if (mode != KEYS && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
         if (children > 1) NestedWarm.children(s, n, es, entries, children);
-        if (mode != VALS && entries > 1) NestedWarm.keywordKeys(h, s, entry(n, es, 0), entries, es);
+    }
+
+    /**
+     * Whether the walk reads ahead (NestedWarm): in big maps only, and
+     * once a chunk's worth has been handed out, so (first m) reads nothing
+     * ahead.
+     */
+    private boolean readsAhead() {
+        return yielded >= CHUNK && root.count >= NestedWarm.AHEAD_FROM;
+    }
+
+    /**
+     * The next entry: from those gathered ahead, gathering the next CHUNK
+     * when they are used up and the walk reads ahead (their values and keys
+     * then read ahead all at once, where a node of a big map holds too few
+     * entries to overlap their misses); 0 at the end.
+     */
+    private long following() {
+        if (aheadAt < aheadCount) return ahead[aheadAt++];
+        if (!readsAhead()) return advance();
+        aheadAt = 0;
+        aheadCount = 0;
+        for (long e; aheadCount < CHUNK && (e = advance()) != 0; ) ahead[aheadCount++] = e;
+        if (mode != KEYS) NestedWarm.ifScattered(s, ahead, aheadCount);
+        if (mode != VALS) NestedWarm.keywordKeys(h, s, ahead, aheadCount);
+        return aheadCount == 0 ? 0 : ahead[aheadAt++];
     }
 
     /**
@@ -132,7 +155,7 @@ final class MapIterator implements Iterator<Object> {
             root.check();
             Object out = decode(e);
             yielded++;
-            next = advance();
+            next = following();
             return out;
         } finally {
             Reference.reachabilityFence(root);
@@ -150,7 +173,7 @@ final class MapIterator implements Iterator<Object> {
             for (; next != 0 && n < a.length; n++) {
                 a[n] = decode(next);
                 yielded++;
-                next = advance();
+                next = following();
             }
             return n;
         } finally {

@@ -34,7 +34,40 @@ final class MapReads {
             acc = step(r, h.segment(), nilEntry, set, f, acc, kv);
             if (acc instanceof Reduced) return acc;
         }
-        return reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0);
+        Ahead ahead = r.count >= NestedWarm.AHEAD_FROM ? new Ahead() : null;
+        acc = reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0, ahead);
+        return ahead == null || acc instanceof Reduced ? acc : ahead.flush(r, set, f, acc, kv);
+    }
+
+    /**
+     * The next entries of a walk of a big map, gathered before any is
+     * stepped, so what their values name is read ahead for all of them at
+     * once (NestedWarm): the bottom nodes of a 100M-entry map hold about
+     * three entries each, too few per node to overlap their misses.
+     */
+    private static final class Ahead {
+        static final int SIZE = 32;
+        final long[] entries = new long[SIZE];
+        int n;
+
+        /** Adds e; when full, steps every gathered entry in turn. */
+        Object add(Handle r, long e, boolean set, IFn f, Object acc, boolean kv) {
+            entries[n++] = e;
+            return n == SIZE ? flush(r, set, f, acc, kv) : acc;
+        }
+
+        Object flush(Handle r, boolean set, IFn f, Object acc, boolean kv) {
+            Segment s = r.heap.segment();
+            int count = n;
+            n = 0;
+            if (!set) NestedWarm.ifScattered(s, entries, count);
+            NestedWarm.keywordKeys(r.heap, s, entries, count);
+            for (int i = 0; i < count; i++) {
+                acc = step(r, s, entries[i], set, f, acc, kv);
+                if (acc instanceof Reduced) return acc;
+            }
+            return acc;
+        }
     }
 
     /**
@@ -44,7 +77,7 @@ final class MapReads {
      * damaged trie throws instead of looping or yielding entries twice.
      */
     private static Object reduceNode(Handle r, long n, int es, boolean set, IFn f, Object acc, boolean kv, long skip,
-                                     int shift, int prefix) {
+                                     int shift, int prefix, Ahead ahead) {
         if (n == 0) return acc;
         Segment s = r.heap.segment();
         int bits = s.mapBits();
@@ -54,18 +87,14 @@ final class MapReads {
                 long e = entry(n, es, i);
                 checkPlace(s, n, e, prefix, 0, shift, bits);
                 if (e == skip) continue;
-                acc = step(r, s, e, set, f, acc, kv);
+                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, e, set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
             }
             return acc;
         }
         int dm = (int) maps, nm = (int) (maps >>> 32);
         int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
-        if (r.count >= NestedWarm.AHEAD_FROM) {
-            if (!set && entries > 1) NestedWarm.ifScattered(s, entry(n, es, 0), entries, es);
-            if (children > 1) NestedWarm.children(s, n, es, entries, children);
-            if (entries > 1) NestedWarm.keywordKeys(r.heap, s, entry(n, es, 0), entries, es);
-        }
+        if (ahead != null && children > 1) NestedWarm.children(s, n, es, entries, children);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;
             int pos = Integer.numberOfTrailingZeros(bit);
@@ -73,10 +102,10 @@ final class MapReads {
                 long e = entry(n, es, index(dm, bit));
                 checkPlace(s, n, e, prefix, pos, shift, bits);
                 if (e == skip) continue;
-                acc = step(r, s, e, set, f, acc, kv);
+                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, e, set, f, acc, kv);
             } else {
                 acc = reduceNode(r, child(s, n, es, entries, index(nm, bit)), es, set, f, acc, kv, skip,
-                    shift + bits, prefix | pos << shift);
+                    shift + bits, prefix | pos << shift, ahead);
             }
             if (acc instanceof Reduced) return acc;
         }

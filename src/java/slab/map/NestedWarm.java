@@ -15,9 +15,9 @@ import slab.value.Tags;
 
 /**
  * Touches what a walk is about to read, before it reads it: the children of
- * a node, and the collection blocks, then the nodes, that a run of map
- * entries' nested collection values name. The loads of each pass are
- * independent, so the CPU overlaps their cache and TLB misses instead of
+ * a node, and the collection blocks, then the nodes, that the nested
+ * collection values of a walk's next entries name. The loads of each pass
+ * are independent, so the CPU overlaps their cache and TLB misses instead of
  * taking them in turn. Values a walk reads in address order (laid out by
  * persistent!) stream in anyway, so {@link #ifScattered} leaves them alone.
  * Nothing here is trusted: an offset outside the heap's used part or the
@@ -49,15 +49,15 @@ final class NestedWarm {
     }
 
     /**
-     * Warms the values of the n entries of length es from first (a node's
-     * run of entries) unless their collection blocks lie in ascending,
-     * nearby order.
+     * Warms the values of the first n of entries (a walk's next entries, in
+     * walk order) unless their collection blocks lie in ascending, nearby
+     * order.
      */
-    static void ifScattered(Segment s, long first, int n, int es) {
+    static void ifScattered(Segment s, long[] entries, int n) {
         long last = -1;
         int pairs = 0, far = 0;
         for (int i = 0; i < n; i++) {
-            long e = first + (long) i * es;
+            long e = entries[i];
             if (!isNested(valTag(s, e))) {
                 if (i >= 1 && last < 0) return;   // scalar values: no scan of the rest
                 continue;
@@ -69,7 +69,7 @@ final class NestedWarm {
             }
             last = c;
         }
-        if (pairs > 0 && 2 * far >= pairs) values(s, first, n, es);
+        if (pairs > 0 && 2 * far >= pairs) values(s, entries, n);
     }
 
     /**
@@ -104,37 +104,49 @@ final class NestedWarm {
     /** Reads the first word of the collection block, then of the node, that each of the n entries' values names. */
     static void values(Segment s, long first, int n, int es) {
         long sum = 0;
-        for (int i = 0; i < n; i++) {
-            long e = first + (long) i * es;
-            long c = valPayload(s, e);
-            if (isNested(valTag(s, e)) && s.readableAhead(c, COLL_LENGTH)) sum += s.getLong(c);
-        }
-        for (int i = 0; i < n; i++) {
-            long e = first + (long) i * es;
-            int tag = valTag(s, e);
-            long c = valPayload(s, e);
-            if (!isNested(tag) || !s.readableAhead(c, COLL_LENGTH)) continue;
-            long node = s.getLong(c + nodeField(tag));
-            if (s.readableAhead(node, Long.BYTES)) sum += s.getLong(node);
-        }
+        for (int i = 0; i < n; i++) sum += collOf(s, first + (long) i * es);
+        for (int i = 0; i < n; i++) sum += nodeOf(s, first + (long) i * es);
         keep(sum);
     }
 
+    /** {@link #values} for the first n of entries, wherever each lies. */
+    static void values(Segment s, long[] entries, int n) {
+        long sum = 0;
+        for (int i = 0; i < n; i++) sum += collOf(s, entries[i]);
+        for (int i = 0; i < n; i++) sum += nodeOf(s, entries[i]);
+        keep(sum);
+    }
+
+    /** The first word of the collection block entry e's value names; 0 if none can be read. */
+    private static long collOf(Segment s, long e) {
+        long c = valPayload(s, e);
+        return isNested(valTag(s, e)) && s.readableAhead(c, COLL_LENGTH) ? s.getLong(c) : 0;
+    }
+
+    /** The first word of the node that collection block names (collOf having read the block); 0 if none. */
+    private static long nodeOf(Segment s, long e) {
+        int tag = valTag(s, e);
+        long c = valPayload(s, e);
+        if (!isNested(tag) || !s.readableAhead(c, COLL_LENGTH)) return 0;
+        long node = s.getLong(c + nodeField(tag));
+        return s.readableAhead(node, Long.BYTES) ? s.getLong(node) : 0;
+    }
+
     /**
-     * Reads the interner's decode-table slots of the n entries' keyword keys
-     * (see {@link Interner#warm}): with many distinct keywords each decode
-     * is a miss in that table, one after another as a walk steps through
-     * the entries, where these loads overlap them. Keys of another type
+     * Reads the interner's decode-table slots of the keyword keys of the
+     * first n of entries (see {@link Interner#warm}): with many distinct
+     * keywords each decode is a miss in that table, one after another as a
+     * walk steps through the entries, where these loads overlap them. Keys of another type
      * (the first entry's tells) are not scanned, nor keys of a table small
      * enough to stay in cache (measured: 10k keywords, a walk 15% slower
      * with the loads; 100k level; 1M 10-40% faster).
      */
-    static void keywordKeys(Heap h, Segment s, long first, int n, int es) {
+    static void keywordKeys(Heap h, Segment s, long[] entries, int n) {
         Interner in = h.interner();
-        if (keyTag(s, first) != Tags.KEYWORD || !in.worthWarming()) return;
+        if (n < 2 || keyTag(s, entries[0]) != Tags.KEYWORD || !in.worthWarming()) return;
         long sum = 0;
         for (int i = 0; i < n; i++) {
-            long e = first + (long) i * es;
+            long e = entries[i];
             if (keyTag(s, e) == Tags.KEYWORD) sum += in.warm(keyPayload(s, e));
         }
         keep(sum);
