@@ -40,28 +40,65 @@ final class MapReads {
     }
 
     /**
-     * The next entries of a walk of a big map, gathered before any is
-     * stepped, so what their values name is read ahead for all of them at
-     * once (NestedWarm): the bottom nodes of a 100M-entry map hold about
-     * three entries each, too few per node to overlap their misses.
+     * The next entries of a walk of a big map whose values lie scattered,
+     * gathered before any is stepped, so what their values name is read
+     * ahead for all of them at once (NestedWarm): the bottom nodes of a
+     * 100M-entry map hold about three entries each, too few per node to
+     * overlap their misses. An entry whose value follows the one before in
+     * the segment (laid out by persistent!) or is a scalar is stepped at
+     * once, after those gathered: gathering costs a walk over laid-out
+     * values more than it saves. Keyword keys, when the interner's table is
+     * big enough to miss, are gathered whatever their values.
      */
     private static final class Ahead {
         static final int SIZE = 32;
         final long[] entries = new long[SIZE];
         int n;
+        /** The collection block the value of the last entry added named; -1 before the first. */
+        long last = -1;
+        /** Whether that value lay far from the one before it. */
+        boolean scattered;
+        /** Whether keys are gathered for their keywords (decided by the first entry's key). */
+        int keywords = -1;
 
-        /** Adds e; when full, steps every gathered entry in turn. */
-        Object add(Handle r, long e, boolean set, IFn f, Object acc, boolean kv) {
+        /** Steps e, or gathers it and, once SIZE are, steps all those gathered in turn. */
+        Object add(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
+            if (!gathers(r, s, e, set)) {
+                if (n > 0) {
+                    acc = flush(r, set, f, acc, kv);
+                    if (acc instanceof Reduced) return acc;
+                }
+                return step(r, s, e, set, f, acc, kv);
+            }
             entries[n++] = e;
             return n == SIZE ? flush(r, set, f, acc, kv) : acc;
+        }
+
+        private boolean gathers(Handle r, Segment s, long e, boolean set) {
+            if (keywords < 0) keywords = keyTag(s, e) == Tags.KEYWORD && r.heap.interner().worthWarming() ? 1 : 0;
+            if (keywords == 1) return true;
+            if (set || !NestedWarm.isNested(valTag(s, e))) return false;
+            long c = valPayload(s, e), before = last;
+            last = c;
+            return scattered = before < 0 || c < before || c - before > NestedWarm.NEAR;
+        }
+
+        /**
+         * Whether the walk reads a node's children ahead: unless the
+         * values it last saw were nested and laid out, where the children
+         * were laid out with them and the loads cost more than they save
+         * (1M entries: 8 ns of 55 per entry).
+         */
+        boolean warmsChildren() {
+            return last < 0 || scattered;
         }
 
         Object flush(Handle r, boolean set, IFn f, Object acc, boolean kv) {
             Segment s = r.heap.segment();
             int count = n;
             n = 0;
-            if (!set) NestedWarm.ifScattered(s, entries, count);
-            NestedWarm.keywordKeys(r.heap, s, entries, count);
+            if (!set) NestedWarm.warmUnlessLaidOut(s, entries, count);
+            if (keywords == 1) NestedWarm.keywordKeys(r.heap, s, entries, count);
             for (int i = 0; i < count; i++) {
                 acc = step(r, s, entries[i], set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
@@ -87,14 +124,14 @@ final class MapReads {
                 long e = entry(n, es, i);
                 checkPlace(s, n, e, prefix, 0, shift, bits);
                 if (e == skip) continue;
-                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, e, set, f, acc, kv);
+                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, s, e, set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;
             }
             return acc;
         }
         int dm = (int) maps, nm = (int) (maps >>> 32);
         int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
-        if (ahead != null && children > 1) NestedWarm.children(s, n, es, entries, children);
+        if (ahead != null && children > 1 && ahead.warmsChildren()) NestedWarm.children(s, n, es, entries, children);
         for (int rem = dm | nm; rem != 0; rem &= rem - 1) {
             int bit = rem & -rem;
             int pos = Integer.numberOfTrailingZeros(bit);
@@ -102,7 +139,7 @@ final class MapReads {
                 long e = entry(n, es, index(dm, bit));
                 checkPlace(s, n, e, prefix, pos, shift, bits);
                 if (e == skip) continue;
-                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, e, set, f, acc, kv);
+                acc = ahead == null ? step(r, s, e, set, f, acc, kv) : ahead.add(r, s, e, set, f, acc, kv);
             } else {
                 acc = reduceNode(r, child(s, n, es, entries, index(nm, bit)), es, set, f, acc, kv, skip,
                     shift + bits, prefix | pos << shift, ahead);

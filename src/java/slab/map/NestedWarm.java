@@ -19,7 +19,7 @@ import slab.value.Tags;
  * collection values of a walk's next entries name. The loads of each pass
  * are independent, so the CPU overlaps their cache and TLB misses instead of
  * taking them in turn. Values a walk reads in address order (laid out by
- * persistent!) stream in anyway, so {@link #ifScattered} leaves them alone.
+ * persistent!) stream in anyway, so {@link #warmUnlessLaidOut} leaves them alone.
  * Nothing here is trusted: an offset outside the heap's used part or the
  * mapping is skipped (Segment.readableAhead), and the checked reads that
  * follow report damage.
@@ -35,7 +35,7 @@ final class NestedWarm {
     static final long AHEAD_FROM = 4096;
 
     /** Two values this far apart (a page) are not read as a stream. */
-    private static final long NEAR = 4096;
+    static final long NEAR = 4096;
 
     private static long sink;
 
@@ -48,18 +48,21 @@ final class NestedWarm {
         if (sum == 0x5eed_5eed_5eed_5eedL) sink = sum;
     }
 
+    /** What {@link #warmUnlessLaidOut} found the values to be. */
+    static final int SCALARS = 0, LAID_OUT = 1, WARMED = 2;
+
     /**
      * Warms the values of the first n of entries (a walk's next entries, in
-     * walk order) unless their collection blocks lie in ascending, nearby
-     * order.
+     * walk order) unless they are scalars or their collection blocks lie in
+     * ascending, nearby order, as persistent! laid them out; returns which.
      */
-    static void ifScattered(Segment s, long[] entries, int n) {
+    static int warmUnlessLaidOut(Segment s, long[] entries, int n) {
         long last = -1;
         int pairs = 0, far = 0;
         for (int i = 0; i < n; i++) {
             long e = entries[i];
             if (!isNested(valTag(s, e))) {
-                if (i >= 1 && last < 0) return;   // scalar values: no scan of the rest
+                if (i >= 1 && last < 0) return SCALARS;   // no scan of the rest
                 continue;
             }
             long c = valPayload(s, e);
@@ -69,7 +72,10 @@ final class NestedWarm {
             }
             last = c;
         }
-        if (pairs > 0 && 2 * far >= pairs) values(s, entries, n);
+        if (pairs == 0) return SCALARS;
+        if (2 * far < pairs) return LAID_OUT;
+        values(s, entries, n);
+        return WARMED;
     }
 
     /**
@@ -139,17 +145,19 @@ final class NestedWarm {
      * walk steps through the entries, where these loads overlap them. Keys of another type
      * (the first entry's tells) are not scanned, nor keys of a table small
      * enough to stay in cache (measured: 10k keywords, a walk 15% slower
-     * with the loads; 100k level; 1M 10-40% faster).
+     * with the loads; 100k level; 1M 10-40% faster). Returns whether it
+     * read them.
      */
-    static void keywordKeys(Heap h, Segment s, long[] entries, int n) {
+    static boolean keywordKeys(Heap h, Segment s, long[] entries, int n) {
         Interner in = h.interner();
-        if (n < 2 || keyTag(s, entries[0]) != Tags.KEYWORD || !in.worthWarming()) return;
+        if (n < 2 || keyTag(s, entries[0]) != Tags.KEYWORD || !in.worthWarming()) return false;
         long sum = 0;
         for (int i = 0; i < n; i++) {
             long e = entries[i];
             if (keyTag(s, e) == Tags.KEYWORD) sum += in.warm(keyPayload(s, e));
         }
         keep(sum);
+        return true;
     }
 
     /**
