@@ -187,6 +187,55 @@
         (doseq [stop [1 33 (count cs)]]
           (is (= (calls reduce cs stop) (calls reduce ss stop))))))))
 
+;; Review of the gathered walks: the walk checked nodes up to 32 entries before stepping them,
+;; so a reduce that stops before damage, or the entries before it, failed with it.
+(deftest walks-that-gather-ahead-report-damage-where-they-reach-it
+  (u/with-temp-dir [dir "slab-gather-damage"]
+    (let [seg (slab/open-segment (str dir "/g.slab") {:capacity "64m"})]
+      (try
+        (let [m (slab/with-segment seg
+                  (reduce (fn [m i] (assoc m i {:n i})) (slab/hash-map) (range ahead-n)))
+              ks (vec (keys m))
+              datamap #(.getInt seg (+ (long %) MapNodeDescriptor/DATAMAP_OFFSET))
+              nodemap #(.getInt seg (+ (long %) MapNodeDescriptor/NODEMAP_OFFSET))
+              child-slot (fn [n j] (+ (long n) MapNodeDescriptor/ENTRIES_OFFSET
+                                      (* (Integer/bitCount (datamap n)) MapNodeDescriptor/MAP_ENTRY_LENGTH)
+                                      (* (long j) MapNodeDescriptor/CHILD_LENGTH)))
+              nth-bit (fn [bits j] (nth (filter #(bit-test bits %) (range 32)) j))
+              root (.node (handle m))
+              c0 (.getLong seg (child-slot root 0))
+              ;; the third child of the root's first child, and where its first key comes in the walk
+              slot (child-slot c0 2)
+              pos0 (nth-bit (nodemap root) 0)
+              pos1 (nth-bit (nodemap c0) 2)
+              before (count (take-while #(not (and (= pos0 (bit-and (hash %) 31))
+                                                   (= pos1 (bit-and (unsigned-bit-shift-right (hash %) 5) 31))))
+                                        ks))
+              good (.getLong seg slot)
+              calls-before-damage (fn [walk]
+                                    (let [n (volatile! 0)]
+                                      [(try (walk #(vswap! n inc)) :no-error
+                                            (catch clojure.lang.ExceptionInfo e (:slab/error (ex-data e))))
+                                       @n]))]
+          (is (< 2 before 200) "the damaged subtree comes early in the walk, within a few batches")
+          (.putLong seg slot 8)
+          (try
+            (is (= (first ks) (reduce-kv (fn [_ k _] (reduced k)) nil m)) "a reduce that stops first")
+            (is (= (nth ks (dec before)) (reduce-kv (fn [i k _] (if (= i (dec before)) (reduced k) (inc i))) 0 m))
+                "a reduce that stops at the last entry before the damage")
+            (is (= [:damaged-segment before]
+                   (calls-before-damage (fn [tick] (reduce-kv (fn [acc _ _] (tick) acc) nil m))))
+                "a whole reduce-kv steps every entry before the damage, then reports it")
+            (is (= [:damaged-segment before]
+                   (calls-before-damage (fn [tick] (reduce (fn [acc _] (tick) acc) nil m)))))
+            (is (= [:damaged-segment before]
+                   (calls-before-damage (fn [tick] (let [it (.iterator ^Iterable m)]
+                                                     (while (.hasNext it) (.next it) (tick))))))
+                "an iterator hands out every entry before the damage")
+            (finally (.putLong seg slot good)))
+          (is (= (count ks) (count (into [] m))) "sound again"))
+        (finally (slab/close-segment! seg))))))
+
 (deftest reading-ahead-trusts-no-offset
   (u/with-temp-dir [dir "slab-ahead"]
     (let [seg (slab/open-segment (str dir "/a.slab") {:capacity "64m"})]

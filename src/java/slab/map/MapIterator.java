@@ -42,7 +42,7 @@ final class MapIterator implements Iterator<Object> {
     private long next;
     /** Elements handed out so far (see {@link #readsAhead}). */
     private long yielded;
-    /** The nil key's entry, yielded first as PersistentHashMap does; 0 once yielded or if absent. */
+    /** The nil key's entry, yielded first as PersistentHashMap does (and skipped by the walk); 0 if absent. */
     private long nilEntry;
     /** Entries the walk has gathered ahead of next (see {@link #following}). */
     private final long[] ahead = new long[CHUNK];
@@ -61,6 +61,13 @@ final class MapIterator implements Iterator<Object> {
     private boolean gathers = true;
     private int stepped;
     private static final int RECHECK_MASK = 1023;
+    /**
+     * What the walk threw (damage), kept until the elements before it are
+     * handed out: next is then FAULT, which hasNext counts as an element
+     * and next() throws.
+     */
+    private Throwable fault;
+    private static final long FAULT = -1;
 
     MapIterator(Handle root, int mode) {
         root.check();
@@ -73,6 +80,7 @@ final class MapIterator implements Iterator<Object> {
         if (root.node != 0) push(root.node, 0);
         nilEntry = MapNodes.find(h, root.node, null, 0, es);
         next = nilEntry != 0 ? nilEntry : following();
+        if (next == FAULT) reportFault();
         Reference.reachabilityFence(root);
     }
 
@@ -113,15 +121,38 @@ final class MapIterator implements Iterator<Object> {
      */
     private long following() {
         if (aheadAt < aheadCount) return ahead[aheadAt++];
-        if (!readsAhead() || !gathers && (++stepped & RECHECK_MASK) != 0) return advance();
-        aheadAt = 0;
-        aheadCount = 0;
-        for (long e; aheadCount < CHUNK && (e = advance()) != 0; ) ahead[aheadCount++] = e;
+        if (fault != null) return FAULT;
+        try {
+            if (!readsAhead() || !gathers && (++stepped & RECHECK_MASK) != 0) return advance();
+            aheadAt = 0;
+            aheadCount = 0;
+            while (aheadCount < CHUNK) {
+                long e;
+                try {
+                    e = advance();
+                } catch (RuntimeException | InternalError x) {
+                    if (aheadCount == 0) throw x;
+                    fault = x;   // ahead of what was gathered: reported once the walk reaches it
+                    break;
+                }
+                if (e == 0) break;
+                ahead[aheadCount++] = e;
+            }
+        } catch (RuntimeException | InternalError x) {
+            fault = x;
+            return FAULT;
+        }
         int values = mode != KEYS ? NestedWarm.warmUnlessLaidOut(s, ahead, aheadCount) : NestedWarm.SCALARS;
         boolean keywords = mode != VALS && NestedWarm.keywordKeys(h, s, ahead, aheadCount);
         laidOut = values == NestedWarm.LAID_OUT;
         gathers = values == NestedWarm.WARMED || keywords;
         return aheadCount == 0 ? 0 : ahead[aheadAt++];
+    }
+
+    /** Throws what the walk found where it is up to (next is FAULT). */
+    private void reportFault() {
+        if (fault instanceof Error e) throw e;
+        throw (RuntimeException) fault;
     }
 
     /**
@@ -170,6 +201,7 @@ final class MapIterator implements Iterator<Object> {
     public Object next() {
         long e = next;
         if (e == 0) throw new NoSuchElementException();
+        if (e == FAULT) reportFault();
         try {
             root.check();
             Object out = decode(e);
@@ -189,11 +221,12 @@ final class MapIterator implements Iterator<Object> {
         root.check();
         try {
             int n = 0;
-            for (; next != 0 && n < a.length; n++) {
+            for (; next != 0 && next != FAULT && n < a.length; n++) {
                 a[n] = decode(next);
                 yielded++;
                 next = following();
             }
+            if (n == 0 && next == FAULT) reportFault();
             return n;
         } finally {
             Reference.reachabilityFence(root);

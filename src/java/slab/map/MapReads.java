@@ -34,9 +34,26 @@ final class MapReads {
             acc = step(r, h.segment(), nilEntry, set, f, acc, kv);
             if (acc instanceof Reduced) return acc;
         }
-        Ahead ahead = r.count >= NestedWarm.AHEAD_FROM ? new Ahead() : null;
-        acc = reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0, ahead);
-        return ahead == null || acc instanceof Reduced ? acc : ahead.flush(r, set, f, acc, kv);
+        if (r.count < NestedWarm.AHEAD_FROM) return reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0, null);
+        Ahead ahead = new Ahead();
+        ahead.acc = acc;
+        try {
+            acc = reduceNode(r, r.node, es, set, f, acc, kv, nilEntry, 0, 0, ahead);
+        } catch (RuntimeException | InternalError e) {
+            // Damage the walk found ahead of the steps: those gathered before it are stepped
+            // first, as without gathering, and it is reported only if they do not end the reduce.
+            if (ahead.n == 0) throw e;
+            Object done;
+            try {
+                done = ahead.flush(r, set, f, ahead.acc, kv);
+            } catch (RuntimeException | Error x) {
+                x.addSuppressed(e);
+                throw x;
+            }
+            if (done instanceof Reduced) return done;
+            throw e;
+        }
+        return acc instanceof Reduced ? acc : ahead.flush(r, set, f, acc, kv);
     }
 
     /**
@@ -61,17 +78,20 @@ final class MapReads {
         /** Whether keys are gathered for their keywords (decided by the first entry's key). */
         int keywords = -1;
 
+        /** The accumulator after the last entry stepped (for a walk that fails with entries gathered). */
+        Object acc;
+
         /** Steps e, or gathers it and, once SIZE are, steps all those gathered in turn. */
         Object add(Handle r, Segment s, long e, boolean set, IFn f, Object acc, boolean kv) {
             if (!gathers(r, s, e, set)) {
                 if (n > 0) {
                     acc = flush(r, set, f, acc, kv);
-                    if (acc instanceof Reduced) return acc;
+                    if (acc instanceof Reduced) return this.acc = acc;
                 }
-                return step(r, s, e, set, f, acc, kv);
+                return this.acc = step(r, s, e, set, f, acc, kv);
             }
             entries[n++] = e;
-            return n == SIZE ? flush(r, set, f, acc, kv) : acc;
+            return this.acc = n == SIZE ? flush(r, set, f, acc, kv) : acc;
         }
 
         private boolean gathers(Handle r, Segment s, long e, boolean set) {
