@@ -46,7 +46,7 @@ final class MapReads {
             Object done;
             try {
                 done = ahead.flush(r, set, f, ahead.acc, kv);
-            } catch (RuntimeException | Error x) {
+            } catch (Throwable x) {   // a Clojure fn may throw a checked exception too
                 x.addSuppressed(e);
                 throw x;
             }
