@@ -122,31 +122,27 @@ final class MapIterator implements Iterator<Object> {
     private long following() {
         if (aheadAt < aheadCount) return ahead[aheadAt++];
         if (fault != null) return FAULT;
-        try {
-            if (!readsAhead() || !gathers && (++stepped & RECHECK_MASK) != 0) return advance();
-            aheadAt = 0;
-            aheadCount = 0;
-            while (aheadCount < CHUNK) {
-                long e;
-                try {
-                    e = advance();
-                } catch (RuntimeException | InternalError x) {
-                    if (aheadCount == 0) throw x;
-                    fault = x;   // ahead of what was gathered: reported once the walk reaches it
-                    break;
-                }
-                if (e == 0) break;
-                ahead[aheadCount++] = e;
+        if (!readsAhead() || !gathers && (++stepped & RECHECK_MASK) != 0) {
+            try {
+                return advance();
+            } catch (RuntimeException | InternalError x) {
+                fault = x;
+                return FAULT;
             }
-        } catch (RuntimeException | InternalError x) {
-            fault = x;
-            return FAULT;
         }
+        aheadAt = 0;
+        aheadCount = 0;
+        try {
+            for (long e; aheadCount < CHUNK && (e = advance()) != 0; ) ahead[aheadCount++] = e;
+        } catch (RuntimeException | InternalError x) {
+            fault = x;   // reported once what was gathered before it is handed out
+        }
+        if (aheadCount == 0) return fault != null ? FAULT : 0;
         int values = mode != KEYS ? NestedWarm.warmUnlessLaidOut(s, ahead, aheadCount) : NestedWarm.SCALARS;
         boolean keywords = mode != VALS && NestedWarm.keywordKeys(h, s, ahead, aheadCount);
         laidOut = values == NestedWarm.LAID_OUT;
         gathers = values == NestedWarm.WARMED || keywords;
-        return aheadCount == 0 ? 0 : ahead[aheadAt++];
+        return ahead[aheadAt++];
     }
 
     /** Throws what the walk found where it is up to (next is FAULT). */

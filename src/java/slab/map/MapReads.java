@@ -100,7 +100,7 @@ final class MapReads {
             if (set || !NestedWarm.isNested(valTag(s, e))) return false;
             long c = valPayload(s, e), before = last;
             last = c;
-            return scattered = before < 0 || c < before || c - before > NestedWarm.NEAR;
+            return scattered = before < 0 || NestedWarm.apart(before, c);
         }
 
         /**
@@ -117,8 +117,12 @@ final class MapReads {
             Segment s = r.heap.segment();
             int count = n;
             n = 0;
-            if (!set) NestedWarm.warmUnlessLaidOut(s, entries, count);
-            if (keywords == 1) NestedWarm.keywordKeys(r.heap, s, entries, count);
+            if (keywords == 1) {   // gathered for their keys: values of any kind
+                if (!set) NestedWarm.warmUnlessLaidOut(s, entries, count);
+                NestedWarm.keywordKeys(r.heap, s, entries, count);
+            } else if (!set) {
+                NestedWarm.values(s, entries, count);   // gathered because their values lie scattered
+            }
             for (int i = 0; i < count; i++) {
                 acc = step(r, s, entries[i], set, f, acc, kv);
                 if (acc instanceof Reduced) return acc;

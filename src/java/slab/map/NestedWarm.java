@@ -19,7 +19,8 @@ import slab.value.Tags;
  * collection values of a walk's next entries name. The loads of each pass
  * are independent, so the CPU overlaps their cache and TLB misses instead of
  * taking them in turn. Values a walk reads in address order (laid out by
- * persistent!) stream in anyway, so {@link #warmUnlessLaidOut} leaves them alone.
+ * persistent!) stream in anyway, so {@link #warmUnlessLaidOut} leaves them
+ * alone.
  * Nothing here is trusted: an offset outside the heap's used part or the
  * mapping is skipped (Segment.readableAhead), and the checked reads that
  * follow report damage.
@@ -35,7 +36,12 @@ final class NestedWarm {
     static final long AHEAD_FROM = 4096;
 
     /** Two values this far apart (a page) are not read as a stream. */
-    static final long NEAR = 4096;
+    private static final long NEAR = 4096;
+
+    /** Whether a value at c, read after one at before, breaks a stream: behind it, or a page or more on. */
+    static boolean apart(long before, long c) {
+        return c < before || c - before > NEAR;
+    }
 
     private static long sink;
 
@@ -68,7 +74,7 @@ final class NestedWarm {
             long c = valPayload(s, e);
             if (last >= 0) {
                 pairs++;
-                if (c < last || c - last > NEAR) far++;
+                if (apart(last, c)) far++;
             }
             last = c;
         }
@@ -142,11 +148,11 @@ final class NestedWarm {
      * Reads the interner's decode-table slots of the keyword keys of the
      * first n of entries (see {@link Interner#warm}): with many distinct
      * keywords each decode is a miss in that table, one after another as a
-     * walk steps through the entries, where these loads overlap them. Keys of another type
-     * (the first entry's tells) are not scanned, nor keys of a table small
-     * enough to stay in cache (measured: 10k keywords, a walk 15% slower
-     * with the loads; 100k level; 1M 10-40% faster). Returns whether it
-     * read them.
+     * walk steps through the entries, where these loads overlap them. Keys
+     * of another type (the first entry's tells) are not scanned, nor keys
+     * of a table small enough to stay in cache (measured: 10k keywords, a
+     * walk 15% slower with the loads; 100k level; 1M 10-40% faster).
+     * Returns whether it read them.
      */
     static boolean keywordKeys(Heap h, Segment s, long[] entries, int n) {
         Interner in = h.interner();
