@@ -36,4 +36,9 @@
              ;; XChart draws the scale benchmark's charts (doc/charts) in the run
              ;; itself, headless; its PDF backend drags in JUnit, which we leave out.
              :bench {:jvm-opts ["-Xmx14g" "-Dslab.capacity=32g" "-Djava.awt.headless=true"]
-                     :dependencies [[org.knowm.xchart/xchart "3.8.8" :exclusions [org.junit.jupiter/junit-jupiter]]]}})
+                     :dependencies [[org.knowm.xchart/xchart "3.8.8" :exclusions [org.junit.jupiter/junit-jupiter]]]}
+             ;; With +bench for the scale benchmark: the whole heap committed and touched at
+             ;; start, so that neither side's timings include the heap growing into memory
+             ;; never touched before (about 12 us per 4 KiB page on this VM) or shrinking
+             ;; back after the benchmark's System.gc() calls. Costs ~40 s of start-up.
+             :pretouch {:jvm-opts ["-Xms14g" "-XX:+AlwaysPreTouch"]}})

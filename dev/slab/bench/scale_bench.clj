@@ -6,9 +6,13 @@
   heap. Three collections: a map with long keys and small-map values, a map
   with string keys and long values, a vector of longs.
 
-    bin/lein with-profile +bench run -m slab.bench.scale-bench            ; 1k .. 10M
+    bin/lein with-profile +bench,+pretouch run -m slab.bench.scale-bench  ; 1k .. 10M
     ... scale-bench sizes=1e3,1e6,1e8    ; or max=1e8: every power of ten from 1k
     ... scale-bench report=target/scale-bench.edn   ; tables and charts of a saved run
+
+  +pretouch touches the whole heap at start, so that the heap growing into
+  memory never touched before is not timed (on a VM, ~12 us per 4 KiB page);
+  leave it out at 100M, whose segment needs the memory.
 
   Arguments: sizes=a,b,.. | max=n | colls=long-map,string-map,keyword-map,long-scalar,vector |
   ops=build,get-hit,get-in,get-miss,reduce,seq,update | rounds=n | round-ms=n |
