@@ -433,6 +433,48 @@
         (deref reader 60000 nil)
         (slab/close-segment! seg)))))
 
+(deftest recover!-and-verify-run-while-transients-conj-in-place
+  ;; conj! of a long (or a vector-of element) into a tail the transient owns
+  ;; claims the transient without passing the write gate: the sweep and
+  ;; verify may walk that tail while the slot is written. Strings between
+  ;; the longs take the gated path (a blob allocated, a count taken).
+  (let [seg (slab/open-segment (temp-path "conj-in-place") {:capacity (* 256 1024 1024)})
+        stop (atom false)
+        elem (fn [^long i] (if (zero? (mod i 97)) (str "s" i) i))
+        builder (fn [id]
+                  (future
+                    (loop [rounds 0]
+                      (if @stop
+                        rounds
+                        (let [n (+ 100 (mod (* rounds 37) 3000))
+                              v (slab/with-segment seg (persistent! (reduce conj! (transient (slab/vector)) (map elem (range n)))))
+                              d (slab/with-segment seg (persistent! (reduce conj! (transient (slab/vector-of :double)) (range n))))]
+                          (when-not (and (= (mapv elem (range n)) v) (= (mapv double (range n)) d))
+                            (throw (ex-info "a vector built beside the sweep is wrong" {:id id :n n})))
+                          (when (zero? (mod rounds 10)) (slab/set-root! seg (keyword (str "b" id)) v))
+                          (slab/release! v)
+                          (slab/release! d)
+                          (recur (inc rounds)))))))
+        bs (mapv builder (range 2))]
+    (try
+      (let [reports (vec (for [i (range 30)]
+                           (do (Thread/sleep 20)
+                               (if (even? i) (slab/recover! seg) (slab/verify seg)))))
+            _ (reset! stop true)
+            rounds (mapv #(deref % 60000 :hang) bs)]
+        (is (every? integer? rounds) (pr-str rounds))
+        (is (every? pos? (filter integer? rounds)))
+        (is (every? :counts-add-up reports) (pr-str reports))
+        (is (every? #(empty? (:damaged %)) reports) (pr-str (keep :damaged reports)))
+        (is (every? #(zero? (long (:reclaimed % 0))) (filter :swept reports)))
+        (let [v (slab/verify seg)]
+          (is (zero? (long (:unreachable v))) (pr-str v))
+          (is (:counts-add-up v) (pr-str v))))
+      (finally
+        (reset! stop true)
+        (run! #(deref % 60000 nil) bs)
+        (slab/close-segment! seg)))))
+
 (deftest recover!-from-inside-an-update-does-not-wait-for-itself
   (let [seg (slab/open-segment (temp-path "recover-inside") {:capacity (* 64 1024 1024)})]
     (try

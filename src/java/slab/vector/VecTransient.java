@@ -223,25 +223,30 @@ public final class VecTransient {
     // --- conj! ---------------------------------------------------------------------------
 
     private void conjAlone(Object v) {
-        // The common case, kept small so that it inlines: a long into a tail
-        // this transient owns that has room ((cnt & mask) != 0: not full).
+        if (!conjInPlace(v)) conjAny(v);
+    }
+
+    /**
+     * The common case, kept small so that it inlines: a long (or a
+     * vector-of's element) into a tail this transient owns that has room
+     * ((cnt & mask) != 0: not full). Allocates nothing and moves no count,
+     * so it needs no pass through the write gate (see {@link SingleUser}).
+     * False when v needs the general path.
+     */
+    private boolean conjInPlace(Object v) {
         int tc = cnt & mask;
         long t = myTail;
-        if (tc != 0 && t != 0 && !ended && !s.isClosed()) {
-            if (elem != 0) {                                 // a vector-of's element, cast as clojure.core casts it
-                PrimElems.write(s, elem, t, tc, PrimElems.coerce(elem, v));
-                cnt++;
-                Reference.reachabilityFence(this);
-                return;
-            }
-            if (v instanceof Long l) {
-                writeSlot(s, t, w, tc, Tags.LONG, l);
-                cnt++;
-                Reference.reachabilityFence(this);
-                return;
-            }
+        if (tc == 0 || t == 0 || ended || s.isClosed()) return false;
+        if (elem != 0) {                                     // a vector-of's element, cast as clojure.core casts it
+            PrimElems.write(s, elem, t, tc, PrimElems.coerce(elem, v));
+        } else if (v instanceof Long l) {
+            writeSlot(s, t, w, tc, Tags.LONG, l);
+        } else {
+            return false;
         }
-        conjAny(v);
+        cnt++;
+        Reference.reachabilityFence(this);
+        return true;
     }
 
     private void conjAny(Object v) {
@@ -576,11 +581,17 @@ public final class VecTransient {
     }
 
     public void conj(Object v) {
-        enter();
+        user.claim();
         try {
-            conjAlone(v);
+            if (conjInPlace(v)) return;
+            user.pass();
+            try {
+                conjAny(v);
+            } finally {
+                user.leave();
+            }
         } finally {
-            exit();
+            user.unclaim();
         }
     }
 
