@@ -46,6 +46,67 @@ public final class MapNodeRefs {
         for (int j = 0; j < children; j++) v.visit(s.getLong(childSlot(n, es, entries, j)));
     }
 
+    /**
+     * The counted slots of bitmap nodes x and y (of one type) at the places
+     * where they differ, added to xs and ys; false, adding nothing, when
+     * their bitmaps differ (the places do not line up). Checks as collect.
+     */
+    public static boolean collectDiffering(Segment s, long x, long y, SlotList xs, SlotList ys) {
+        long hx = s.liveHeader(x, "a map or set node"), hy = s.liveHeader(y, "a map or set node");
+        int t = AllocatorDescriptor.typeOf(hx);
+        if ((t != BlockTypes.MAP_NODE && t != BlockTypes.SET_NODE) || AllocatorDescriptor.typeOf(hy) != t) return false;
+        int dm = datamap(s, x), nm = nodemap(s, x);
+        if (dm != datamap(s, y) || nm != nodemap(s, y)) return false;
+        boolean set = t == BlockTypes.SET_NODE;
+        int es = entryLength(set), ew = es / 8;
+        int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
+        long bytes = bitmapBytes(es, entries, children);
+        if (bytes > Segment.blockSize(hx)) throw Damage.at(s, x, "a map or set node whose entries and children fit its block");
+        if (bytes > Segment.blockSize(hy)) throw Damage.at(s, y, "a map or set node whose entries and children fit its block");
+        int words = entries * ew + children;
+        long[] wx = xs.words(words), wy = ys.words(words);
+        s.readLongs(entry(x, es, 0), wx, words);
+        s.readLongs(entry(y, es, 0), wy, words);
+        for (int i = 0, at = 0; i < entries; i++, at += ew) {
+            boolean same = true;
+            for (int k = 0; k < ew; k++) same &= wx[at + k] == wy[at + k];
+            if (same) continue;
+            entrySlots(wx, at, set, xs);
+            entrySlots(wy, at, set, ys);
+        }
+        for (int j = entries * ew; j < words; j++) {
+            if (wx[j] == wy[j]) continue;
+            xs.visit(wx[j]);
+            ys.visit(wy[j]);
+        }
+        return true;
+    }
+
+    /** The counted key and value of the entry whose words start at w[at]. */
+    private static void entrySlots(long[] w, int at, boolean set, SlotList out) {
+        long head = w[at];
+        if (Tags.isCounted((byte) (head >>> KEY_TAG_SHIFT))) out.visit(w[at + ENTRY_KEY_OFFSET / 8]);
+        if (!set && Tags.isCounted((byte) (head >>> VALUE_TAG_SHIFT))) out.visit(w[at + ENTRY_VALUE_OFFSET / 8]);
+    }
+
+    /**
+     * How often node n names block c as a child, with forEachRef's checks:
+     * a map or set node (c of a node type) is only ever named by a child
+     * slot, so the entries need not be read.
+     */
+    public static int countChild(Segment s, long n, long c) {
+        long hd = s.liveHeader(n, "a map or set node");
+        int t = AllocatorDescriptor.typeOf(hd);
+        if (t != BlockTypes.MAP_NODE && t != BlockTypes.SET_NODE) return 0;   // a collision node has no children
+        int es = entryLength(t == BlockTypes.SET_NODE);
+        int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
+        if (bitmapBytes(es, entries, children) > Segment.blockSize(hd))
+            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
+        int k = 0;
+        for (int j = 0; j < children; j++) if (s.getLong(childSlot(n, es, entries, j)) == c) k++;
+        return k;
+    }
+
     /** Where a tag byte sits in the first word of an entry read as a native long. */
     private static final int KEY_TAG_SHIFT = tagShift(ENTRY_KEY_TAG_OFFSET), VALUE_TAG_SHIFT = tagShift(ENTRY_VALUE_TAG_OFFSET);
 

@@ -68,6 +68,17 @@ public final class Lineage {
         /** Puts b's counted slots into out, in the order forEachSlot visits them. */
         default void collectSlots(long b, SlotList out) { forEachSlot(b, out); }
 
+        /**
+         * Puts into xs and ys the counted slots of x and of its base y, less
+         * the slots both hold at the same place, which add nothing to the
+         * (x(c) - y(c))+ of any block (a copy differs from its base at a
+         * few places). The whole lists are a valid answer too.
+         */
+        default void collectDiffering(long x, long y, SlotList xs, SlotList ys) {
+            collectSlots(x, xs);
+            collectSlots(y, ys);
+        }
+
         /** Frees b, whose count is 0. */
         void free(long b);
 
@@ -272,14 +283,18 @@ public final class Lineage {
             for (int i = 0; i < xs.n; i++) work.push(xs.s[i]);
             return;
         }
-        pushExcess(slotsOf(m, x, sc.x), slotsOf(m, b, sc.w), sc, work);
+        SlotList xs = sc.x.clear(), bs = sc.w.clear();
+        m.collectDiffering(x, b, xs, bs);
+        pushExcess(xs, bs, sc, work);
     }
 
     /**
      * Pushes (a(c) - b(c))+ of each block c. A copy keeps its original's
      * slots in their places but for the one or two it changed, so when the
-     * lists are as long, only the places that differ are compared; else
-     * each block's counts are tallied in the thread's Counter.
+     * lists are as long, only the places that differ are compared (what is
+     * equal at one place is in both lists, so leaving it out of both changes
+     * no difference); else each block's counts are tallied in the thread's
+     * Counter.
      */
     private static void pushExcess(SlotList a, SlotList b, Scratch sc, LongStack work) {
         if (a.n == b.n) {

@@ -66,12 +66,35 @@ public final class SegmentLineage implements Lineage.Memory {
      * of a vector, borrows from nothing.)
      */
     public void settle(long src, long copy, long stored) {
-        if (stored != 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored);
+        if (stored != 0 && src != 0 && base(copy) == src) settleOne(src, copy, stored);
     }
 
     /** As {@link #settle(long, long, long)} for the n blocks in stored (the same block may be there twice). */
     public void settle(long src, long copy, long[] stored, int n) {
-        if (n > 0 && src != 0 && base(copy) == src) Lineage.settle(this, src, copy, stored, n);
+        if (n <= 0 || src == 0 || base(copy) != src) return;
+        if (n == 1) settleOne(src, copy, stored[0]);
+        else Lineage.settle(this, src, copy, stored, n);
+    }
+
+    /**
+     * Lineage.settle for one block. A path copy's usual edit stores a node
+     * (the copied child below), which only child slots name: counting it
+     * among the two nodes' children gives what counting all their slots
+     * would, without reading every entry of both.
+     */
+    private void settleOne(long src, long copy, long c) {
+        int t = a.typeOf(c);
+        if (!isLineageType(t)) {
+            Lineage.settle(this, src, copy, c);
+            return;
+        }
+        if (childCount(copy, c) <= childCount(src, c)) Lineage.release(this, c);
+    }
+
+    private int childCount(long node, long c) {
+        int t = a.typeOf(node);
+        if (t == BlockTypes.VEC_BRANCH || t == BlockTypes.VEC_LEAF || t == BlockTypes.VEC_PRIM_LEAF) return VecNodeRefs.countChild(s, node, c);
+        return MapNodeRefs.countChild(s, node, c);
     }
 
     @Override public long count(long b) {
@@ -127,6 +150,19 @@ public final class SegmentLineage implements Lineage.Memory {
         if (t == BlockTypes.MAP_NODE || t == BlockTypes.SET_NODE) MapNodeRefs.collect(s, b, out);
         else if (t == BlockTypes.VEC_BRANCH || t == BlockTypes.VEC_LEAF) VecNodeRefs.collect(s, b, out);
         else RefWalker.forEachSlot(h, b, out);
+    }
+
+    @Override public void collectDiffering(long x, long y, SlotList xs, SlotList ys) {
+        int t = a.typeOf(x);
+        if (t == a.typeOf(y)) {
+            if (t == BlockTypes.MAP_NODE || t == BlockTypes.SET_NODE) {
+                if (MapNodeRefs.collectDiffering(s, x, y, xs, ys)) return;
+            } else if (t == BlockTypes.VEC_BRANCH || t == BlockTypes.VEC_LEAF) {
+                if (VecNodeRefs.collectDiffering(s, x, y, xs, ys)) return;
+            }
+        }
+        collectSlots(x, xs);
+        collectSlots(y, ys);
     }
 
     @Override public void free(long b) {

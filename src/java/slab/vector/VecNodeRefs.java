@@ -68,6 +68,54 @@ public final class VecNodeRefs {
         out.n = k;
     }
 
+    /**
+     * The counted slots of vector nodes x and y (both branches or both
+     * leaves of boxed values) at the places where they differ, added to xs
+     * and ys; false, adding nothing, when their types or capacities differ.
+     * Checks as collect.
+     */
+    public static boolean collectDiffering(Segment s, long x, long y, SlotList xs, SlotList ys) {
+        long hx = s.liveHeader(x, "a vector node"), hy = s.liveHeader(y, "a vector node");
+        int type = AllocatorDescriptor.typeOf(hx);
+        if ((type != BlockTypes.VEC_BRANCH && type != BlockTypes.VEC_LEAF) || AllocatorDescriptor.typeOf(hy) != type) return false;
+        int cap = checkedCapacity(s, x, hx, type);
+        if (checkedCapacity(s, y, hy, type) != cap) return false;
+        long[] wx = xs.words(cap), wy = ys.words(cap);
+        s.readLongs(x + SLOTS_OFFSET, wx, cap);
+        s.readLongs(y + SLOTS_OFFSET, wy, cap);
+        if (type == BlockTypes.VEC_BRANCH) {
+            for (int i = 0; i < cap; i++) {
+                if (wx[i] == wy[i]) continue;
+                if (wx[i] != 0) xs.visit(wx[i]);
+                if (wy[i] != 0) ys.visit(wy[i]);
+            }
+            return true;
+        }
+        byte[] tx = xs.bytes(cap), ty = ys.bytes(cap);
+        s.readBytes(x + tagOffset(cap, 0), tx, 0, cap);
+        s.readBytes(y + tagOffset(cap, 0), ty, 0, cap);
+        for (int i = 0; i < cap; i++) {
+            if (wx[i] == wy[i] && tx[i] == ty[i]) continue;
+            if (Tags.isCounted(tx[i])) xs.visit(wx[i]);
+            if (Tags.isCounted(ty[i])) ys.visit(wy[i]);
+        }
+        return true;
+    }
+
+    /**
+     * How often node names block c (of a node type) as a child, with
+     * forEachRef's checks: a leaf's slots hold values, never nodes.
+     */
+    public static int countChild(Segment s, long node, long c) {
+        long hd = s.liveHeader(node, "a vector node");
+        int type = AllocatorDescriptor.typeOf(hd);
+        int cap = checkedCapacity(s, node, hd, type);
+        if (type != BlockTypes.VEC_BRANCH) return 0;
+        int k = 0;
+        for (int i = 0; i < cap; i++) if (child(s, node, i) == c) k++;
+        return k;
+    }
+
     /** The node's capacity, which must be within the branching and fit its block: no walker reads past a block. */
     private static int checkedCapacity(Segment s, long node, long hd, int type) {
         long nw = s.getLong(node + NODE_WORD_OFFSET);
