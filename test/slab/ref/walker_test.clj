@@ -1,4 +1,4 @@
-;; Proves RefWalker yields, for every block type, exactly the counted references the block's layout (read byte by byte with the descriptor constants) says it holds.
+;; Proves RefWalker yields, for every block type, exactly the counted references the block's layout (read byte by byte with the descriptor constants) says it holds, and that the reclaimer's shortcuts (the places where a copy and its base differ, a node counted among children alone) agree with those lists.
 (ns slab.ref.walker-test
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab]
@@ -249,3 +249,95 @@
               (Reference/reachabilityFence held-named))
             (finally (slab/close-segment! named)))))
       (finally (slab/close-segment! anon)))))
+
+;; --- the reclaimer's shortcuts: only the places a copy changed ----------------------------------
+
+(defn- excess
+  "The multiset (a - b)+ as a frequency map."
+  [a b]
+  (let [fb (frequencies b)]
+    (into {} (keep (fn [[c n]] (let [d (- (long n) (long (get fb c 0)))] (when (pos? d) [c d])))) (frequencies a))))
+
+(defn- differing-excess
+  "(x - y)+ from what SegmentLineage/collectDiffering gives for the pair."
+  [^Heap heap ^long x ^long y]
+  (let [xs (SlotList.) ys (SlotList.)]
+    (.collectDiffering (.lineage heap) x y xs ys)
+    (excess (take (.n xs) (.s xs)) (take (.n ys) (.s ys)))))
+
+(defn- count-child ^long [^Segment seg t ^long n ^long c]
+  (if (#{:vec-branch :vec-leaf :vec-prim-leaf} t) (VecNodeRefs/countChild seg n c) (MapNodeRefs/countChild seg n c)))
+
+(def ^:private node-types #{:map-node :map-collision :set-node :set-collision :vec-branch :vec-leaf})
+
+(defn- versions!
+  "Histories of persistent edits from shared starting versions, so that many
+  nodes carry a base: values of every counted kind, one slab collection
+  stored under many keys and places, values replaced by others of their
+  type and of other types, colliding keys. Returns the versions."
+  [^java.util.Random rnd]
+  (let [shared-m (slab/share {:shared "a map stored under many keys, long enough"})
+        shared-v (slab/vec ["a vector stored at many places, long enough"])
+        value (fn [^long i]
+                (case (.nextInt rnd 7)
+                  0 i
+                  1 (str "a blob string, long enough to be counted " (.nextInt rnd 50))
+                  2 shared-m
+                  3 shared-v
+                  4 {:fresh i}
+                  5 nil
+                  6 (keyword (str "k" (.nextInt rnd 20)))))
+        keys (vec (concat (range 300) colliding-short colliding-long))
+        m0 (slab/share (into {} (map (fn [k] [k (value 0)])) keys))
+        s0 (slab/share (set (take 200 keys)))
+        v0 (slab/vec (map value (range 1500)))]
+    (vec (concat
+          (reductions (fn [m ^long i]
+                        (let [k (keys (.nextInt rnd (count keys)))]
+                          (if (zero? (.nextInt rnd 5)) (dissoc m k) (assoc m k (value i)))))
+                      m0 (range 300))
+          (reductions (fn [s ^long i]
+                        (let [k (keys (.nextInt rnd (count keys)))]
+                          (if (even? i) (disj s k) (conj s k))))
+                      s0 (range 150))
+          (reductions (fn [v ^long i]
+                        (case (.nextInt rnd 3)
+                          0 (assoc v (.nextInt rnd (count v)) (value i))
+                          1 (conj v (value i))
+                          2 (pop v)))
+                      v0 (range 300))))))
+
+(deftest the-reclaimers-shortcuts-agree-with-the-full-slot-lists
+  (let [seg (Segment/anonymous (* 128 1024 1024) 5 5)
+        rnd (java.util.Random. 11)]
+    (try
+      (slab/with-segment seg
+        (let [held (versions! rnd)
+              heap (Heap/of seg)
+              lineage (.lineage heap)
+              nodes (vec (filter (fn [[_ {:keys [type]}]] (node-types type)) (audit/live-blocks seg)))
+              by-type (group-by (comp :type second) nodes)
+              full (into {} (map (fn [[off {:keys [type]}]] [off (layout-refs seg type off)])) nodes)
+              bases (keep (fn [[off _]] (let [b (.base lineage (long off))] (when-not (zero? b) [off b]))) nodes)]
+          (testing "pairs of a node and its base (the death of a copy)"
+            (is (< 100 (count bases)) "the histories made copies that borrow from their bases")
+            (is (< 50 (count (filter (fn [[x b]] (seq (excess (full x) (full b)))) bases))))
+            (is (empty? (remove (fn [[x b]] (= (excess (full x) (full b)) (differing-excess heap x b))) bases))
+                "collectDiffering gives each node's excess over its base"))
+          (testing "pairs of nodes of one type, whatever their shapes"
+            (let [pairs (for [[off {:keys [type]}] nodes
+                              :let [peers (by-type type)]]
+                          [off (key (nth peers (.nextInt rnd (count peers))))])]
+              (is (empty? (remove (fn [[x y]] (= (excess (full x) (full y)) (differing-excess heap x y))) pairs)))))
+          (testing "a node counted among children alone, as among all slots (the settle of a copy)"
+            (let [offsets (vec (keys full))
+                  checks (for [[off {:keys [type]}] nodes
+                               c (distinct (concat (filter full (full off))
+                                                   [(offsets (.nextInt rnd (count offsets)))]))]
+                           [off type c])]
+              (is (< 1000 (count checks)))
+              (is (empty? (remove (fn [[off type c]]
+                                    (== (count (filter #(== (long c) (long %)) (full off))) (count-child seg type off c)))
+                                  checks)))))
+          (Reference/reachabilityFence held)))
+      (finally (slab/close-segment! seg)))))
