@@ -287,17 +287,17 @@
                   4 {:fresh i}
                   5 nil
                   6 (keyword (str "k" (.nextInt rnd 20)))))
-        keys (vec (concat (range 300) colliding-short colliding-long))
-        m0 (slab/share (into {} (map (fn [k] [k (value 0)])) keys))
-        s0 (slab/share (set (take 200 keys)))
+        ks (vec (concat (range 300) colliding-short colliding-long))
+        m0 (slab/share (into {} (map (fn [k] [k (value 0)])) ks))
+        s0 (slab/share (set (take 200 ks)))
         v0 (slab/vec (map value (range 1500)))]
     (vec (concat
           (reductions (fn [m ^long i]
-                        (let [k (keys (.nextInt rnd (count keys)))]
+                        (let [k (ks (.nextInt rnd (count ks)))]
                           (if (zero? (.nextInt rnd 5)) (dissoc m k) (assoc m k (value i)))))
                       m0 (range 300))
           (reductions (fn [s ^long i]
-                        (let [k (keys (.nextInt rnd (count keys)))]
+                        (let [k (ks (.nextInt rnd (count ks)))]
                           (if (even? i) (disj s k) (conj s k))))
                       s0 (range 150))
           (reductions (fn [v ^long i]

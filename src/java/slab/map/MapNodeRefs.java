@@ -36,8 +36,7 @@ public final class MapNodeRefs {
         boolean collision = t == BlockTypes.MAP_COLLISION || t == BlockTypes.SET_COLLISION;
         int entries = collision ? collisionCount(s, n) : Integer.bitCount(datamap(s, n));
         int children = collision ? 0 : Integer.bitCount(nodemap(s, n));
-        if (entries < 0 || bitmapBytes(es, entries, children) > Segment.blockSize(hd))
-            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
+        checkFits(s, n, hd, es, entries, children);
         for (int i = 0; i < entries; i++) {
             long e = entry(n, es, i);
             if (Tags.isCounted(keyTag(s, e))) v.visit(keyPayload(s, e));
@@ -60,9 +59,8 @@ public final class MapNodeRefs {
         boolean set = t == BlockTypes.SET_NODE;
         int es = entryLength(set), ew = es / 8;
         int entries = Integer.bitCount(dm), children = Integer.bitCount(nm);
-        long bytes = bitmapBytes(es, entries, children);
-        if (bytes > Segment.blockSize(hx)) throw Damage.at(s, x, "a map or set node whose entries and children fit its block");
-        if (bytes > Segment.blockSize(hy)) throw Damage.at(s, y, "a map or set node whose entries and children fit its block");
+        checkFits(s, x, hx, es, entries, children);
+        checkFits(s, y, hy, es, entries, children);
         int words = entries * ew + children;
         long[] wx = xs.words(words), wy = ys.words(words);
         s.readLongs(entry(x, es, 0), wx, words);
@@ -100,11 +98,16 @@ public final class MapNodeRefs {
         if (t != BlockTypes.MAP_NODE && t != BlockTypes.SET_NODE) return 0;   // a collision node has no children
         int es = entryLength(t == BlockTypes.SET_NODE);
         int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
-        if (bitmapBytes(es, entries, children) > Segment.blockSize(hd))
-            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
+        checkFits(s, n, hd, es, entries, children);
         int k = 0;
         for (int j = 0; j < children; j++) if (s.getLong(childSlot(n, es, entries, j)) == c) k++;
         return k;
+    }
+
+    /** A node whose bitmaps or count claim more than its block (header hd) holds is damage: no walker reads past a block. */
+    private static void checkFits(Segment s, long n, long hd, int es, int entries, int children) {
+        if (entries < 0 || bitmapBytes(es, entries, children) > Segment.blockSize(hd))
+            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
     }
 
     /** Where a tag byte sits in the first word of an entry read as a native long. */
@@ -129,8 +132,7 @@ public final class MapNodeRefs {
         boolean set = t == BlockTypes.SET_NODE;
         int es = entryLength(set), ew = es / 8;
         int entries = Integer.bitCount(datamap(s, n)), children = Integer.bitCount(nodemap(s, n));
-        if (bitmapBytes(es, entries, children) > Segment.blockSize(hd))
-            throw Damage.at(s, n, "a map or set node whose entries and children fit its block");
+        checkFits(s, n, hd, es, entries, children);
         int words = entries * ew + children;
         long[] w = out.words(words);
         s.readLongs(entry(n, es, 0), w, words);

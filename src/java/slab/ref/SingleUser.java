@@ -36,11 +36,11 @@ public final class SingleUser {
 
     public void enter() {
         claim();
-        ticket = gate.enter();
+        pass();
     }
 
     public void exit() {
-        gate.exit(ticket);
+        leave();
         unclaim();
     }
 
