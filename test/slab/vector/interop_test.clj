@@ -203,6 +203,52 @@
         (is (= (.node ^Handle (.slabHandle ^SharedColl inner))
                (.node ^Handle (.slabHandle ^SharedColl (nth outer 1)))))))))
 
+(deftest chunks-read-as-clojure-core's
+  (testing "each chunk of the seq: its elements, nth, count, dropFirst and reduce, as clojure.core's chunks"
+    (doseq [m [(vec (range 70))
+               (vec (concat (range -200 -150) ["s" nil [1 2] {:a 1} 1.5 :k] (range 150 180)))
+               (vec (range 5))]
+            :let [s (sv/vec-in c m)]]
+      ;; the reference for each chunk: clojure.core's ArrayChunk over the same elements
+      ;; (this segment's leaves hold 4, PersistentVector's 32)
+      (loop [a (seq s), at 0]
+        (if (nil? a)
+          (is (= at (count m)))
+          (let [ca (chunk-first a)
+                cb (clojure.lang.ArrayChunk. (object-array (subvec m at (+ at (count ca)))))]
+            (is (pos? (count ca)))
+            (is (= (vec (for [i (range (count cb))] (nth cb i))) (vec (for [i (range (count ca))] (nth ca i)))))
+            (is (= (class (thrown (nth cb (count cb)))) (class (thrown (nth ca (count ca))))))
+            (is (= (class (thrown (nth cb -1))) (class (thrown (nth ca -1)))))
+            (is (= ::none (nth ca (count ca) ::none) (nth ca -1 ::none)))
+            (is (= (.reduce cb conj []) (.reduce ca conj [])))
+            (let [r (.reduce ca (fn [_ x] (reduced [x])) nil)]
+              (is (and (reduced? r) (= [(nth ca 0)] @r)) "a reduced value comes back wrapped, for the caller to stop on"))
+            (let [da (nth (iterate #(.dropFirst ^clojure.lang.IChunk %) ca) (count ca))
+                  db (nth (iterate #(.dropFirst ^clojure.lang.IChunk %) cb) (count cb))]
+              (is (zero? (count da)))
+              (is (= (thrown (.dropFirst ^clojure.lang.IChunk db)) (thrown (.dropFirst ^clojure.lang.IChunk da)))))
+            (recur (chunk-next a) (+ at (count ca))))))
+      (is (= m (vec (seq s)) (into [] (iterator-seq (.iterator ^java.util.List s)))))
+      (is (= (map-indexed vector m) (map-indexed vector s)) "chunked consumers")
+      (let [d (drop 6 (seq s))]
+        (when (seq d)
+          (is (= (seq (drop 6 m)) (chunk-cons (chunk-first d) (chunk-rest d))) "a seq that starts inside a leaf chunks from there")))))
+  (testing "a value other than a long is decoded once: every read of it is the same object"
+    (let [s (sv/vector-in c "a string longer than eight" [1 2] {:a 1})
+          q (seq s)]
+      (is (every? true? (map identical? q (seq q))))
+      (is (identical? (nth (chunk-first q) 1) (first (next q))))))
+  (testing "vector-of chunks box each element as its type"
+    (doseq [t [:long :double :int :float :short :char :byte :boolean]
+            :let [m (vec (map (case t :char char :boolean odd? :double double :float float :int int :short short
+                                   :byte byte identity)
+                              (range 1 40)))
+                  s (sv/vector-of-in c t m)]]
+      (is (= m (seq s)) (str t))
+      (is (= (map class m) (map class (seq s))) (str t))
+      (is (= (take 4 m) (.reduce (chunk-first (seq s)) conj [])) (str t)))))
+
 (deftest seqs-of-collections-read-back
   (testing "a stored list or lazy seq holding collections reads back, as a value and nested"
     (let [users (map (fn [i] {:id i :tags [i (inc i)]}) (range 3))

@@ -16,7 +16,7 @@ final class VecIterator implements Iterator<Object> {
     private final Handle r;
     private final int end, mask;
     private int i, base;
-    private Object[] chunk;
+    private LeafChunk chunk;
 
     VecIterator(Handle r, int start, int end) {
         this.r = r;
@@ -31,11 +31,11 @@ final class VecIterator implements Iterator<Object> {
     @Override
     public Object next() {
         if (i >= end) throw new NoSuchElementException();
-        if (chunk == null || i - base >= chunk.length) {
+        if (chunk == null || i - base >= chunk.end()) {
             base = i & ~mask;
             chunk = Vectors.chunk(r, base);
         }
-        return chunk[i++ - base];
+        return chunk.at(i++ - base);
     }
 
     /** java.util.List's list iterator, read-only, as APersistentVector's. */

@@ -58,24 +58,43 @@ final class VecReads {
 
     // --- chunks ----------------------------------------------------------------------
 
-    /** The decoded elements of the leaf holding index base (a multiple of W). */
-    static Object[] chunk(Handle r, int base) {
+    /**
+     * The elements of the leaf holding index base (a multiple of W), read
+     * in bulk (two copies, not two checked reads per element); longs stay
+     * unboxed until asked for ({@link LeafChunk}).
+     */
+    static LeafChunk chunk(Handle r, int base) {
         Heap h = r.heap;
         Segment s = h.segment();
-        int bits = s.vecBits(), cnt = count(r);
+        int bits = s.vecBits(), cnt = count(r), elem = r.elem;
         long leaf = leafAt(r, s, bits, cnt, base);
         int cap = capAt(bits, cnt, base);
-        Object[] a = new Object[cap];
-        for (int j = 0; j < cap; j++) a[j] = elemValue(h, r, s, r.elem, leaf, cap, j);
-        return a;
+        long[] payloads = new long[cap];
+        if (elem != 0) {
+            PrimReads.readBits(s, elem, leaf, cap, payloads);
+            return new LeafChunk(payloads, null, 0, elem, 0, cap);
+        }
+        byte[] tags = new byte[cap];
+        readLeaf(s, leaf, cap, payloads, tags);
+        Object[] decoded = null;
+        int longs = 0;
+        for (int j = 0; j < cap; j++) {
+            if (tags[j] == Tags.LONG) {
+                longs |= 1 << j;
+            } else {
+                if (decoded == null) decoded = new Object[cap];
+                decoded[j] = Decoder.decodeIn(h, r, tags[j], payloads[j]);
+            }
+        }
+        return new LeafChunk(payloads, decoded, longs, 0, 0, cap);
     }
 
     static Object[] toArray(Handle r) {
         int cnt = count(r), w = 1 << r.heap.segment().vecBits();
         Object[] out = new Object[cnt];
         for (int base = 0; base < cnt; base += w) {
-            Object[] a = chunk(r, base);
-            System.arraycopy(a, 0, out, base, a.length);
+            LeafChunk c = chunk(r, base);
+            for (int j = 0; j < c.end(); j++) out[base + j] = c.at(j);
         }
         return out;
     }

@@ -1,7 +1,6 @@
 package slab.vector;
 
 import clojure.lang.ASeq;
-import clojure.lang.ArrayChunk;
 import clojure.lang.Counted;
 import clojure.lang.IChunk;
 import clojure.lang.IChunkedSeq;
@@ -17,17 +16,19 @@ import slab.ref.Handle;
 
 /**
  * The chunked seq of a shared vector, as PersistentVector.ChunkedSeq: each
- * chunk is one leaf, decoded once into an array. The seq holds the handle, so
- * the version's nodes stay alive while any part of the seq is reachable.
+ * chunk is one leaf, read once ({@link LeafChunk}; longs boxed as asked
+ * for). The seq holds the handle, so the version's nodes stay alive while
+ * any part of the seq is reachable.
  */
 public final class VecSeq extends ASeq implements IChunkedSeq, Counted, IReduce, IDrop {
     private final Handle root;
-    private final Object[] chunk;
-    /** Index of chunk[0] in the vector. */
+    private final LeafChunk chunk;
+    /** Index of the leaf's first element in the vector. */
     private final int base;
+    /** Index in the leaf of this seq's first element. */
     private final int offset;
 
-    private VecSeq(IPersistentMap meta, Handle root, Object[] chunk, int base, int offset) {
+    private VecSeq(IPersistentMap meta, Handle root, LeafChunk chunk, int base, int offset) {
         super(meta);
         this.root = root;
         this.chunk = chunk;
@@ -44,19 +45,19 @@ public final class VecSeq extends ASeq implements IChunkedSeq, Counted, IReduce,
     }
 
     @Override
-    public Object first() { return chunk[offset]; }
+    public Object first() { return chunk.at(offset); }
 
     @Override
     public ISeq next() {
-        if (offset + 1 < chunk.length) return new VecSeq(null, root, chunk, base, offset + 1);
+        if (offset + 1 < chunk.end()) return new VecSeq(null, root, chunk, base, offset + 1);
         return chunkedNext();
     }
 
     @Override
-    public IChunk chunkedFirst() { return new ArrayChunk(chunk, offset); }
+    public IChunk chunkedFirst() { return chunk.from(offset); }
 
     @Override
-    public ISeq chunkedNext() { return create(root, base + chunk.length); }
+    public ISeq chunkedNext() { return create(root, base + chunk.end()); }
 
     @Override
     public ISeq chunkedMore() {
@@ -82,7 +83,7 @@ public final class VecSeq extends ASeq implements IChunkedSeq, Counted, IReduce,
     @Override
     public Sequential drop(int n) {
         int o = offset + n;
-        if (o < chunk.length) return new VecSeq(null, root, chunk, base, o);
+        if (o < chunk.end()) return new VecSeq(null, root, chunk, base, o);
         return create(root, base + o);
     }
 }

@@ -133,8 +133,8 @@ public final class Vectors {
         return VecSeq.create(r, start);
     }
 
-    /** The decoded elements of the leaf holding index base (a multiple of the branching). */
-    public static Object[] chunk(Handle r, int base) {
+    /** The elements of the leaf holding index base (a multiple of the branching), read once. */
+    public static LeafChunk chunk(Handle r, int base) {
         r.check();
         try {
             return VecReads.chunk(r, base);
