@@ -7,8 +7,6 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 import clojure.lang.AFn;
-import clojure.lang.ArrayChunk;
-import clojure.lang.ChunkedCons;
 import clojure.lang.ISeq;
 import clojure.lang.LazySeq;
 import clojure.lang.MapEntry;
@@ -210,20 +208,45 @@ final class MapIterator implements Iterator<Object> {
     }
 
     /**
-     * Fills a with up to a.length next elements, checking the handle once
-     * for all of them (a seq's chunk); returns how many.
+     * The next elements, up to max (at most CHUNK), checking the handle once
+     * for all of them (a seq's chunk); longs are kept unboxed ({@link EntryChunk}).
      */
-    int fill(Object[] a) {
+    private EntryChunk nextChunk(int max) {
         root.check();
         try {
-            int n = 0;
-            for (; next != 0 && next != FAULT && n < a.length; n++) {
-                a[n] = decode(next);
+            boolean readKeys = mode != VALS, readVals = mode != KEYS;
+            long[] kp = readKeys ? new long[max] : null, vp = readVals ? new long[max] : null;
+            Object[] ko = null, vo = null;
+            int kl = 0, vl = 0, n = 0;
+            for (; next != 0 && next != FAULT && n < max; n++) {
+                long e = next;
+                if (readKeys) {
+                    int t = keyTag(s, e);
+                    long p = keyPayload(s, e);
+                    if (t == Tags.LONG) {
+                        kp[n] = p;
+                        kl |= 1 << n;
+                    } else {
+                        if (ko == null) ko = new Object[max];
+                        ko[n] = MapReads.value(h, root, t, p);
+                    }
+                }
+                if (readVals) {
+                    int t = valTag(s, e);
+                    long p = valPayload(s, e);
+                    if (t == Tags.LONG) {
+                        vp[n] = p;
+                        vl |= 1 << n;
+                    } else {
+                        if (vo == null) vo = new Object[max];
+                        vo[n] = MapReads.value(h, root, t, p);
+                    }
+                }
                 yielded++;
                 next = following();
             }
             if (n == 0 && next == FAULT) reportFault();
-            return n;
+            return new EntryChunk(mode, kp, ko, kl, vp, vo, vl, 0, n);
         } finally {
             Reference.reachabilityFence(root);
         }
@@ -238,15 +261,25 @@ final class MapIterator implements Iterator<Object> {
         };
     }
 
-    /** A chunked seq of the iterator's elements, 32 to a chunk, each chunk filled by {@link #fill}. */
-    static ISeq chunkedSeq(MapIterator it) {
+    /**
+     * The seq of the iterator's elements: the first read now, alone (so a
+     * seq used as a test of emptiness decodes one element), then chunks of
+     * CHUNK, each read when first asked for. Its head is a MapSeq, not a
+     * lazy seq, so a loop over it calls one kind of seq, which lets the JIT
+     * drop the entries and boxes of a loop that unboxes at once.
+     */
+    static ISeq seq(MapIterator it) {
+        if (!it.hasNext()) return null;
+        return new MapSeq(null, it.nextChunk(1), 0, chunkedSeq(it));
+    }
+
+    private static ISeq chunkedSeq(MapIterator it) {
         if (!it.hasNext()) return null;
         return new LazySeq(new AFn() {
             @Override
             public Object invoke() {
-                Object[] a = new Object[CHUNK];
-                int n = it.fill(a);
-                return new ChunkedCons(new ArrayChunk(a, 0, n), chunkedSeq(it));
+                EntryChunk c = it.nextChunk(CHUNK);
+                return new MapSeq(null, c, 0, chunkedSeq(it));
             }
         });
     }

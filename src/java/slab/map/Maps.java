@@ -160,7 +160,7 @@ public final class Maps {
     public static ISeq seq(Handle r) {
         r.check();
         if (r.count == 0) return null;
-        return MapIterator.chunkedSeq(new MapIterator(r, MapIterator.ENTRIES));
+        return MapIterator.seq(new MapIterator(r, MapIterator.ENTRIES));
     }
 
     /** reduce-kv for maps; for sets f gets (acc, key, key). Honors reduced. */
