@@ -1,14 +1,10 @@
 (ns slab.map.seq-chunk-test
   "Proves that the seq of a map or set hands out its elements as
-  clojure.core's chunked seqs do, decodes a value other than a long once,
-  and, where a loop unboxes each value at once, allocates no entry and no
-  Long per element (EntryChunk, MapSeq)."
+  clojure.core's chunked seqs do and decodes a value other than a long
+  once (EntryChunk, MapSeq)."
   (:require [clojure.test :refer [deftest is testing]]
             [slab.core :as slab])
-  (:import (java.lang.management ManagementFactory)
-           (com.sun.management ThreadMXBean)
-           (clojure.lang ArrayChunk IChunk ISeq Seqable)
-           (java.util Map$Entry)))
+  (:import (clojure.lang ArrayChunk IChunk)))
 
 (set! *warn-on-reflection* true)
 
@@ -56,23 +52,3 @@
             strs (filter #(string? (val %)) (take 64 q))]
         (is (seq strs))
         (is (every? true? (map #(identical? (val %1) (val %2)) strs (filter #(string? (val %)) (take 64 q)))))))))
-
-(defn- allocated-bytes ^long []
-  (.getCurrentThreadAllocatedBytes ^ThreadMXBean (ManagementFactory/getThreadMXBean)))
-
-;; A loop of its own, so its call sites see one kind of seq, as a user's loop over one kind of map does.
-(defn- walk ^long [m]
-  (loop [s (.seq ^Seqable m), acc 0]
-    (if s (recur (.next ^ISeq s) (unchecked-add acc (.longValue ^Number (.getValue ^Map$Entry (.first ^ISeq s))))) acc)))
-
-(deftest a-seq-walk-allocates-no-entry-or-box-per-long
-  (let [cm (into {} (map (fn [i] [i (* 3 i)]) (range 1000 11000)))
-        m (slab/share cm)]
-    (dotimes [_ 200] (walk m))
-    (let [before (allocated-bytes)
-          sum (walk m)
-          per (/ (- (allocated-bytes) before) (double (count m)))]
-      (is (= sum (reduce + (vals cm))))
-      ;; a seq object per element (40 bytes) and the chunks' arrays (about 21);
-      ;; a MapEntry and two Longs would add 56
-      (is (< per 80.0) (str per " heap bytes per element")))))

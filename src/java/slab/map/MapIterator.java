@@ -13,6 +13,7 @@ import clojure.lang.MapEntry;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.Slots;
 import slab.value.Tags;
 
 /**
@@ -214,39 +215,17 @@ final class MapIterator implements Iterator<Object> {
     private EntryChunk nextChunk(int max) {
         root.check();
         try {
-            boolean readKeys = mode != VALS, readVals = mode != KEYS;
-            long[] kp = readKeys ? new long[max] : null, vp = readVals ? new long[max] : null;
-            Object[] ko = null, vo = null;
-            int kl = 0, vl = 0, n = 0;
+            Slots keys = mode != VALS ? new Slots(max) : null, vals = mode != KEYS ? new Slots(max) : null;
+            int n = 0;
             for (; next != 0 && next != FAULT && n < max; n++) {
                 long e = next;
-                if (readKeys) {
-                    int t = keyTag(s, e);
-                    long p = keyPayload(s, e);
-                    if (t == Tags.LONG) {
-                        kp[n] = p;
-                        kl |= 1 << n;
-                    } else {
-                        if (ko == null) ko = new Object[max];
-                        ko[n] = MapReads.value(h, root, t, p);
-                    }
-                }
-                if (readVals) {
-                    int t = valTag(s, e);
-                    long p = valPayload(s, e);
-                    if (t == Tags.LONG) {
-                        vp[n] = p;
-                        vl |= 1 << n;
-                    } else {
-                        if (vo == null) vo = new Object[max];
-                        vo[n] = MapReads.value(h, root, t, p);
-                    }
-                }
+                if (keys != null) keys.put(h, root, n, keyTag(s, e), keyPayload(s, e));
+                if (vals != null) vals.put(h, root, n, valTag(s, e), valPayload(s, e));
                 yielded++;
                 next = following();
             }
             if (n == 0 && next == FAULT) reportFault();
-            return new EntryChunk(mode, kp, ko, kl, vp, vo, vl, 0, n);
+            return new EntryChunk(mode, keys, vals, 0, n);
         } finally {
             Reference.reachabilityFence(root);
         }

@@ -13,6 +13,7 @@ import slab.ref.Handle;
 import slab.ref.Heap;
 import slab.value.Decoder;
 import slab.value.Equality;
+import slab.value.Slots;
 import slab.value.Tags;
 
 /**
@@ -69,24 +70,16 @@ final class VecReads {
         int bits = s.vecBits(), cnt = count(r), elem = r.elem;
         long leaf = leafAt(r, s, bits, cnt, base);
         int cap = capAt(bits, cnt, base);
-        long[] payloads = new long[cap];
         if (elem != 0) {
-            PrimReads.readBits(s, elem, leaf, cap, payloads);
-            return new LeafChunk(payloads, null, 0, elem, 0, cap);
+            long[] xs = new long[cap];
+            PrimReads.readBits(s, elem, leaf, cap, xs);
+            return new LeafChunk(null, xs, elem, 0, cap);
         }
+        Slots slots = new Slots(cap);
         byte[] tags = new byte[cap];
-        readLeaf(s, leaf, cap, payloads, tags);
-        Object[] decoded = null;
-        int longs = 0;
-        for (int j = 0; j < cap; j++) {
-            if (tags[j] == Tags.LONG) {
-                longs |= 1 << j;
-            } else {
-                if (decoded == null) decoded = new Object[cap];
-                decoded[j] = Decoder.decodeIn(h, r, tags[j], payloads[j]);
-            }
-        }
-        return new LeafChunk(payloads, decoded, longs, 0, 0, cap);
+        readLeaf(s, leaf, cap, slots.payloads(), tags);
+        for (int j = 0; j < cap; j++) slots.tag(h, r, j, tags[j]);
+        return new LeafChunk(slots, null, 0, 0, cap);
     }
 
     static Object[] toArray(Handle r) {

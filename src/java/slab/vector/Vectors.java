@@ -134,7 +134,7 @@ public final class Vectors {
     }
 
     /** The elements of the leaf holding index base (a multiple of the branching), read once. */
-    public static LeafChunk chunk(Handle r, int base) {
+    static LeafChunk chunk(Handle r, int base) {
         r.check();
         try {
             return VecReads.chunk(r, base);
