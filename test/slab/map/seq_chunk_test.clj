@@ -52,3 +52,34 @@
             strs (filter #(string? (val %)) (take 64 q))]
         (is (seq strs))
         (is (every? true? (map #(identical? (val %1) (val %2)) strs (filter #(string? (val %)) (take 64 q)))))))))
+
+(defn- in-thread
+  "What f returns on a thread with a stack of the given bytes, or [:threw class]."
+  [^long stack f]
+  (let [p (promise)
+        t (Thread. nil ^Runnable (fn [] (deliver p (try (f) (catch Throwable e [:threw (class e)])))) "seq-test" stack)]
+    (.start t)
+    @p))
+
+(deftest a-seq-whose-chunk-failed-fails-again
+  (testing "walked again after a read that failed part-way, the seq fails alike instead of skipping elements"
+    (let [deep (loop [x () i 0] (if (= i 3000) x (recur (list x) (inc i))))
+          d (into {} (map (fn [i] [i (if (= i 40) deep i)])) (range 100))
+          big (bit-shift-left 1 30)
+          m (in-thread big #(slab/share d))
+          s (seq m)]
+      (is (not= 40 (key (first s))) "the failing entry lies past the seq's head")
+      (is (= [:threw StackOverflowError] (in-thread (* 256 1024) #(count (vec s)))))
+      (is (= [:threw StackOverflowError] (in-thread big #(count (vec s)))))
+      (is (= 100 (in-thread big #(count (vec (seq m))))) "a fresh seq reads every entry"))))
+
+(deftest seqs-serialize-as-lists-of-their-elements
+  (let [round-trip (fn [x]
+                     (let [bo (java.io.ByteArrayOutputStream.)]
+                       (with-open [o (java.io.ObjectOutputStream. bo)] (.writeObject o x))
+                       (with-open [i (java.io.ObjectInputStream. (java.io.ByteArrayInputStream. (.toByteArray bo)))]
+                         (.readObject i))))]
+    (doseq [x [(slab/share (zipmap (range 100) (map str (range 100)))) (slab/share (set (range 70)))
+               (slab/share {1 2}) (slab/vec (range 100)) (slab/vector-of :double 1.5 2.5)]]
+      (is (= (seq x) (round-trip (seq x))))
+      (is (= (next (seq x)) (round-trip (next (seq x))))))))

@@ -10,6 +10,7 @@ import clojure.lang.AFn;
 import clojure.lang.ISeq;
 import clojure.lang.LazySeq;
 import clojure.lang.MapEntry;
+import clojure.lang.Util;
 import slab.mem.Segment;
 import slab.ref.Handle;
 import slab.ref.Heap;
@@ -255,10 +256,21 @@ final class MapIterator implements Iterator<Object> {
     private static ISeq chunkedSeq(MapIterator it) {
         if (!it.hasNext()) return null;
         return new LazySeq(new AFn() {
+            /** What stopped the chunk's read: the walk has moved past some of its elements. */
+            private Throwable failed;
+
             @Override
             public Object invoke() {
-                EntryChunk c = it.nextChunk(CHUNK);
-                return new MapSeq(null, c, 0, chunkedSeq(it));
+                // LazySeq calls again after a throw; reading on would skip what the failed
+                // read passed (a decode that overflowed the stack, say), so it fails alike.
+                if (failed != null) throw Util.sneakyThrow(failed);
+                try {
+                    EntryChunk c = it.nextChunk(CHUNK);
+                    return new MapSeq(null, c, 0, chunkedSeq(it));
+                } catch (Throwable t) {
+                    failed = t;
+                    throw t;
+                }
             }
         });
     }

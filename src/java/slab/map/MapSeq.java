@@ -1,5 +1,7 @@
 package slab.map;
 
+import java.util.Arrays;
+
 import clojure.lang.ASeq;
 import clojure.lang.IChunk;
 import clojure.lang.IChunkedSeq;
@@ -45,6 +47,9 @@ final class MapSeq extends ASeq implements IChunkedSeq {
 
     @Override
     public ISeq chunkedMore() { return more == null ? PersistentList.EMPTY : more; }
+
+    /** Serialized as the list of its elements, as clojure.core's seqs serialize theirs. */
+    private Object writeReplace() { return PersistentList.create(Arrays.asList(toArray())); }
 
     @Override
     public Obj withMeta(IPersistentMap meta) {

@@ -1,5 +1,7 @@
 package slab.vector;
 
+import java.util.Arrays;
+
 import clojure.lang.ASeq;
 import clojure.lang.Counted;
 import clojure.lang.IChunk;
@@ -82,8 +84,12 @@ public final class VecSeq extends ASeq implements IChunkedSeq, Counted, IReduce,
 
     @Override
     public Sequential drop(int n) {
-        int o = offset + n;
-        if (o < chunk.end()) return new VecSeq(null, root, chunk, base, o);
-        return create(root, base + o);
+        long o = (long) offset + n;   // n up to Integer.MAX_VALUE: an int sum would wrap
+        if (o < chunk.end()) return new VecSeq(null, root, chunk, base, (int) o);
+        long at = base + o;
+        return at >= root.count ? null : create(root, (int) at);
     }
+
+    /** Serialized as the list of its elements, as clojure.core's seqs serialize theirs. */
+    private Object writeReplace() { return PersistentList.create(Arrays.asList(toArray())); }
 }
