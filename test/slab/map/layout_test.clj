@@ -35,6 +35,10 @@
   ^double [offsets]
   (/ (double (count (filter true? (map < offsets (rest offsets))))) (max 1 (dec (count offsets)))))
 
+;; MapLayout is package-private: its threshold is read by reflection.
+(def ^:private nested-after
+  (.getLong ^java.lang.reflect.Field (doto (.getDeclaredField (Class/forName "slab.map.MapLayout") "NESTED_AFTER") (.setAccessible true)) nil))
+
 (defn- build [empty f n]
   (persistent! (reduce (fn [t i] (f t i)) (transient empty) (range n))))
 
@@ -70,6 +74,20 @@
           (is (< 0.95 (ascending-share (persistent! (reduce (fn [acc k] (conj! acc (node-of k))) (transient []) keyed))))))
         (is (nil? (tu/verify-values seg m sets keyed records big vecs prims)))))))
 
+(deftest small-maps-keep-their-nested-values
+  ;; up to MapLayout/NESTED_AFTER entries only the map's own nodes move: its nested
+  ;; values stay where assoc! put them (hash order, about half the neighbours up)
+  (let [seg (tu/anonymous (* 64 tu/MiB))
+        after (long nested-after)]
+    (slab/with-segment seg
+      (let [small (build (slab/hash-map) (fn [t i] (assoc! t i {:id i})) after)
+            big (build (slab/hash-map) (fn [t i] (assoc! t i {:id i})) (inc after))]
+        (is (= (into {} (map (fn [i] [i {:id i}])) (range after)) small))
+        (is (= (into {} (map (fn [i] [i {:id i}])) (range (inc after))) big))
+        (is (> 0.8 (ascending-share (walk-offsets small))))
+        (is (< 0.95 (ascending-share (walk-offsets big))))
+        (is (nil? (tu/verify-values seg small big)))))))
+
 (deftest holes-left-by-earlier-frees-do-not-scatter-the-layout
   (let [seg (tu/anonymous (* 256 tu/MiB))]
     (slab/with-segment seg
@@ -102,7 +120,7 @@
       (let [warm (slab/hash-map :a {:b #{:c}})   ; keywords stay interned once stored
             before (tu/bytes-in-use seg)]
         (dotimes [round 20]
-          (let [m (build (slab/hash-map) (fn [t i] (assoc! t i {:a i :b #{:c round}})) 500)]
+          (let [m (build (slab/hash-map) (fn [t i] (assoc! t i {:a i :b #{:c round}})) 1500)]
             (is (= {:a 9 :b #{:c round}} (get m 9)))
             (slab/release! m)))
         (is (= before (tu/settle! seg before)) "every moved-from block and every version given back")
@@ -145,11 +163,13 @@
       (tu/verify-values prop-seg)          ; and the root name verify-values publishes under
       (let [before (tu/settle! prop-seg -1)
             outside (atom [])
+            ;; scalar entries first, so that the map is big enough for nested values to move
+            filler (map (fn [i] [(- -1000000 i) i false false]) (range (inc nested-after)))
             t (reduce (fn [t [k v shared? _]]
                         (let [v (if (and shared? (coll? v)) (let [sv (slab/share v)] (swap! outside conj sv) sv) v)]
                           (assoc! t k v)))
-                      (transient (slab/hash-map)) entries)
-            expect (reduce (fn [m [k v]] (assoc m k v)) {} entries)
+                      (transient (slab/hash-map)) (concat filler entries))
+            expect (reduce (fn [m [k v]] (assoc m k v)) {} (concat filler entries))
             held (into [] (keep (fn [[k _ _ hold?]] (when hold? [k (get t k)]))) entries)
             m (persistent! t)
             ok (and (= (count expect) (count m))

@@ -427,6 +427,37 @@
         (doseq [off blocks] (.free a off))
         (is (= 0 (in-use a)))))))
 
+;; The free path tells a block's start from any other offset in its span with a multiply
+;; (AllocatorDescriptor/isBlockStart) instead of a division: it must agree with the remainder
+;; for every distance a span can hold, in every class, and a free at an interior offset must be
+;; refused while the block itself stays live.
+(deftest block-starts-without-division
+  (testing "isBlockStart agrees with the remainder over every distance in two spans' length, every small class"
+    (doseq [cls (range SizeClasses/COUNT)
+            :when (AllocatorDescriptor/isSmall cls)
+            :let [size (SizeClasses/sizeOf cls)
+                  n (* 2 (AllocatorDescriptor/spanPages cls) AllocatorDescriptor/PAGE_LENGTH)
+                  wrong (loop [x 0, wrong 0]
+                          (if (< x n)
+                            (recur (inc x) (if (= (AllocatorDescriptor/isBlockStart x cls) (zero? (rem x size))) wrong (inc wrong)))
+                            wrong))]]
+      (is (zero? wrong) (str "class " cls " (" size " bytes)"))))
+  (testing "frees at offsets between block starts are refused; the blocks stay live"
+    (with-open [s (u/anonymous (* 16 u/MiB))]
+      (let [a (.allocator s)]
+        (doseq [payload [8 40 200 600 3000 12000]]
+          (let [x (.allocate a payload 0), y (.allocate a payload 0)
+                size (.blockSize a x), before (u/stats a)]
+            (doseq [d [8 16 (- size 16) (- size 8) (+ size 8) (* 16 (quot (+ size 16) 16))]
+                    :let [off (+ (min x y) d)]
+                    :when (and (not= off x) (not= off y))]
+              (is (= :damaged-segment (:error (u/error-of #(.free a (long off))))) (str "free at " d " into a " size "-byte block")))
+            (is (= before (u/stats a)))
+            (is (and (.isLive a x) (.isLive a y)))
+            (.free a x)
+            (.free a y)))
+        (is (= 0 (in-use a)))))))
+
 ;; --- what a dead or damaging process leaves ------------------------------------------------------
 
 (deftest a-commit-cut-short-is-done-again-at-once

@@ -22,8 +22,9 @@ import slab.ref.SegmentLineage;
 import slab.vector.VecSeals;
 
 /**
- * Lays a transient's nodes, and the small nested collections they alone
- * hold, out in the order a walk reads them, at persistent!: each is
+ * Lays a transient's nodes, and (in a map of more than {@link #NESTED_AFTER}
+ * entries) the small nested collections they alone hold, out in the order
+ * a walk reads them, at persistent!: each is
  * copied into a fresh block of its own size right after the one before.
  * A map built by assoc! gets its nodes and nested values in the order
  * they were added, which for hashed keys is no order a walk follows:
@@ -86,11 +87,26 @@ final class MapLayout {
      */
     static final int FRESH_AFTER_BLOCKS = 1024;
 
-    MapLayout(Segment s, Lineage.Memory lineage) {
+    /**
+     * Nested collections move only in a map of more than this many entries.
+     * A smaller one (about 200 KB with small maps as values, inside a core's
+     * L2) reads as fast wherever they lie, and moving them was a third of
+     * its build (doc/benchmarks.md, "Small maps keep their nested values").
+     */
+    static final long NESTED_AFTER = 1024;
+
+    private final boolean nested;
+
+    /** A layout of a transient's nodes; entries is the map's count, which decides whether nested values move. */
+    MapLayout(Segment s, Lineage.Memory lineage, long entries) {
         this.s = s;
         this.a = s.allocator();
         this.lineage = lineage;
+        this.nested = entries > NESTED_AFTER;
     }
+
+    /** Whether this layout moves nested collections (see NESTED_AFTER); else only the transient's own nodes. */
+    boolean movesNested() { return nested; }
 
     private long allocate(long payload, int type) {
         return retired >= FRESH_AFTER_BLOCKS ? a.allocateFresh(payload, type) : a.allocateIfRoom(payload, type);

@@ -142,7 +142,7 @@ public final class MapTransient {
         // Seal before anything publishes the root; a kill while sealing leaves it recorded as
         // mutable, so the sweep frees it unread.
         if (owned.root != 0 && edit(s, owned.root) == op.edit) {
-            MapLayout layout = new MapLayout(s, h.lineage());
+            MapLayout layout = new MapLayout(s, h.lineage(), count);
             try {
                 layOut(owned.root, 0, layout);
             } catch (RuntimeException | Error e) {
@@ -363,7 +363,7 @@ public final class MapTransient {
             if (copied) layout.retire(n);
             n = b;
         }
-        boolean ownsSlots = layout.ownsSlots(n);
+        boolean ownsSlots = layout.movesNested() && layout.ownsSlots(n);
         if (isCollision(s, n)) {
             if (ownsSlots) for (int i = 0, cnt = collisionCount(s, n); i < cnt; i++) layout.entry(entry(n, es, i), es);
             return;

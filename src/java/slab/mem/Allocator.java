@@ -621,8 +621,7 @@ public final class Allocator {
             return;
         }
         long sp = pool.addr(p);
-        long size = SizeClasses.sizeOf(cls);
-        if (pageClass(w) != cls || off < Spans.first(sp) || off >= Spans.end(sp, cls) || (off - Spans.first(sp)) % size != 0)
+        if (pageClass(w) != cls || off < Spans.first(sp) || off >= Spans.end(sp, cls) || !isBlockStart(off - Spans.first(sp), cls))
             throw notLive(off);
         long owner = s.getLongVolatile(sp + SPAN_OWNER_OFFSET);
         long tag = s.getLong(sp + SPAN_ARENA_OFFSET);

@@ -141,7 +141,41 @@ public final class AllocatorDescriptor {
 
     /** Blocks of class cls in one span. */
     public static int spanBlocks(int cls) {
+        return cls >= 0 && cls < SizeClasses.COUNT ? SPAN_BLOCKS[cls] : computeSpanBlocks(cls);
+    }
+
+    private static int computeSpanBlocks(int cls) {
         return (int) ((spanPages(cls) * PAGE_LENGTH - SPAN_HEADER_LENGTH) / SizeClasses.sizeOf(cls));
+    }
+
+    // Every free and every bump asks a span's geometry: tables, so that neither divides
+    // (a 64-bit division costs tens of cycles).
+    private static final int[] SPAN_BLOCKS = new int[SizeClasses.COUNT];
+    private static final long[] SPAN_BLOCK_BYTES = new long[SizeClasses.COUNT];
+    private static final long[] MULTIPLE_OF = new long[SizeClasses.COUNT];
+    static {
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            SPAN_BLOCKS[c] = computeSpanBlocks(c);
+            SPAN_BLOCK_BYTES[c] = SPAN_BLOCKS[c] * SizeClasses.sizeOf(c);
+            MULTIPLE_OF[c] = Long.divideUnsigned(-1L, SizeClasses.sizeOf(c)) + 1;   // ceil(2^64 / size)
+        }
+    }
+
+    /** Bytes the blocks of a span of class cls take (after the span header). */
+    public static long spanBlockBytes(int cls) {
+        return cls >= 0 && cls < SizeClasses.COUNT ? SPAN_BLOCK_BYTES[cls] : (long) computeSpanBlocks(cls) * SizeClasses.sizeOf(cls);
+    }
+
+    /**
+     * Whether x, a distance into a span's blocks (0 <= x < 2^32), is a whole
+     * number of class cls's blocks: x times ceil(2^64 / size) wraps to below
+     * that factor exactly for multiples (Lemire, Kaser and Kurz, "Faster
+     * remainder by direct computation", 2019), with no division.
+     */
+    public static boolean isBlockStart(long x, int cls) {
+        if (cls < 0 || cls >= SizeClasses.COUNT) return x % SizeClasses.sizeOf(cls) == 0;
+        long c = MULTIPLE_OF[cls];
+        return Long.compareUnsigned(x * c, c - 1) <= 0;
     }
 
     /** Is class cls served from spans (else from runs of pages)? */

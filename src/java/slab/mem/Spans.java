@@ -21,7 +21,7 @@ final class Spans {
 
     static long first(long span) { return span + SPAN_HEADER_LENGTH; }
 
-    static long end(long span, int cls) { return first(span) + (long) spanBlocks(cls) * SizeClasses.sizeOf(cls); }
+    static long end(long span, int cls) { return first(span) + spanBlockBytes(cls); }
 
     /** Makes a fresh span's header (before its pages are published). */
     static void init(Segment s, long span, int cls, long owner, long arena) {

@@ -173,7 +173,7 @@ public final class Lineage {
                         m.lock();
                         locked = true;
                     }
-                    die(m, x, work);
+                    die(m, x, work, sc);
                 } else if (left == 1 && locked && m.isLineage(x)) {
                     passOn(m, x, work);
                 }
@@ -188,11 +188,11 @@ public final class Lineage {
     }
 
     /** x's count is 0 (the lock held if x is a lineage node): x goes, its counts go on the work list. */
-    private static void die(Memory m, long x, LongStack work) {
+    private static void die(Memory m, long x, LongStack work, Scratch sc) {
         long b = m.isLineage(x) ? m.base(x) : 0;
         if (b != 0 && m.heir(b) == x) m.setHeir(b, 0);
         KillPoints.step("lineage");
-        pushOwned(m, x, b, work);
+        pushOwned(m, x, b, work, sc);
         if (b != 0) work.push(b);
         m.free(x);
     }
@@ -276,8 +276,7 @@ public final class Lineage {
     }
 
     /** Pushes the counts x holds on its slots: all of them, or (x(c) - b(c))+ of each c with base b. */
-    private static void pushOwned(Memory m, long x, long b, LongStack work) {
-        Scratch sc = Scratch.get();
+    private static void pushOwned(Memory m, long x, long b, LongStack work, Scratch sc) {
         if (b == 0) {
             SlotList xs = slotsOf(m, x, sc.x);   // a method reference to work.push would allocate per call
             for (int i = 0; i < xs.n; i++) work.push(xs.s[i]);
@@ -329,7 +328,7 @@ public final class Lineage {
     public static void forEachHeld(Memory m, long b, RefVisitor v) {
         long base = m.isLineage(b) ? m.base(b) : 0;
         LongStack s = new LongStack();
-        pushOwned(m, b, base, s);
+        pushOwned(m, b, base, s, Scratch.get());
         while (!s.isEmpty()) v.visit(s.pop());
         if (base != 0) v.visit(base);
     }
