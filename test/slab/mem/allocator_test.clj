@@ -442,6 +442,14 @@
                             (recur (inc x) (if (= (AllocatorDescriptor/isBlockStart x cls) (zero? (rem x size))) wrong (inc wrong)))
                             wrong))]]
       (is (zero? wrong) (str "class " cls " (" size " bytes)"))))
+  (testing "past 2^32 and below zero it still agrees with the remainder; a class that does not exist starts nothing"
+    (doseq [cls [0 7 31 40 (dec SizeClasses/COUNT)]
+            :let [size (SizeClasses/sizeOf cls)]
+            x [(bit-shift-left 1 32) (* size (quot (bit-shift-left 1 62) size)) (inc (* size (quot (bit-shift-left 1 62) size)))
+               -16 (- size) Long/MAX_VALUE]]
+      (is (= (zero? (rem x size)) (AllocatorDescriptor/isBlockStart x cls)) (str "x " x ", class " cls)))
+    (is (not (AllocatorDescriptor/isBlockStart 0 -1)))
+    (is (not (AllocatorDescriptor/isBlockStart 0 SizeClasses/COUNT))))
   (testing "frees at offsets between block starts are refused; the blocks stay live"
     (with-open [s (u/anonymous (* 16 u/MiB))]
       (let [a (.allocator s)]

@@ -167,13 +167,15 @@ public final class AllocatorDescriptor {
     }
 
     /**
-     * Whether x, a distance into a span's blocks (0 <= x < 2^32), is a whole
-     * number of class cls's blocks: x times ceil(2^64 / size) wraps to below
-     * that factor exactly for multiples (Lemire, Kaser and Kurz, "Faster
-     * remainder by direct computation", 2019), with no division.
+     * Whether x, a distance into a span's blocks, is a whole number of class
+     * cls's blocks: for 0 <= x < 2^32, x times ceil(2^64 / size) wraps to
+     * below that factor exactly for multiples (Lemire, Kaser and Kurz,
+     * "Faster remainder by direct computation", 2019), with no division.
+     * Any other x divides; a class that does not exist starts no block.
      */
     public static boolean isBlockStart(long x, int cls) {
-        if (cls < 0 || cls >= SizeClasses.COUNT) return x % SizeClasses.sizeOf(cls) == 0;
+        if (cls < 0 || cls >= SizeClasses.COUNT) return false;
+        if (x >>> 32 != 0) return x % SizeClasses.sizeOf(cls) == 0;
         long c = MULTIPLE_OF[cls];
         return Long.compareUnsigned(x * c, c - 1) <= 0;
     }
