@@ -131,6 +131,28 @@
      (smap/get-in-map m ks not-found)
      (clojure.core/get-in m ks not-found))))
 
+(defn get-long
+  "(long (get m k not-found)) without boxing: on a slab map a stored long
+  comes back as the primitive it is stored as, so a caller whose result is
+  a long (a ^long local, arithmetic) allocates nothing per lookup. Any other
+  value, and not-found, are cast as clojure.core's long casts them (a
+  double is truncated; nil or a non-number throws as (long x) does). Any
+  other map (or a transient) goes through clojure.core/get."
+  ^long [m k ^long not-found]
+  (if (smap/shared-map? m)
+    (smap/get-long m k not-found)
+    (long (get m k not-found))))
+
+(defn nth-long
+  "(long (nth v i)) without boxing: on a slab vector (or vector-of :long) a
+  stored long comes back as a primitive; any other element is cast as
+  clojure.core's long casts it. IndexOutOfBoundsException outside the
+  vector, as nth. Anything else goes through clojure.core/nth."
+  ^long [v ^long i]
+  (if (svec/shared-vector? v)
+    (svec/nth-long v i)
+    (long (nth v i))))
+
 ;; --- segments ---------------------------------------------------------------------
 
 (defn default-segment

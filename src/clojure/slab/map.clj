@@ -140,6 +140,11 @@
   [x]
   (instance? SharedMap x))
 
+(defn get-long
+  "See slab.core/get-long: m a slab map."
+  ^long [^SharedMap m k ^long not-found]
+  (Maps/getLong (.-root m) k not-found))
+
 (defn get-in-map
   "See slab.core/get-in: m a slab map, ks not empty."
   [^SharedMap m ks not-found]

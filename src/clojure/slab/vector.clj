@@ -279,6 +279,11 @@
   [x]
   (instance? SharedVector x))
 
+(defn nth-long
+  "See slab.core/nth-long: v a slab vector."
+  ^long [^SharedVector v ^long i]
+  (Vectors/nthLong (.-root v) i))
+
 (defn reduce-leaves
   "See slab.core/reduce-leaves."
   [f init ^SharedColl v]

@@ -44,11 +44,38 @@ public final class Maps {
     public static Object valAt(Handle r, Object key, Object notFound) {
         r.check();
         try {
-            long e = MapNodes.find(r.heap, r.node, key, Hashing.ofKey(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
+            long e = entryOf(r, key);
             if (e == 0) return notFound;
             Segment s = r.heap.segment();
             return r.kind == Tags.SET ? MapReads.value(r.heap, r, keyTag(s, e), keyPayload(s, e))
                 : MapReads.value(r.heap, r, valTag(s, e), valPayload(s, e));
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
+    /** The entry of key in r, 0 if absent; a big map's lookup reads each node's next lines ahead. */
+    private static long entryOf(Handle r, Object key) {
+        return MapNodes.find(r.heap, r.node, key, Hashing.ofKey(key), es(r), r.count >= NestedWarm.LOOKUP_AHEAD_FROM);
+    }
+
+    /**
+     * (long (get r key notFound)) for a map or set r, without boxing a stored long:
+     * a long value is returned as stored, any other value (or notFound) is
+     * cast as clojure.core's long casts it (a nil or a non-number throws).
+     */
+    public static long getLong(Handle r, Object key, long notFound) {
+        r.check();
+        try {
+            long e = entryOf(r, key);
+            if (e == 0) return notFound;
+            Segment s = r.heap.segment();
+            boolean set = r.kind == Tags.SET;
+            int tag = set ? keyTag(s, e) : valTag(s, e);
+            long p = set ? keyPayload(s, e) : valPayload(s, e);
+            return tag == Tags.LONG ? p : RT.longCast(MapReads.value(r.heap, r, tag, p));
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {

@@ -309,14 +309,48 @@ final class VecNodes {
 
     /** Element i; IndexOutOfBoundsException outside 0..count-1, as PersistentVector. */
     static Object nth(Handle r, int i) {
+        int cnt = checkIndex(r, i);
+        Segment s = r.heap.segment();
+        int bits = s.vecBits();
+        return elemValue(r.heap, r, s, r.elem, leafOf(r, s, cnt, bits, i), leafCap(cnt, bits, i), leafSlot(cnt, bits, i));
+    }
+
+    /** r's count, once i is known to be an index of it (IndexOutOfBoundsException if not, as PersistentVector). */
+    private static int checkIndex(Handle r, int i) {
         int cnt = count(r);
         if (i < 0 || i >= cnt) throw new IndexOutOfBoundsException();
-        Heap h = r.heap;
-        Segment s = h.segment();
-        int bits = s.vecBits();
+        return cnt;
+    }
+
+    /** The leaf holding element i (the tail, or a trie leaf with every node on the way checked). */
+    private static long leafOf(Handle r, Segment s, int cnt, int bits, int i) {
+        return i >= tailoff(cnt, bits) ? tail(s, r.tail, r.elem, cnt, bits) : leafFor(s, r.node, r.elem, r.shift, bits, i);
+    }
+
+    /** The slots of the leaf holding element i, and i's slot in it. */
+    private static int leafCap(int cnt, int bits, int i) {
         int to = tailoff(cnt, bits);
-        if (i >= to) return elemValue(h, r, s, r.elem, tail(s, r.tail, r.elem, cnt, bits), cnt - to, i - to);
-        return elemValue(h, r, s, r.elem, leafFor(s, r.node, r.elem, r.shift, bits, i), 1 << bits, i & ((1 << bits) - 1));
+        return i >= to ? cnt - to : 1 << bits;
+    }
+
+    private static int leafSlot(int cnt, int bits, int i) {
+        int to = tailoff(cnt, bits);
+        return i >= to ? i - to : i & ((1 << bits) - 1);
+    }
+
+    /** Element i as a primitive long, as (long (nth v i)) without the box; IndexOutOfBoundsException as nth. */
+    static long nthLong(Handle r, int i) {
+        int cnt = checkIndex(r, i);
+        Segment s = r.heap.segment();
+        int bits = s.vecBits();
+        return elemLong(r.heap, r, s, r.elem, leafOf(r, s, cnt, bits, i), leafCap(cnt, bits, i), leafSlot(cnt, bits, i));
+    }
+
+    /** elemValue as a long: stored longs as they are, anything else cast as clojure.core's long casts it. */
+    private static long elemLong(Heap h, Handle parent, Segment s, int elem, long leaf, int cap, int j) {
+        if (elem == PrimLeafDescriptor.ELEM_LONG) return PrimElems.read(s, elem, leaf, j);
+        if (elem == 0 && tag(s, leaf, cap, j) == Tags.LONG) return payload(s, leaf, j);
+        return clojure.lang.RT.longCast(elemValue(h, parent, s, elem, leaf, cap, j));
     }
 
     static Object nth(Handle r, int i, Object notFound) {

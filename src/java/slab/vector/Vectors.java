@@ -68,6 +68,19 @@ public final class Vectors {
         }
     }
 
+    /** (long (nth r i)) without boxing a stored long (see {@link VecNodes#nthLong}); any long index, as nth's int. */
+    public static long nthLong(Handle r, long i) {
+        r.check();
+        try {
+            if (i < 0 || i >= r.count) throw new IndexOutOfBoundsException();
+            return VecNodes.nthLong(r, (int) i);
+        } catch (InternalError e) {
+            throw r.heap.segment().fault(e);   // a file truncated under us
+        } finally {
+            Reference.reachabilityFence(r);
+        }
+    }
+
     /** The last element, or nil when empty. */
     public static Object peek(Handle r) {
         r.check();
