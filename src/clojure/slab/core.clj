@@ -135,10 +135,11 @@
   "(long (get m k not-found)) without boxing: on a slab map a stored long
   comes back as the primitive it is stored as, so a caller whose result is
   a long (a ^long local, arithmetic) allocates nothing per lookup. Any other
-  value, and not-found, are cast as clojure.core's long casts them (a
-  double is truncated; nil or a non-number throws as (long x) does). Any
-  other map (or a transient) goes through clojure.core/get."
-  ^long [m k ^long not-found]
+  value, and not-found when k is absent (and only then), are cast as
+  clojure.core's long casts them (a double is truncated; nil or a
+  non-number throws as (long x) does). Any other map (or a transient) goes
+  through clojure.core/get."
+  ^long [m k not-found]
   (if (smap/shared-map? m)
     (smap/get-long m k not-found)
     (long (get m k not-found))))

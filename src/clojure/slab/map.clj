@@ -142,7 +142,7 @@
 
 (defn get-long
   "See slab.core/get-long: m a slab map."
-  ^long [^SharedMap m k ^long not-found]
+  ^long [^SharedMap m k not-found]
   (Maps/getLong (.-root m) k not-found))
 
 (defn get-in-map

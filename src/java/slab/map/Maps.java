@@ -63,14 +63,15 @@ public final class Maps {
 
     /**
      * (long (get r key notFound)) for a map or set r, without boxing a stored long:
-     * a long value is returned as stored, any other value (or notFound) is
-     * cast as clojure.core's long casts it (a nil or a non-number throws).
+     * a long value is returned as stored, any other value (or notFound, when
+     * key is absent and only then) is cast as clojure.core's long casts it
+     * (a nil or a non-number throws).
      */
-    public static long getLong(Handle r, Object key, long notFound) {
+    public static long getLong(Handle r, Object key, Object notFound) {
         r.check();
         try {
             long e = entryOf(r, key);
-            if (e == 0) return notFound;
+            if (e == 0) return RT.longCast(notFound);
             Segment s = r.heap.segment();
             boolean set = r.kind == Tags.SET;
             int tag = set ? keyTag(s, e) : valTag(s, e);

@@ -68,12 +68,14 @@ public final class Vectors {
         }
     }
 
-    /** (long (nth r i)) without boxing a stored long (see {@link VecNodes#nthLong}); any long index, as nth's int. */
+    /**
+     * (long (nth r i)) without boxing a stored long (see {@link VecNodes#nthLong}); an
+     * index past an int throws ArithmeticException, as Clojure's cast of nth's index does.
+     */
     public static long nthLong(Handle r, long i) {
         r.check();
         try {
-            if (i < 0 || i >= r.count) throw new IndexOutOfBoundsException();
-            return VecNodes.nthLong(r, (int) i);
+            return VecNodes.nthLong(r, Math.toIntExact(i));
         } catch (InternalError e) {
             throw r.heap.segment().fault(e);   // a file truncated under us
         } finally {
