@@ -91,13 +91,17 @@
 
 ;; --- persistent!: a transient ending while a process dies --------------------------------------
 
-;; :t3 and :t4 are small nested collections persistent! lays out in walk order (moves it can die in).
-(def built (-> (:m roots) (assoc :t1 1 :t2 [1 2] :t3 {:a 1 :b 2} :t4 #{1 2}) (dissoc 7)))
+;; :t3 and :t4 are small nested collections persistent! lays out in walk order (moves it can die in);
+;; nested values move only in a map of more than 1,024 entries, so scalar entries take it past that.
+(def ^:private filler (into {} (map (fn [i] [(+ 100000 i) i])) (range 900)))
+(def built (-> (:m roots) (assoc :t1 1 :t2 [1 2] :t3 {:a 1 :b 2} :t4 #{1 2}) (dissoc 7) (merge filler)))
 
 (defn persistent-run [file]
   (let [seg (open file)
         m (slab/root seg :m)
-        t (-> (transient m) (assoc! :t1 1) (assoc! :t2 [1 2]) (assoc! :t3 {:a 1 :b 2}) (assoc! :t4 #{1 2}) (dissoc! 7))
+        t (reduce-kv assoc!
+                     (-> (transient m) (assoc! :t1 1) (assoc! :t2 [1 2]) (assoc! :t3 {:a 1 :b 2}) (assoc! :t4 #{1 2}) (dissoc! 7))
+                     filler)
         tv (conj! (transient (slab/root seg :v)) 3000)]
     (KillPoints/begin)
     (let [p (persistent! t)
