@@ -1,7 +1,8 @@
 (ns slab.bench.scale-bench
   "Scale (issue 15): slab's collections side by side with clojure.core's from
   1k up to 10M entries (100M on request), per entry: transient build, get
-  hit and miss, reduce-kv / reduce, seq walk, persistent update; bytes per
+  hit and miss, reduce-kv / reduce, seq walk, reduce over entries, a
+  transducer pipeline (transduce), persistent update; bytes per
   entry; and the full-GC pause with the collection live against an empty
   heap. Three collections: a map with long keys and small-map values, a map
   with string keys and long values, a vector of longs.
@@ -15,7 +16,7 @@
   leave it out at 100M, whose segment needs the memory.
 
   Arguments: sizes=a,b,.. | max=n | colls=long-map,string-map,keyword-map,long-scalar,vector |
-  ops=build,get-hit,get-in,get-miss,reduce,seq,update | rounds=n | round-ms=n |
+  ops=build,get-hit,get-in,get-miss,reduce,seq,reduce-entries,transduce,update | rounds=n | round-ms=n |
   warmup-ms=n | gc-times=n (System.gc calls per pause figure) |
   out=path.edn (default target/scale-bench.edn) | charts=dir (default
   doc/charts; none to draw nothing) | metric=cpu|wall (what the charts plot,
@@ -44,7 +45,7 @@
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
 
-(def ^:private all-ops [:build :get-hit :get-in :get-miss :reduce :seq :update])
+(def ^:private all-ops [:build :get-hit :get-in :get-miss :reduce :seq :reduce-entries :transduce :update])
 
 ;; --- segments and memory -------------------------------------------------------------
 

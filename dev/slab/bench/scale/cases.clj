@@ -128,7 +128,8 @@
   (let [read (:read (colls coll))
         ^ILookup lm m
         n (count m)
-        rf (fn [^longs acc _ v] (aset acc 0 (+ (aget acc 0) (long (read v)))) acc)]
+        rf (fn [^longs acc _ v] (aset acc 0 (+ (aget acc 0) (long (read v)))) acc)
+        erf (fn [^longs acc ^Map$Entry e] (aset acc 0 (+ (aget acc 0) (long (read (.getValue e))))) acc)]
     [{:id :get-hit :ops probe-count
       :f (fn [reps] (batch reps (areduce hit i acc 0 (+ acc (long (read (.valAt lm (aget hit i))))))))}
      ;; the long-keyed map's values are maps: get-in as a user writes it
@@ -145,6 +146,12 @@
                                   (if s
                                     (recur (.next ^ISeq s) (+ acc (long (read (.getValue ^Map$Entry (.first ^ISeq s))))))
                                     acc))))}
+     ;; clojure.core/reduce over the map's entries (slab's map is IReduceInit, clojure.core's is reduced through its iterator)
+     {:id :reduce-entries :ops n
+      :f (fn [reps] (batch reps (aget ^longs (reduce erf (long-array 1) m) 0)))}
+     ;; a transducer pipeline as users write one: values out of the entries, filtered, summed
+     {:id :transduce :ops n
+      :f (fn [reps] (batch reps (transduce (comp (map #(.getValue ^Map$Entry %)) (map read) (filter even?)) + 0 m)))}
      ;; one release! per version, timed: giving a version back is part of what
      ;; an update costs slab (as in update-bench)
      {:id :update :ops update-count
@@ -164,6 +171,8 @@
      {:id :seq :ops n
       :f (fn [reps] (batch reps (loop [s (.seq ^Seqable v), acc 0]
                                   (if s (recur (.next ^ISeq s) (+ acc (.longValue ^Number (.first ^ISeq s)))) acc))))}
+     {:id :transduce :ops n
+      :f (fn [reps] (batch reps (transduce (comp (map #(.longValue ^Number %)) (filter even?)) + 0 v)))}
      {:id :update :ops update-count
       :f (fn [reps] (batch reps (areduce upd-vals i acc 0
                                          (let [v' (.assocN ^IPersistentVector v (aget idx i) (aget upd-vals i))
@@ -184,7 +193,8 @@
 
 (def op-labels
   {:build "build (transient)" :get-hit "get, hit" :get-in "get-in [k :n]" :get-miss "get, miss"
-   :reduce "reduce-kv / reduce" :seq "seq walk" :update "persistent update"})
+   :reduce "reduce-kv / reduce" :seq "seq walk" :reduce-entries "reduce (entries)"
+   :transduce "transduce (map, filter)" :update "persistent update"})
 
 (defn op-label
   "The label of an operation on a collection (what get and reduce mean there)."
