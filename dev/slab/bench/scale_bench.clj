@@ -1,10 +1,11 @@
 (ns slab.bench.scale-bench
   "Scale (issue 15): slab's collections side by side with clojure.core's from
   1k up to 10M entries (100M on request), per entry: transient build, get
-  hit and miss, reduce-kv / reduce, seq walk, reduce over entries, a
-  transducer pipeline (transduce), persistent update; bytes per
-  entry; and the full-GC pause with the collection live against an empty
-  heap. Three collections: a map with long keys and small-map values, a map
+  hit and miss, reduce-kv / reduce (and, for the map of small maps,
+  reduce-kv reading each value's :n with slab/reduce-kv-in), seq walk,
+  reduce over entries, a transducer pipeline (transduce), persistent
+  update; bytes per entry; and the full-GC pause with the collection live
+  against an empty heap. Three collections: a map with long keys and small-map values, a map
   with string keys and long values, a vector of longs.
 
     bin/lein with-profile +bench,+pretouch run -m slab.bench.scale-bench  ; 1k .. 10M
@@ -16,7 +17,7 @@
   leave it out at 100M, whose segment needs the memory.
 
   Arguments: sizes=a,b,.. | max=n | colls=long-map,string-map,keyword-map,long-scalar,vector |
-  ops=build,get-hit,get-in,get-miss,reduce,seq,reduce-entries,transduce,update | rounds=n | round-ms=n |
+  ops=build,get-hit,get-in,get-miss,reduce,reduce-in,seq,reduce-entries,transduce,update | rounds=n | round-ms=n |
   warmup-ms=n | gc-times=n (System.gc calls per pause figure) |
   out=path.edn (default target/scale-bench.edn) | charts=dir (default
   doc/charts; none to draw nothing) | metric=cpu|wall (what the charts plot,
@@ -45,7 +46,7 @@
 (set! *warn-on-reflection* true)
 (set! *unchecked-math* :warn-on-boxed)
 
-(def ^:private all-ops [:build :get-hit :get-in :get-miss :reduce :seq :reduce-entries :transduce :update])
+(def ^:private all-ops [:build :get-hit :get-in :get-miss :reduce :reduce-in :seq :reduce-entries :transduce :update])
 
 ;; --- segments and memory -------------------------------------------------------------
 

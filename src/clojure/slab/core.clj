@@ -131,6 +131,18 @@
      (smap/get-in-map m ks not-found)
      (clojure.core/get-in m ks not-found))))
 
+(defn reduce-kv-in
+  "(reduce-kv (fn [acc k v] (f acc k (get-in v ks))) init m): f gets each
+  key and what its value holds at the path ks (nil where a key is absent,
+  as get-in). On a slab map each value is looked into where it lies in the
+  segment, so the nested maps on the way are never made into collection
+  objects (only what f gets is); the path's keys are hashed once for the
+  walk. Anything else goes to clojure.core/reduce-kv and get-in."
+  [m ks f init]
+  (if (smap/shared-map? m)
+    (smap/reduce-kv-in-map m ks f init)
+    (reduce-kv (fn [acc k v] (f acc k (clojure.core/get-in v ks))) init m)))
+
 (defn get-long
   "(long (get m k not-found)) without boxing: on a slab map a stored long
   comes back as the primitive it is stored as, so a caller whose result is

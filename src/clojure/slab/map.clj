@@ -150,6 +150,11 @@
   [^SharedMap m ks not-found]
   (Maps/getIn (.-root m) ks not-found))
 
+(defn reduce-kv-in-map
+  "See slab.core/reduce-kv-in: m a slab map."
+  [^SharedMap m ks f init]
+  (Maps/kvreduceIn (.-root m) ks f init))
+
 (defn hash-map-in
   "A slab map with the given keys and values, in the segment of heap."
   [^Heap heap kvs]

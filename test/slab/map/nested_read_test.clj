@@ -1,6 +1,7 @@
 (ns slab.map.nested-read-test
   "Proves the read paths that look through nested maps and probe by keyword
-  (slab/get-in, reduce-kv handing out nested maps, keyword probes) give
+  (slab/get-in, slab/reduce-kv-in, reduce-kv handing out nested maps,
+  keyword probes) give
   clojure.core's answers, stop at reduced, allocate nothing per nested map on
   a get-in, and report a damaged nested collection block as damage."
   (:require [clojure.test :refer [deftest is testing]]
@@ -95,7 +96,7 @@
 
 (defn- handle ^Handle [x] (.slabHandle ^SharedColl x))
 
-(deftest a-damaged-nested-collection-block-under-get-in
+(deftest a-damaged-nested-collection-block-under-get-in-and-reduce-kv-in
   (u/with-temp-dir [dir "slab-nested"]
     (let [seg (slab/open-segment (str dir "/n.slab") {:capacity "16m"})]
       (try
@@ -108,15 +109,20 @@
                       (range 2))
               coll (.getLong seg (+ e MapNodeDescriptor/ENTRY_VALUE_OFFSET))
               damaged? (fn [f] (try (f) false
-                                    (catch Throwable t (= :damaged-segment (:slab/error (ex-data t))))))]
+                                    (catch Throwable t (= :damaged-segment (:slab/error (ex-data t))))))
+              sum #(slab/reduce-kv-in m [:n] (fn [acc _ v] (+ acc (long v))) 0)]
           (is (= Tags/MAP (.getByte seg (+ e MapNodeDescriptor/ENTRY_VALUE_TAG_OFFSET))))
           (is (= 3 (slab/get-in m [1 :n])))
+          (is (= 7 (sum)))
           (.putByte seg (+ coll CollDescriptor/COLL_KIND_OFFSET) (byte Tags/VECTOR))
           (is (damaged? #(slab/get-in m [1 :n])) "a block of the wrong kind")
+          (is (damaged? sum) "a block of the wrong kind, under reduce-kv-in")
           (.putByte seg (+ coll CollDescriptor/COLL_KIND_OFFSET) (byte Tags/MAP))
           (is (= 3 (slab/get-in m [1 :n])))
+          (is (= 7 (sum)))
           (.putLong seg (+ coll CollDescriptor/COLL_ROOT_OFFSET) (+ coll 8))
           (is (damaged? #(slab/get-in m [1 :n])) "a root that is no block")
+          (is (damaged? sum) "a root that is no block, under reduce-kv-in")
           (is (= 4 (slab/get-in m [2 :n])) "the other entry still reads"))
         (finally (slab/close-segment! seg))))))
 
@@ -337,3 +343,107 @@
                 (is (= :damaged-segment (:error (u/error-of #(reduce-kv (fn [a _ _] (inc a)) 0 m))))
                     "a walk that reaches it"))))
           (finally (slab/close-segment! seg)))))))
+
+;; --- reduce-kv-in: get-in on every value of a walk ----------------------------------------
+
+(defn- reduce-kv-in-as-core
+  "What slab/reduce-kv-in promises, written with clojure.core alone."
+  [m ks f init]
+  (reduce-kv (fn [acc k v] (f acc k (get-in v ks))) init m))
+
+(defn- value-paths
+  "Paths to look up in every value of m: into nested maps (and one key
+  further), through vectors and sets, absent keys, and the empty path."
+  [m]
+  (let [inner (for [v (vals m), :when (map? v), p (paths v)] p)]
+    (distinct (concat [[] [::absent] [0] [:a :b]] (take 12 inner)))))
+
+(defspec reduce-kv-in-equals-clojure-core trials
+  (prop/for-all [m (gen/map g/key-gen (gen/one-of [g/value-gen (gen/map g/key-gen g/value-gen {:max-elements 6})])
+                            {:max-elements 12})]
+    (let [s (slab/share m)
+          collect (fn [acc k v] (conj acc [k v]))]
+      ;; in the slab map's own order (a small clojure.core map is an array map, in insertion order)
+      (every? (fn [ks] (let [out (slab/reduce-kv-in s ks collect [])]
+                         (and (= (reduce-kv-in-as-core s ks collect []) out)
+                              (= (into {} (reduce-kv-in-as-core m ks collect [])) (into {} out))
+                              (= out (slab/reduce-kv-in s (seq ks) collect [])))))
+              (value-paths m)))))
+
+(deftest reduce-kv-in-through-other-collections
+  (let [m {nil {:n 0}
+           1 {:n 1 :v [10 {:x 11}] :s #{:k}}
+           2 {:n nil}
+           3 [7 8]
+           4 "str"
+           5 #{:n}
+           6 nil
+           7 {:m {:n 70}}
+           8 (slab/vector-of :long 80 81)}
+        s (slab/share m)
+        collect (fn [acc k v] (conj acc [k v]))]
+    (doseq [ks [[:n] [:v 1 :x] [:v 0] [:s :k] [:n :q] [0] [1] [:m :n] [:m] [] nil '(:v 1 :x)]]
+      (is (= (reduce-kv-in-as-core s ks collect []) (slab/reduce-kv-in s ks collect [])) (pr-str ks))
+      (is (= (into {} (reduce-kv-in-as-core m ks collect [])) (into {} (slab/reduce-kv-in s ks collect []))) (pr-str ks)))
+    (is (= (reduce-kv-in-as-core m [:n] collect []) (slab/reduce-kv-in m [:n] collect []))
+        "anything else is clojure.core's reduce-kv and get-in")
+    (is (= [[0 [0 1]] [1 [2 3]]] (slab/reduce-kv-in (slab/vector [0 1] [2 3]) [] collect []))
+        "a vector, by clojure.core's reduce-kv")))
+
+(deftest reduce-kv-in-stops-at-reduced
+  (let [n ahead-n   ; big enough for the walk to gather entries ahead
+        m (into {nil {:n -1}} (map (fn [i] [i (if (even? i) {:n i} i)])) (range n))]
+    (doseq [[build s] [[:assoc (scattered n #(get m %))]
+                       [:share (slab/share m)]]
+            :let [s (if (= build :assoc) (assoc s nil {:n -1}) s)]]
+      (testing (str "built by " build)
+        (is (= m s))
+        (doseq [stop [1 2 33 1000 (count m) (inc (count m))]]
+          (let [calls (fn [reduce-fn coll]
+                        (let [seen (volatile! [])]
+                          [(reduce-fn coll [:n] (fn [acc k v]
+                                                  (vswap! seen conj [k v])
+                                                  (if (= (count @seen) stop) (reduced [:stopped acc]) (inc acc)))
+                                      0)
+                           @seen]))]
+            (is (= (calls reduce-kv-in-as-core m) (calls slab/reduce-kv-in s)) (str "stopping at call " stop))))))))
+
+(deftest reduce-kv-in-makes-no-handle-per-nested-map
+  ;; keys below 128 and values under :n that are cached Longs: nothing need be allocated per
+  ;; entry but what f's own arithmetic boxes, where reduce-kv makes a map object per value
+  (let [s (slab/share (into {} (map (fn [i] [i {:id i :n (mod i 100) :more {:deep (mod i 7)}}])) (range 128)))
+        f (fn [^longs acc _ d] (aset acc 0 (+ (aget acc 0) (long d))) acc)
+        per-entry (fn [run] (dotimes [_ 2000] (run))
+                    (let [before (allocated-bytes)]
+                      (dotimes [_ 100] (run))
+                      (/ (double (- (allocated-bytes) before)) (* 100 128))))
+        in (per-entry #(slab/reduce-kv-in s [:more :deep] f (long-array 1)))
+        plain (per-entry #(reduce-kv (fn [acc k v] (f acc k (get-in v [:more :deep]))) (long-array 1) s))]
+    (is (= (reduce + (map #(mod % 7) (range 128))) (aget ^longs (slab/reduce-kv-in s [:more :deep] f (long-array 1)) 0)))
+    (is (< in 24.0) (str in " heap bytes per entry"))
+    (is (> plain (+ in 24.0)) (str "reduce-kv made a map object per value: " plain " against " in))))
+
+(deftest reduce-kv-in-hands-longs-to-a-primitive-function-unboxed
+  ;; keys and values far from Clojure's cache of small Longs: boxing either would allocate
+  (let [n 2000
+        m (into {} (map (fn [i] [(* 1000 i) {:n (* 7 i) :s (str i)}])) (range n))
+        s (slab/share (assoc m nil {:n 5} -1 {:s "no n"} -2 3))
+        prim (fn [^longs acc ^long k ^long v] (aset acc 0 (+ (aget acc 0) k v)) acc)
+        sum #(aget ^longs (slab/reduce-kv-in % [:n] prim (long-array 1)) 0)
+        expected (reduce + (map (fn [i] (+ (* 1000 i) (* 7 i))) (range n)))]
+    (testing "a nil key, an absent :n and a scalar value go to f boxed, as reduce-kv would"
+      (is (thrown? NullPointerException (sum s)))
+      (is (= expected (sum (slab/share m)))))
+    (let [s (slab/share m)]
+      (dotimes [_ 2000] (sum s))
+      (let [before (allocated-bytes)]
+        (dotimes [_ 100] (sum s))
+        (let [per (/ (double (- (allocated-bytes) before)) (* 100 n))]
+          (is (< per 1.0) (str per " heap bytes per entry")))))
+    (is (= (reduce-kv (fn [acc k v] (+ (long acc) (long k) (long (:n v)))) 0 m)
+           (slab/reduce-kv-in (slab/share m) [:n] (fn [acc ^long k ^long v] (+ (long acc) k v)) 0)))))
+
+(deftest reduce-kv-in-on-a-released-map
+  (let [m (slab/share {1 {:n 1}})]
+    (slab/release! m)
+    (is (thrown? IllegalStateException (slab/reduce-kv-in m [:n] (fn [a _ _] a) 0)))))

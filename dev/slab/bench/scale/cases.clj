@@ -124,11 +124,12 @@
      :f (fn [^long reps] (let [a (object-array reps)] (dotimes [i reps] (aset a i (build coll e n))) a))
      :done #(release-all release %)}))
 
-(defn- map-cases [coll m {:keys [^objects hit ^objects miss ^objects upd-keys ^objects upd-vals]} release get-in-fn]
+(defn- map-cases [coll m {:keys [^objects hit ^objects miss ^objects upd-keys ^objects upd-vals]} release get-in-fn reduce-in-fn]
   (let [read (:read (colls coll))
         ^ILookup lm m
         n (count m)
         rf (fn [^longs acc _ v] (aset acc 0 (+ (aget acc 0) (long (read v)))) acc)
+        nrf (fn [^longs acc _ n] (aset acc 0 (+ (aget acc 0) (.longValue ^Number n))) acc)
         erf (fn [^longs acc ^Map$Entry e] (aset acc 0 (+ (aget acc 0) (long (read (.getValue e))))) acc)]
     [{:id :get-hit :ops probe-count
       :f (fn [reps] (batch reps (areduce hit i acc 0 (+ acc (long (read (.valAt lm (aget hit i))))))))}
@@ -137,6 +138,11 @@
      (when (= coll :long-map)
        {:id :get-in :ops probe-count
         :f (fn [reps] (batch reps (areduce hit i acc 0 (+ acc (.longValue ^Number (get-in-fn m [(aget hit i) :n]))))))})
+     ;; reduce-kv reading each value's :n: clojure.core's as :reduce does it, slab's with
+     ;; slab/reduce-kv-in, which looks into each nested map where it lies
+     (when (= coll :long-map)
+       {:id :reduce-in :ops n
+        :f (fn [reps] (batch reps (aget ^longs (reduce-in-fn m rf nrf (long-array 1)) 0)))})
      {:id :get-miss :ops probe-count
       :f (fn [reps] (batch reps (areduce miss i acc 0 (if (nil? (.valAt lm (aget miss i))) (inc acc) acc))))}
      {:id :reduce :ops n
@@ -185,7 +191,10 @@
   [coll x probes side]
   (let [release (when (= side :slab) slab/release!)]
     (if (= :map (:kind (colls coll)))
-      (remove nil? (map-cases coll x probes release (if (= side :slab) slab/get-in get-in)))
+      (remove nil? (map-cases coll x probes release (if (= side :slab) slab/get-in get-in)
+                              (if (= side :slab)
+                                (fn [m _ nrf init] (slab/reduce-kv-in m [:n] nrf init))
+                                (fn [m rf _ init] (.kvreduce ^IKVReduce m rf init)))))
       (vector-cases x probes release))))
 
 (defn build-cases [coll side ^long n]
@@ -193,7 +202,7 @@
 
 (def op-labels
   {:build "build (transient)" :get-hit "get, hit" :get-in "get-in [k :n]" :get-miss "get, miss"
-   :reduce "reduce-kv / reduce" :seq "seq walk" :reduce-entries "reduce (entries)"
+   :reduce "reduce-kv / reduce" :reduce-in "reduce-kv, values' :n" :seq "seq walk" :reduce-entries "reduce (entries)"
    :transduce "transduce (map, filter)" :update "persistent update"})
 
 (defn op-label

@@ -144,12 +144,17 @@ final class MapNodes {
 
     /** find, reading each node's next lines ahead when ahead (a big map: see {@link NestedWarm#lines}). */
     static long find(Heap h, long n, Object key, int hash, int es, boolean ahead) {
+        // the keyword's offset read before the walk needs it, so the loads overlap
+        return find(h, n, key, hash, Equality.knownOffset(h, key), es, ahead);
+    }
+
+    /** find with key's {@link Equality#knownOffset} given (a walk probing each value for one key looks it up once). */
+    static long find(Heap h, long n, Object key, int hash, long kwOff, int es, boolean ahead) {
         Segment s = h.segment();
         int bits = s.mapBits();
         int shift = 0;
         boolean set = es == SET_ENTRY_LENGTH;
         int bitmapNode = Segment.live(set ? BlockTypes.SET_NODE : BlockTypes.MAP_NODE);
-        long kwOff = Equality.knownOffset(h, key);   // read before the walk needs it, so the loads overlap
         while (n != 0) {
             // The light form of checkNode (offset, state and type, depth, disjoint bitmaps: what
             // bounds the walk), since a lookup reads one entry or child of each node; the size

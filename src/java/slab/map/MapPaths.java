@@ -2,12 +2,15 @@ package slab.map;
 
 import static slab.map.MapNodes.*;
 
+import clojure.lang.AFn;
+import clojure.lang.IFn;
 import clojure.lang.IPersistentVector;
 import clojure.lang.RT;
 import slab.mem.Segment;
 import slab.ref.CollBlocks;
 import slab.ref.Handle;
 import slab.ref.Heap;
+import slab.value.Equality;
 import slab.value.Hashing;
 import slab.value.Tags;
 
@@ -61,5 +64,91 @@ final class MapPaths {
             if (v == MISSING) return notFound;
         }
         return v;
+    }
+
+    /**
+     * The keys of a path looked up in every value of a walk, with what a
+     * probe needs of each (hash, interned keyword offset) worked out once
+     * for the walk instead of once per value. A keyword's offset cannot go
+     * stale: interned names are never freed.
+     */
+    static final class Path {
+        final Object[] keys;
+        final int[] hashes;
+        final long[] keywordOffsets;
+
+        Path(Heap h, Object ks) {
+            keys = RT.toArray(ks);
+            hashes = new int[keys.length];
+            keywordOffsets = new long[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                hashes[i] = Hashing.ofKey(keys[i]);
+                keywordOffsets[i] = Equality.knownOffset(h, keys[i]);
+            }
+        }
+
+        /**
+         * After {@link #walk}: the index of the key that met a value other
+         * than a map, or -1. (A Path is one walk's, on one thread.)
+         */
+        int offMap;
+
+        /**
+         * Follows the keys from the value of entry e of r's version through
+         * nested maps in the segment, without a handle for any of them.
+         * Returns the entry whose value is (get-in value keys), 0 if a key
+         * is absent; or, with {@link #offMap} set, the entry whose value
+         * (not a map) the keys from offMap on must be looked up in, decoded.
+         */
+        long walk(Heap h, Segment s, long e) {
+            offMap = -1;
+            for (int i = 0; i < keys.length; i++) {
+                if (valTag(s, e) != Tags.MAP) {
+                    offMap = i;
+                    return e;
+                }
+                e = MapNodes.find(h, CollBlocks.mapRoot(s, valPayload(s, e)), keys[i], hashes[i], keywordOffsets[i],
+                    MapNodeDescriptor.MAP_ENTRY_LENGTH, false);
+                if (e == 0) return 0;
+            }
+            return e;
+        }
+    }
+
+    /**
+     * The reducing function of (reduce-kv-in m ks f init): f gets each key
+     * and (get-in value ks). {@link MapReads} recognizes it and calls
+     * {@link #step} with the entry, so the value is looked into where it
+     * lies; invoke, for anything else that calls it, gets the value decoded.
+     */
+    static final class PathStep extends AFn {
+        private final IFn f;
+        private final Path path;
+
+        PathStep(IFn f, Path path) {
+            this.f = f;
+            this.path = path;
+        }
+
+        /**
+         * Steps entry e: f gets the key and what its value holds at the path;
+         * a function of primitive longs, (fn [acc ^long k ^long v] ...), gets
+         * a long key and a long found as they are stored, nothing boxed.
+         */
+        Object step(Handle r, Segment s, long e, Object acc) {
+            Heap h = r.heap;
+            long at = path.walk(h, s, e);
+            if (at != 0 && path.offMap < 0 && f instanceof IFn.OLLO p && keyTag(s, e) == Tags.LONG && valTag(s, at) == Tags.LONG)
+                return p.invokePrim(acc, keyPayload(s, e), valPayload(s, at));
+            Object k = MapReads.value(h, r, keyTag(s, e), keyPayload(s, e));
+            if (at == 0) return f.invoke(acc, k, null);
+            Object v = MapReads.value(h, r, valTag(s, at), valPayload(s, at));
+            return f.invoke(acc, k, path.offMap < 0 ? v : rest(v, null, path.keys, path.offMap, path.keys.length, null));
+        }
+
+        @Override
+        public Object invoke(Object acc, Object k, Object v) {
+            return f.invoke(acc, k, rest(v, null, path.keys, 0, path.keys.length, null));
+        }
     }
 }

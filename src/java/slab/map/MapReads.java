@@ -179,6 +179,7 @@ final class MapReads {
         // key and value as they are stored: nothing boxed.
         if (kv && !set && f instanceof IFn.OLLO p && keyTag(s, e) == Tags.LONG && valTag(s, e) == Tags.LONG)
             return p.invokePrim(acc, keyPayload(s, e), valPayload(s, e));
+        if (kv && !set && f instanceof MapPaths.PathStep ps) return ps.step(r, s, e, acc);   // reduce-kv-in
         Object k = value(h, r, keyTag(s, e), keyPayload(s, e));
         if (set) return kv ? f.invoke(acc, k, k) : acc == NO_INIT ? k : f.invoke(acc, k);
         Object v = value(h, r, valTag(s, e), valPayload(s, e));

@@ -205,6 +205,16 @@ public final class Maps {
         }
     }
 
+    /**
+     * (reduce-kv (fn [acc k v] (f acc k (get-in v ks))) init r) for a map r:
+     * each value is looked into where it lies, nested maps on the way get
+     * no handle (see {@link MapPaths.PathStep}). Honors reduced.
+     */
+    public static Object kvreduceIn(Handle r, Object ks, IFn f, Object init) {
+        r.check();
+        return kvreduce(r, new MapPaths.PathStep(f, new MapPaths.Path(r.heap, ks)), init);
+    }
+
     /** reduce over map entries (or set keys). Honors reduced. */
     public static Object reduce(Handle r, IFn f, Object init) {
         r.check();
