@@ -136,8 +136,9 @@
   key and what its value holds at the path ks (nil where a key is absent,
   as get-in). On a slab map each value is looked into where it lies in the
   segment, so the nested maps on the way are never made into collection
-  objects (only what f gets is); the path's keys are hashed once for the
-  walk. Anything else goes to clojure.core/reduce-kv and get-in."
+  objects (only what f gets is); ks is read once, when the walk starts,
+  and each of its keys hashed once for the walk. Anything else goes to
+  clojure.core/reduce-kv and get-in."
   [m ks f init]
   (if (smap/shared-map? m)
     (smap/reduce-kv-in-map m ks f init)

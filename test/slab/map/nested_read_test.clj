@@ -446,4 +446,27 @@
 (deftest reduce-kv-in-on-a-released-map
   (let [m (slab/share {1 {:n 1}})]
     (slab/release! m)
-    (is (thrown? IllegalStateException (slab/reduce-kv-in m [:n] (fn [a _ _] a) 0)))))
+    (is (thrown? IllegalStateException (slab/reduce-kv-in m [:n] (fn [a _ _] a) 0))))
+  (testing "released by f during the walk: refused, as get-in on the next nested map is"
+    (let [m (slab/share {1 {:m {:k :a}} 2 {:m {:k :b}} 3 {:m {:k :c}}})]
+      (is (thrown? IllegalStateException
+                   (slab/reduce-kv-in m [:m :k] (fn [acc k v] (when (= 1 (count acc)) (slab/release! m)) (conj acc [k v])) []))))))
+
+;; Review: the path was read and every key hashed before the walk, where get-in reads the
+;; path per value and hashes a key only when it looks it up in a map.
+(deftest reduce-kv-in-reads-its-path-as-get-in-does
+  (let [s (slab/share {1 {:n 1} 2 {:n 2}})
+        collect (fn [acc k v] (conj acc [k v]))]
+    (testing "a key get-in never reaches is never hashed"
+      (is (= (reduce-kv-in-as-core s [:absent (range)] collect []) (slab/reduce-kv-in s [:absent (range)] collect []))))
+    (testing "an empty map does not read the path at all"
+      (is (= :init (slab/reduce-kv-in (slab/hash-map) :n collect :init)))
+      (is (= :init (slab/reduce-kv-in (slab/hash-map) (range) collect :init))))
+    (testing "a path that is no seq fails as in get-in"
+      (is (= IllegalArgumentException
+             (:exception (u/error-of #(reduce-kv-in-as-core s :n collect [])))
+             (:exception (u/error-of #(slab/reduce-kv-in s :n collect []))))))
+    (testing "the path is read once, when the walk starts"
+      (let [ks (object-array [:n])
+            out (slab/reduce-kv-in s ks (fn [acc k v] (aset ks 0 :absent) (conj acc [k v])) [])]
+        (is (= (reduce-kv-in-as-core s [:n] collect []) out))))))

@@ -5,6 +5,7 @@ import static slab.map.MapNodes.*;
 import clojure.lang.AFn;
 import clojure.lang.IFn;
 import clojure.lang.IPersistentVector;
+import clojure.lang.ISeq;
 import clojure.lang.RT;
 import slab.mem.Segment;
 import slab.ref.CollBlocks;
@@ -67,24 +68,26 @@ final class MapPaths {
     }
 
     /**
-     * The keys of a path looked up in every value of a walk, with what a
-     * probe needs of each (hash, interned keyword offset) worked out once
-     * for the walk instead of once per value. A keyword's offset cannot go
-     * stale: interned names are never freed.
+     * The keys of a path looked up in every value of a walk. ks is read
+     * once, when the walk starts, as a seq (so a ks get-in cannot read fails
+     * as it would there); what a probe needs of a key (hash, interned
+     * keyword offset) is worked out the first time a probe needs it, once
+     * per walk instead of once per value, and never for a key get-in would
+     * not have reached. A keyword's offset cannot go stale: interned names
+     * are never freed.
      */
     static final class Path {
         final Object[] keys;
-        final int[] hashes;
-        final long[] keywordOffsets;
+        private final int[] hashes;
+        private final long[] keywordOffsets;
+        private int prepared;
 
-        Path(Heap h, Object ks) {
-            keys = RT.toArray(ks);
+        Path(Object ks) {
+            java.util.ArrayList<Object> list = new java.util.ArrayList<>();
+            for (ISeq q = RT.seq(ks); q != null; q = q.next()) list.add(q.first());
+            keys = list.toArray();
             hashes = new int[keys.length];
             keywordOffsets = new long[keys.length];
-            for (int i = 0; i < keys.length; i++) {
-                hashes[i] = Hashing.ofKey(keys[i]);
-                keywordOffsets[i] = Equality.knownOffset(h, keys[i]);
-            }
         }
 
         /**
@@ -100,14 +103,21 @@ final class MapPaths {
          * is absent; or, with {@link #offMap} set, the entry whose value
          * (not a map) the keys from offMap on must be looked up in, decoded.
          */
-        long walk(Heap h, Segment s, long e) {
+        long walk(Handle r, Segment s, long e) {
             offMap = -1;
             for (int i = 0; i < keys.length; i++) {
                 if (valTag(s, e) != Tags.MAP) {
                     offMap = i;
                     return e;
                 }
-                e = MapNodes.find(h, CollBlocks.mapRoot(s, valPayload(s, e)), keys[i], hashes[i], keywordOffsets[i],
+                // as get-in on the nested map's handle would: a version released meanwhile is refused
+                if (i == 0) r.check();
+                if (i == prepared) {
+                    hashes[i] = Hashing.ofKey(keys[i]);
+                    keywordOffsets[i] = Equality.knownOffset(r.heap, keys[i]);
+                    prepared++;
+                }
+                e = MapNodes.find(r.heap, CollBlocks.mapRoot(s, valPayload(s, e)), keys[i], hashes[i], keywordOffsets[i],
                     MapNodeDescriptor.MAP_ENTRY_LENGTH, false);
                 if (e == 0) return 0;
             }
@@ -137,7 +147,7 @@ final class MapPaths {
          */
         Object step(Handle r, Segment s, long e, Object acc) {
             Heap h = r.heap;
-            long at = path.walk(h, s, e);
+            long at = path.walk(r, s, e);
             if (at != 0 && path.offMap < 0 && f instanceof IFn.OLLO p && keyTag(s, e) == Tags.LONG && valTag(s, at) == Tags.LONG)
                 return p.invokePrim(acc, keyPayload(s, e), valPayload(s, at));
             Object k = MapReads.value(h, r, keyTag(s, e), keyPayload(s, e));

@@ -208,11 +208,13 @@ public final class Maps {
     /**
      * (reduce-kv (fn [acc k v] (f acc k (get-in v ks))) init r) for a map r:
      * each value is looked into where it lies, nested maps on the way get
-     * no handle (see {@link MapPaths.PathStep}). Honors reduced.
+     * no handle (see {@link MapPaths.PathStep}); ks is read once, when the
+     * walk starts (not at all for an empty map, as there). Honors reduced.
      */
     public static Object kvreduceIn(Handle r, Object ks, IFn f, Object init) {
         r.check();
-        return kvreduce(r, new MapPaths.PathStep(f, new MapPaths.Path(r.heap, ks)), init);
+        if (r.count == 0) return init;
+        return kvreduce(r, new MapPaths.PathStep(f, new MapPaths.Path(ks)), init);
     }
 
     /** reduce over map entries (or set keys). Honors reduced. */
