@@ -7,6 +7,7 @@ import clojure.lang.IFn;
 import clojure.lang.IPersistentVector;
 import clojure.lang.ISeq;
 import clojure.lang.RT;
+import java.util.ArrayList;
 import slab.mem.Segment;
 import slab.ref.CollBlocks;
 import slab.ref.Handle;
@@ -83,7 +84,7 @@ final class MapPaths {
         private int prepared;
 
         Path(Object ks) {
-            java.util.ArrayList<Object> list = new java.util.ArrayList<>();
+            ArrayList<Object> list = new ArrayList<>();
             for (ISeq q = RT.seq(ks); q != null; q = q.next()) list.add(q.first());
             keys = list.toArray();
             hashes = new int[keys.length];
