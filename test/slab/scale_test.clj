@@ -18,18 +18,6 @@
 
 (defn- value-of [^long i] {:id i :n (* 3 i)})
 
-(defn- wait-for-no-versions!
-  "Collects until this process holds no version of seg: reads of nested maps
-  make handles, and verify counts every count a handle still holds as a
-  surplus until the Cleaner has given it back."
-  [seg]
-  (let [deadline (+ (System/currentTimeMillis) 60000)]
-    (loop []
-      (System/gc)
-      (Thread/sleep 50)
-      (when (and (pos? (long (:live-versions (slab/stats seg)))) (< (System/currentTimeMillis) deadline))
-        (recur)))))
-
 (deftest ^:scale ten-million-entries
   ;; a fresh segment: 16 GiB of address space, of which ~3 GB are touched at 10M
   (let [seg (u/anonymous (* 16 1024 1024 1024))
@@ -57,7 +45,7 @@
             (slab/set-root! seg :vec v)
             (slab/release! m)
             (slab/release! v)
-            (wait-for-no-versions! seg)
+            (u/wait-for-no-versions! seg)
             (let [r (slab/verify seg)]
               (is (= [] (:damaged r)) (pr-str r))
               (is (zero? (long (:unreachable r))) (pr-str r))

@@ -470,3 +470,42 @@
       (let [ks (object-array [:n])
             out (slab/reduce-kv-in s ks (fn [acc k v] (aset ks 0 :absent) (conj acc [k v])) [])]
         (is (= (reduce-kv-in-as-core s [:n] collect []) out))))))
+
+(deftest reduce-kv-in-leaves-counts-and-blocks-exact
+  ;; What f keeps (nested collections at the path's end borrow the walked version's counts),
+  ;; f throwing, reduced and a release during the walk: once all is dropped, the segment's
+  ;; counts add up, nothing is unreachable and the allocator's structures audit clean.
+  (u/with-temp-dir [dir "slab-reduce-in-audit"]
+    (let [seg (slab/open-segment (str dir "/a.slab") {:capacity "64m"})
+          value-of (fn [i] (case (int (mod i 4))
+                             0 {:n {:deep #{i (str "s" i)}} :v [i {:x i}]}
+                             1 {:n [i (inc i)]}
+                             2 {:n i}
+                             3 i))]
+      (try
+        (slab/set-root! seg :m (into {} (map (fn [i] [i (value-of i)])) (range 5000)))
+        (let [baseline (u/settle! seg -1)
+              kept (atom [])]
+          (let [m (slab/root seg :m)]
+            (swap! kept conj (slab/reduce-kv-in m [:n] (fn [acc _ v] (conj acc v)) []))
+            (swap! kept conj (slab/reduce-kv-in m [:v 1] (fn [acc _ v] (conj acc v)) []))
+            (is (thrown? ArithmeticException
+                         (slab/reduce-kv-in m [:n] (fn [acc _ _] (if (= 3 acc) (throw (ArithmeticException. "f failed")) (inc (long acc)))) 0)))
+            (is (= :stop (slab/reduce-kv-in m [:n :deep] (fn [_ _ v] (if v (reduced :stop) nil)) nil)))
+            (let [m2 (slab/root seg :m)]
+              (is (thrown? IllegalStateException
+                           (slab/reduce-kv-in m2 [:n] (fn [acc _ _] (when (= 10 acc) (slab/release! m2)) (inc (long acc))) 0)))))
+          (let [[ns vs] @kept]
+            (is (= 3750 (count (remove nil? ns))))
+            (is (= 1250 (count (filter #(= 2 (count (:deep %))) ns))) "the nested maps f kept still read")
+            (is (= (vec (range 0 5000 4)) (vec (sort (keep :x vs)))) "and so do the vectors' maps"))
+          (reset! kept nil)
+          (u/wait-for-no-versions! seg)
+          (is (== baseline (u/settle! seg baseline)) "every handle's counts given back")
+          (let [r (slab/verify seg)]
+            (is (= [] (:damaged r)) (pr-str r))
+            (is (zero? (long (:unreachable r))) (pr-str r))
+            (is (:counts-add-up r) (pr-str r))
+            (is (zero? (long (:count-surplus r))) (pr-str r)))
+          (is (map? (u/audit seg nil nil))))
+        (finally (slab/close-segment! seg))))))

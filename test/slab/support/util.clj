@@ -97,6 +97,18 @@
           now
           (recur (inc i) now same))))))
 
+(defn wait-for-no-versions!
+  "Collects until this process holds no version of seg: reads of nested maps
+  make handles, and verify counts every count a handle still holds as a
+  surplus until the Cleaner has given it back."
+  [seg]
+  (let [deadline (+ (System/currentTimeMillis) 60000)]
+    (loop []
+      (System/gc)
+      (Thread/sleep 50)
+      (when (and (pos? (long (:live-versions (slab/stats seg)))) (< (System/currentTimeMillis) deadline))
+        (recur)))))
+
 (defn quiet-pressure!
   "Replaces the allocator's System.gc pressure hook by one that only counts
   its calls (tests that fill a segment on purpose need no GC). Returns the
